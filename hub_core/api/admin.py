@@ -1,0 +1,242 @@
+"""Admin JSON API: providers and credentials (``/api/ai-providers``, as in the original hub), users, access
+keys and plugins (``/api/admin``). Every route needs an admin or owner key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from quart import Blueprint, Response, request
+
+from hub_core.api.admin_auth import require_admin
+from hub_core.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
+from hub_core.db import models as m
+from hub_core.errors import bad_request
+from hub_core.services import plugin_state, providers, users
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.errorhandler(Exception)
+async def _error(exc: Exception) -> Response:
+    return admin_error(as_hub_error(exc))
+
+
+@bp.before_request
+async def _admin_only() -> None:
+    await require_admin()
+
+
+def _paging() -> tuple[int, int]:
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        size = min(100, max(1, int(request.args.get("pageSize", 20))))
+    except ValueError as exc:
+        raise bad_request("page and pageSize must be integers") from exc
+    return page, size
+
+
+def _page_of(count: int, items: list[dict[str, Any]], page: int, size: int) -> dict[str, Any]:
+    return {"count": count, "list": items, "paging": {"page": page, "pageSize": size}}
+
+
+# --- providers and credentials ------------------------------------------------------------------------
+
+
+@bp.get("/api/ai-providers")
+async def list_providers() -> Response:
+    hub = current_hub()
+    query = m.Provider.all().prefetch_related("credentials").order_by("name")
+    if name := request.args.get("name"):
+        query = query.filter(name=name)
+    return json_response([providers.provider_dict(p, hub.host) for p in await query])
+
+
+@bp.get("/api/ai-providers/available")
+async def available_providers() -> Response:
+    """Every installed provider plugin with its credential schema, for the admin forms."""
+    hub = current_hub()
+    out = []
+    for name, adapter in sorted(hub.host.providers.items()):
+        plugin = hub.host.provider_plugin(name)
+        out.append(
+            {**adapter.describe(), "plugin": plugin, "pluginEnabled": hub.host.is_enabled(plugin or "")}
+        )
+    return json_response(out)
+
+
+@bp.post("/api/ai-providers")
+async def create_provider() -> Response:
+    hub = current_hub()
+    body = await json_body()
+    row = await providers.add_provider(
+        hub.settings,
+        hub.host,
+        str(body.get("name", "")),
+        display_name=body.get("displayName"),
+        base_url=body.get("baseUrl"),
+        region=body.get("region"),
+        enabled=bool(body.get("enabled", True)),
+        config=body.get("config") if isinstance(body.get("config"), dict) else None,
+    )
+    await hub.state.reload()
+    return json_response(providers.provider_dict(row, hub.host), 201)
+
+
+@bp.put("/api/ai-providers/<int:provider_id>")
+async def update_provider(provider_id: int) -> Response:
+    hub = current_hub()
+    row = await providers.update_provider(hub.settings, provider_id, await json_body())
+    await hub.state.reload()
+    return json_response(providers.provider_dict(row, hub.host))
+
+
+@bp.delete("/api/ai-providers/<int:provider_id>")
+async def delete_provider(provider_id: int) -> Response:
+    hub = current_hub()
+    await providers.delete_provider(hub.settings, provider_id)
+    await hub.state.reload()
+    return json_response({"message": "deleted"})
+
+
+@bp.post("/api/ai-providers/<int:provider_id>/credentials")
+async def create_credential(provider_id: int) -> Response:
+    hub = current_hub()
+    body = await json_body()
+    cred = await providers.add_credential(
+        hub.settings,
+        hub.host,
+        hub.keyring,
+        provider_id,
+        body.get("value"),
+        name=body.get("name"),
+        weight=_int(body.get("weight", 100), "weight"),
+        credential_type=str(body.get("credentialType", "api_key")),
+    )
+    await hub.state.reload()
+    return json_response(providers.credential_dict(cred), 201)
+
+
+@bp.put("/api/ai-providers/<int:provider_id>/credentials/<int:cred_id>")
+async def update_credential(provider_id: int, cred_id: int) -> Response:
+    hub = current_hub()
+    cred = await providers.update_credential(
+        hub.settings, hub.host, hub.keyring, provider_id, cred_id, await json_body()
+    )
+    await hub.state.reload()
+    return json_response(providers.credential_dict(cred))
+
+
+@bp.delete("/api/ai-providers/<int:provider_id>/credentials/<int:cred_id>")
+async def delete_credential(provider_id: int, cred_id: int) -> Response:
+    hub = current_hub()
+    await providers.delete_credential(hub.settings, provider_id, cred_id)
+    await hub.state.reload()
+    return json_response({"message": "deleted"})
+
+
+# --- users and keys -----------------------------------------------------------------------------------
+
+
+@bp.get("/api/admin/users")
+async def list_users() -> Response:
+    page, size = _paging()
+    query = m.User.all()
+    if q := request.args.get("q"):
+        query = query.filter(name__icontains=q)
+    count = await query.count()
+    rows = await query.order_by("id").offset((page - 1) * size).limit(size)
+    return json_response(_page_of(count, [users.user_dict(u) for u in rows], page, size))
+
+
+@bp.post("/api/admin/users")
+async def create_user() -> Response:
+    body = await json_body()
+    user = await users.create_user(
+        str(body.get("name", "")), str(body.get("role", "member")), body.get("email")
+    )
+    return json_response(users.user_dict(user), 201)
+
+
+@bp.put("/api/admin/users/<int:user_id>")
+async def update_user(user_id: int) -> Response:
+    hub = current_hub()
+    user = await users.update_user(hub.settings, user_id, await json_body())
+    await hub.state.reload()
+    return json_response(users.user_dict(user))
+
+
+@bp.get("/api/admin/keys")
+async def list_keys() -> Response:
+    page, size = _paging()
+    query = m.AccessKey.all()
+    if user_id := request.args.get("userId"):
+        query = query.filter(user_id=_int(user_id, "userId"))
+    if q := request.args.get("q"):
+        query = query.filter(name__icontains=q)
+    count = await query.count()
+    rows = await query.order_by("-id").offset((page - 1) * size).limit(size)
+    return json_response(_page_of(count, [users.key_dict(k) for k in rows], page, size))
+
+
+@bp.post("/api/admin/keys")
+async def create_key() -> Response:
+    body = await json_body()
+    caller = await require_admin()
+    if body.get("userId") is not None:
+        user = await users.get_user(_int(body["userId"], "userId"))
+    elif body.get("createUser"):
+        user = await users.create_user(str(body.get("name", "")), str(body.get("role", "member")))
+    else:
+        user = await users.get_user(caller.user_id)
+    expires = _datetime(body.get("expiresAt"))
+    key, token = await users.create_key(user, str(body.get("name", "")), body.get("role"), expires)
+    return json_response({**users.key_dict(key), "key": token}, 201)
+
+
+@bp.delete("/api/admin/keys/<int:key_id>")
+async def revoke_key(key_id: int) -> Response:
+    hub = current_hub()
+    key = await users.revoke_key(hub.settings, key_id)
+    await hub.state.reload()
+    return json_response(users.key_dict(key))
+
+
+# --- plugins ------------------------------------------------------------------------------------------
+
+
+@bp.get("/api/admin/plugins")
+async def list_plugins() -> Response:
+    return json_response(current_hub().host.describe())
+
+
+@bp.put("/api/admin/plugins/<name>")
+async def toggle_plugin(name: str) -> Response:
+    hub = current_hub()
+    body = await json_body()
+    if not isinstance(body.get("enabled"), bool):
+        raise bad_request("enabled must be a boolean", param="enabled")
+    resolved = await plugin_state.set_plugin_enabled(hub.settings, hub.host, name, body["enabled"])
+    await hub.state.reload()
+    return json_response(hub.host.infos[resolved].as_dict())
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise bad_request(f"{name} must be an integer", param=name) from exc
+
+
+def _datetime(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise bad_request("expiresAt must be an ISO 8601 date-time", param="expiresAt") from exc
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

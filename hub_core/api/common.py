@@ -1,0 +1,75 @@
+"""Helpers every blueprint uses: the hub of the current app, JSON bodies, error shapes per dialect."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from quart import Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from hub_core.errors import HubError, bad_request
+
+if TYPE_CHECKING:
+    from hub_core.hub import Hub
+
+
+def current_hub() -> Hub:
+    return current_app.extensions["aigne_hub"]
+
+
+async def json_body() -> dict[str, Any]:
+    """The request body as a JSON object, or a 400/413 `HubError`."""
+    raw = await request.get_data(cache=False)
+    if not raw:
+        raise bad_request("Request body must be a JSON object")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise bad_request(f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise bad_request("Request body must be a JSON object")
+    return data
+
+
+def as_hub_error(exc: Exception) -> HubError:
+    if isinstance(exc, HubError):
+        return exc
+    if isinstance(exc, HTTPException):
+        code = exc.code or 500
+        if code == 413:
+            return HubError(413, "request_too_large", "Request body is too large")
+        if code == 404:
+            return HubError(404, "not_found", "Not found")
+        if code == 405:
+            return HubError(405, "method_not_allowed", "Method not allowed")
+        return HubError(code, "http_error", exc.description or exc.name)
+    return HubError(500, "internal_error", "Internal server error")
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return Response(body, status=status, headers=headers, content_type="application/json")
+
+
+def openai_error(err: HubError) -> Response:
+    payload = {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
+    return json_response(payload, err.status, err.headers)
+
+
+def aigne_error(err: HubError) -> Response:
+    """The shape the AIGNE client reads: ``{"error": {"message", "type"}}``."""
+    error: dict[str, Any] = {
+        "message": err.message,
+        "type": err.extra.get("aigne_type", err.type),
+        "code": err.code,
+    }
+    if "link" in err.extra:
+        error["link"] = err.extra["link"]
+    return json_response({"error": error}, err.status, err.headers)
+
+
+def admin_error(err: HubError) -> Response:
+    return json_response(
+        {"error": {"message": err.message, "code": err.code, "type": err.type}}, err.status, err.headers
+    )

@@ -1,0 +1,174 @@
+"""The OpenAI-compatible client API under ``/v1``: chat completions (JSON and SSE), embeddings, images,
+models. Same-dialect providers stream through byte for byte."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from quart import Blueprint, Response, request
+
+from hub_core.api.common import as_hub_error, current_hub, json_body, json_response, openai_error
+from hub_core.errors import HubError, bad_request
+from hub_core.gateway import CallContext, Gateway, UpstreamStream
+from hub_core.providers.base import NormalizedResponse
+
+log = structlog.get_logger("hub_core.api.openai")
+bp = Blueprint("openai_v1", __name__, url_prefix="/v1")
+
+CHAT_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@bp.errorhandler(Exception)
+async def _error(exc: Exception) -> Response:
+    err = as_hub_error(exc)
+    if err.status >= 500 and not isinstance(exc, HubError):
+        log.exception("unhandled error", exc_info=exc)
+    return openai_error(err)
+
+
+def _model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise bad_request("model is required: a string such as 'openai/gpt-4o-mini'", param="model")
+    return model.strip()
+
+
+def validate_chat(body: dict[str, Any]) -> None:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("messages must be a non-empty array", param="messages")
+    for i, msg in enumerate(messages):
+        if not isinstance(msg, dict) or msg.get("role") not in CHAT_ROLES:
+            raise bad_request(f"messages[{i}] must be an object with a valid role", param=f"messages[{i}]")
+        content = msg.get("content")
+        if content is not None and not isinstance(content, (str, list)):
+            raise bad_request(f"messages[{i}].content must be a string or an array", param=f"messages[{i}]")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise bad_request("stream must be a boolean", param="stream")
+    options = body.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise bad_request("stream_options must be an object", param="stream_options")
+    if "tools" in body and not isinstance(body["tools"], list):
+        raise bad_request("tools must be an array", param="tools")
+
+
+async def _run_json(ctx: CallContext, model: str, payload: dict[str, Any]) -> NormalizedResponse:
+    hub = current_hub()
+    try:
+        route = await hub.gateway.route(ctx, model, ctx.record.kind)
+        result = await hub.gateway.complete(ctx, route, payload)
+    except BaseException as exc:
+        hub.gateway.finish(ctx, exc)
+        raise
+    hub.gateway.finish(ctx)
+    return result
+
+
+@bp.post("/chat/completions")
+async def chat_completions() -> Response:
+    hub = current_hub()
+    caller = await hub.gateway.authenticate(request)
+    body = await json_body()
+    model = _model(body)
+    validate_chat(body)
+    stream = bool(body.get("stream"))
+    ctx = hub.gateway.begin(
+        request, caller, endpoint="/v1/chat/completions", kind="chat", model=model, stream=stream
+    )
+    if not stream:
+        result = await _run_json(ctx, model, body)
+        return _raw_json(result)
+    try:
+        route = await hub.gateway.route(ctx, model, "chat")
+        upstream = await hub.gateway.open_stream(ctx, route, body)
+    except BaseException as exc:
+        hub.gateway.finish(ctx, exc)
+        raise
+    wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    return Response(_sse(hub.gateway, ctx, upstream, wants_usage), content_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _sse(
+    gateway: Gateway, ctx: CallContext, upstream: UpstreamStream, wants_usage: bool
+) -> AsyncIterator[bytes]:
+    error: BaseException | None = None
+    aborted = False
+    try:
+        async for chunks in upstream.chunks():
+            out = []
+            for chunk in chunks:
+                if chunk.usage_only and not wants_usage:
+                    continue
+                data = chunk.to_bytes()
+                if not wants_usage and b',"usage":null' in data:
+                    data = data.replace(b',"usage":null', b"")
+                out.append(b"data: " + data + b"\n\n")
+            if out:
+                ctx.first_byte()
+                yield b"".join(out)
+        yield b"data: [DONE]\n\n"
+    except HubError as exc:
+        error = exc
+        err = {"error": {"message": exc.message, "type": exc.type, "param": None, "code": exc.code}}
+        yield b"data: " + json.dumps(err).encode() + b"\n\n"
+    except BaseException as exc:  # client disconnect arrives as CancelledError/GeneratorExit
+        aborted = not isinstance(exc, Exception)
+        error = exc
+        raise
+    finally:
+        upstream.close()
+        gateway.finish(ctx, error if not aborted else None, aborted=aborted)
+
+
+def _raw_json(result: NormalizedResponse) -> Response:
+    if result.raw is not None:
+        return Response(result.raw, content_type="application/json")
+    return json_response(result.json())
+
+
+@bp.post("/embeddings")
+async def embeddings() -> Response:
+    hub = current_hub()
+    caller = await hub.gateway.authenticate(request)
+    body = await json_body()
+    model = _model(body)
+    inp = body.get("input")
+    if not inp or not isinstance(inp, (str, list)):
+        raise bad_request("input must be a non-empty string or array", param="input")
+    fmt = body.get("encoding_format")
+    if fmt is not None and fmt not in ("float", "base64"):
+        raise bad_request("encoding_format must be 'float' or 'base64'", param="encoding_format")
+    ctx = hub.gateway.begin(request, caller, endpoint="/v1/embeddings", kind="embedding", model=model)
+    return _raw_json(await _run_json(ctx, model, body))
+
+
+@bp.post("/images/generations")
+async def images() -> Response:
+    hub = current_hub()
+    caller = await hub.gateway.authenticate(request)
+    body = await json_body()
+    model = _model(body)
+    if not isinstance(body.get("prompt"), str) or not body["prompt"].strip():
+        raise bad_request("prompt must be a non-empty string", param="prompt")
+    n = body.get("n", 1)
+    if not isinstance(n, int) or not 1 <= n <= 10:
+        raise bad_request("n must be an integer between 1 and 10", param="n")
+    ctx = hub.gateway.begin(request, caller, endpoint="/v1/images/generations", kind="image", model=model)
+    return _raw_json(await _run_json(ctx, model, body))
+
+
+@bp.get("/models")
+async def models() -> Response:
+    hub = current_hub()
+    await hub.gateway.authenticate(request)
+    entries = await hub.catalog.list_models()
+    created = int(time.time())
+    data = [
+        {"id": e["id"], "object": "model", "created": created, "owned_by": e["provider"]} for e in entries
+    ]
+    return json_response({"object": "list", "data": data})

@@ -1,0 +1,105 @@
+"""Settings read once from the environment (prefix AIGNE_HUB_, plus the Blocklet variables).
+
+`Settings.from_env()` builds a fresh object; nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    return float(raw) if raw is not None else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    return int(raw) if raw is not None else default
+
+
+def _size(raw: str) -> int:
+    """Parse `30mb`, `512kb`, `1048576` into bytes."""
+    text = raw.strip().lower().replace(" ", "")
+    for suffix, factor in (("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("b", 1)):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(text)
+
+
+def _mount_path(raw: str | None) -> str:
+    path = (raw or "/").strip()
+    path = "/" + path.strip("/")
+    return "" if path == "/" else path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8090
+    mount_path: str = ""
+    load_plugins: frozenset[str] | None = None
+    max_body_bytes: int = 30 << 20
+    upstream_connect_timeout: float = 10.0
+    upstream_read_timeout: float = 300.0
+    usage_flush_interval: float = 0.5
+    usage_batch_size: int = 500
+    state_poll_interval: float = 2.0
+    auth_cache_ttl: float = 60.0
+    log_format: str = "auto"
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("AIGNE_HUB_DATA_DIR") or _env("BLOCKLET_DATA_DIR") or "data").resolve()
+        allow = _env("AIGNE_HUB_LOAD_PLUGINS")
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("AIGNE_HUB_DATABASE_URL") or f"sqlite://{data_dir / 'hub.db'}",
+            secret_key=_env("AIGNE_HUB_SECRET_KEY"),
+            host=_env("AIGNE_HUB_HOST", "127.0.0.1") or "127.0.0.1",
+            port=_int("BLOCKLET_PORT", _int("AIGNE_HUB_PORT", 8090)),
+            mount_path=_mount_path(_env("AIGNE_HUB_MOUNT_PATH")),
+            load_plugins=(
+                frozenset(p.strip() for p in allow.split(",") if p.strip()) if allow is not None else None
+            ),
+            max_body_bytes=_size(_env("AIGNE_HUB_MAX_BODY_SIZE", "30mb") or "30mb"),
+            upstream_connect_timeout=_float("AIGNE_HUB_UPSTREAM_CONNECT_TIMEOUT", 10.0),
+            upstream_read_timeout=_float("AIGNE_HUB_UPSTREAM_READ_TIMEOUT", 300.0),
+            usage_flush_interval=_float("AIGNE_HUB_USAGE_FLUSH_INTERVAL", 0.5),
+            usage_batch_size=_int("AIGNE_HUB_USAGE_BATCH_SIZE", 500),
+            state_poll_interval=_float("AIGNE_HUB_STATE_POLL_INTERVAL", 2.0),
+            auth_cache_ttl=_float("AIGNE_HUB_AUTH_CACHE_TTL", 60.0),
+            log_format=_env("AIGNE_HUB_LOG_FORMAT", "auto") or "auto",
+            log_level=_env("AIGNE_HUB_LOG_LEVEL", "info") or "info",
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def state_marker(self) -> Path:
+        return self.data_dir / ".state-generation"

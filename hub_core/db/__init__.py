@@ -1,0 +1,75 @@
+"""Database setup: Tortoise configuration, migrations and connection lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.context import TortoiseContext, _current_context
+
+from hub_core.config import Settings
+
+MODELS_MODULE = "hub_core.db.models"
+MIGRATIONS_MODULE = "hub_core.db.migrations"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = settings.database_url
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://") :]
+    connection: Any = url
+    if settings.is_sqlite:
+        path = url.split("://", 1)[1]
+        connection = {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {"file_path": path, "journal_mode": "WAL", "journal_size_limit": 16384},
+        }
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+    }
+
+
+async def upgrade(settings: Settings) -> list[str]:
+    """Apply pending migrations; returns the names applied. Safe to run on every start."""
+    from tortoise.migrations.api import migrate
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(f"{app_label}.{name}")
+
+    ctx = TortoiseContext()
+    with ctx:
+        try:
+            await migrate(config=tortoise_config(settings), progress=progress)
+        finally:
+            await ctx.close_connections()
+    return applied
+
+
+async def connect(settings: Settings) -> TortoiseContext:
+    """Open this hub's own ORM context (connections and models) and make it current for this task and the
+    tasks it creates. Each hub has its own, so several hubs can live in one process (tests)."""
+    ctx = TortoiseContext()
+    ctx.__enter__()
+    await ctx.init(config=tortoise_config(settings))
+    return ctx
+
+
+def activate(ctx: TortoiseContext) -> None:
+    """Make `ctx` current for the running task (request tasks do not inherit it from the startup task)."""
+    _current_context.set(ctx)
+
+
+async def close(ctx: TortoiseContext) -> None:
+    await ctx.close_connections()

@@ -1,0 +1,41 @@
+"""Access-key authentication: ``Authorization: Bearer``, ``x-api-key``, the ``login_token`` cookie or the
+``access_token`` query parameter."""
+
+from __future__ import annotations
+
+from quart import Request
+
+from hub_core.config import Settings
+from hub_core.errors import HubError
+from hub_core.plugins import hookimpl
+from hub_core.state import RuntimeState
+from hub_core.types import Caller
+
+
+def token_from_request(request: Request) -> str | None:
+    found: list[str] = []
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        found.append(auth[7:].strip())
+    if api_key := request.headers.get("x-api-key"):
+        found.append(api_key.strip())
+    if cookie := request.cookies.get("login_token"):
+        found.append(cookie)
+    if query := request.args.get("access_token"):
+        found.append(query)
+    distinct = set(found)
+    if len(distinct) > 1:
+        raise HubError(400, "ambiguous_credentials", "Access token found in multiple locations")
+    return found[0] if found else None
+
+
+class KeyAuthPlugin:
+    def __init__(self, state: RuntimeState) -> None:
+        self.state = state
+
+    @hookimpl(trylast=True)
+    async def auth_from_request(self, request: Request, settings: Settings) -> Caller | None:
+        token = token_from_request(request)
+        if not token:
+            return None
+        return await self.state.authenticate(token)

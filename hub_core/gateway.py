@@ -1,0 +1,236 @@
+"""The call pipeline shared by every API dialect.
+
+authenticate → begin (a `CallContext`) → route → open the upstream (build, prepare hook, normalizer hook,
+send, map errors) → read or stream → finish (exactly one `on_call_finished` per call). Dialect blueprints only
+translate requests and render answers; they never talk to providers themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import structlog
+
+from hub_core.errors import HubError, model_not_found, unauthorized
+from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core.types import Caller, CallRecord, Route
+from hub_core.upstream import UpstreamClient, timeout_error
+
+if TYPE_CHECKING:
+    from quart import Request
+
+    from hub_core.config import Settings
+    from hub_core.plugins import PluginHost
+    from hub_core.state import RuntimeState
+
+log = structlog.get_logger("hub_core.gateway")
+
+
+class CallContext:
+    """One API call in flight: who, what, where, and the record that will be logged."""
+
+    __slots__ = ("_t0", "caller", "finished", "record", "route")
+
+    def __init__(self, caller: Caller, record: CallRecord) -> None:
+        self.caller = caller
+        self.record = record
+        self.route: Route | None = None
+        self.finished = False
+        self._t0 = time.perf_counter()
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._t0) * 1000
+
+    def first_byte(self) -> None:
+        if self.record.ttfb_ms is None:
+            self.record.ttfb_ms = self.elapsed_ms()
+
+
+class Gateway:
+    def __init__(self, settings: Settings, host: PluginHost, state: RuntimeState, upstream: UpstreamClient):
+        self.settings = settings
+        self.host = host
+        self.state = state
+        self.upstream = upstream
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def authenticate(self, request: Request) -> Caller:
+        await self.state.check_for_changes()
+        caller = await self.host.first("auth_from_request", request=request, settings=self.settings)
+        if caller is None:
+            raise unauthorized()
+        return caller
+
+    def begin(
+        self, request: Request, caller: Caller, *, endpoint: str, kind: str, model: str, stream: bool = False
+    ) -> CallContext:
+        record = CallRecord(
+            request_id=request_id_of(request),
+            endpoint=endpoint,
+            kind=kind,
+            model=model,
+            user_id=caller.user_id,
+            key_id=caller.key_id,
+            app_did=app_did_of(request, caller),
+            stream=stream,
+        )
+        return CallContext(caller, record)
+
+    async def route(self, ctx: CallContext, model: str, kind: str) -> Route:
+        route = await self.host.first("select_route", model=model, kind=kind, caller=ctx.caller)
+        if route is None:
+            raise model_not_found(model)
+        if not route.provider.supports(kind):
+            raise HubError(
+                400, "unsupported_operation", f"Provider {route.provider_name} does not support {kind}"
+            )
+        ctx.route = route
+        rec = ctx.record
+        rec.provider, rec.provider_id, rec.upstream_model = (
+            route.provider_name,
+            route.provider_id,
+            route.model,
+        )
+        rec.credential_id = route.credential.id if route.credential else None
+        structlog.contextvars.bind_contextvars(provider=route.provider_name, model=route.model)
+        return route
+
+    async def _open(
+        self, ctx: CallContext, route: Route, payload: dict[str, Any], stream: bool
+    ) -> tuple[aiohttp.ClientResponse, Normalizer]:
+        kind = ctx.record.kind
+        upstream_req = route.provider.build_request(kind, payload, route, stream)
+        await self.host.each(
+            "prepare_upstream_request", upstream=upstream_req, route=route, caller=ctx.caller
+        )
+        normalizer = await self.host.first("select_normalizer", route=route, kind=kind, stream=stream)
+        if normalizer is None:
+            raise HubError(502, "no_normalizer", f"No normalizer for {route.provider_name} {kind}")
+        label = route.provider.display_name or route.provider_name
+        resp = await self.upstream.send(upstream_req, label)
+        if resp.status >= 400:
+            try:
+                body = await resp.read()
+            except (aiohttp.ClientError, TimeoutError):
+                body = b""
+            finally:
+                resp.release()
+            raise route.provider.map_error(resp.status, body, dict(resp.headers))
+        return resp, normalizer
+
+    async def complete(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> NormalizedResponse:
+        """A non-streaming call: the provider's answer in the standard shape, usage recorded on `ctx`."""
+        resp, normalizer = await self._open(ctx, route, payload, stream=False)
+        label = route.provider.display_name or route.provider_name
+        try:
+            body = await resp.read()
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise timeout_error(label) from exc
+        except aiohttp.ClientError as exc:
+            raise HubError(
+                502,
+                "upstream_broken",
+                f"{label} connection failed: {type(exc).__name__}",
+                type="upstream_error",
+            ) from exc
+        finally:
+            resp.release()
+        result = normalizer.parse(body)
+        ctx.record.usage = result.usage
+        return result
+
+    async def open_stream(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> UpstreamStream:
+        """Start a streaming call. Errors known before the first byte raise here, as HTTP errors."""
+        resp, normalizer = await self._open(ctx, route, payload, stream=True)
+        return UpstreamStream(ctx, resp, normalizer, route.provider.display_name or route.provider_name)
+
+    def finish(self, ctx: CallContext, error: BaseException | None = None, *, aborted: bool = False) -> None:
+        """Close the record and hand it to the observers, exactly once, off the response path."""
+        if ctx.finished:
+            return
+        ctx.finished = True
+        rec = ctx.record
+        rec.duration_ms = ctx.elapsed_ms()
+        if aborted:
+            rec.status, rec.http_status, rec.error = "aborted", 499, "client disconnected"
+        elif error is not None:
+            rec.status = "error"
+            if isinstance(error, HubError):
+                rec.http_status, rec.error = error.status, error.message
+            else:
+                rec.http_status, rec.error = 500, f"{type(error).__name__}: {error}"
+        if rec.ttfb_ms is None and rec.status == "success":
+            rec.ttfb_ms = rec.duration_ms
+        task = asyncio.get_running_loop().create_task(self.host.observe("on_call_finished", record=rec))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def drain(self) -> None:
+        """Wait for pending observer calls (used on shutdown)."""
+        if self._finishing:
+            await asyncio.gather(*list(self._finishing), return_exceptions=True)
+
+
+class UpstreamStream:
+    """The upstream side of a streaming call: standard chunks, usage as reported, bytes released on close."""
+
+    def __init__(self, ctx: CallContext, resp: aiohttp.ClientResponse, normalizer: Normalizer, label: str):
+        self.ctx = ctx
+        self.resp = resp
+        self.normalizer = normalizer
+        self.label = label
+        self.content_chunks = 0
+
+    async def chunks(self) -> AsyncIterator[list[Chunk]]:
+        norm = self.normalizer
+        try:
+            async for piece in self.resp.content.iter_any():
+                out = norm.feed(piece)
+                if out:
+                    self.content_chunks += sum(1 for c in out if not c.usage_only)
+                    yield out
+            tail = norm.finish()
+            if tail:
+                yield tail
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise timeout_error(self.label) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise HubError(
+                502, "upstream_broken", f"{self.label} stream broke: {exc}", type="upstream_error"
+            ) from exc
+        finally:
+            self.record_usage()
+
+    def record_usage(self) -> None:
+        """The provider's own numbers when it sent them; otherwise the chunks seen, marked as estimated."""
+        usage = self.normalizer.usage
+        if not self.normalizer.saw_usage and self.content_chunks:
+            usage.output_tokens = max(usage.output_tokens, self.content_chunks)
+            self.ctx.record.extra["usage_estimated"] = True
+        self.ctx.record.usage = usage
+
+    def close(self) -> None:
+        """Drop the upstream connection (cancels the upstream request if it is still running)."""
+        if not self.resp.closed:
+            self.resp.close()
+
+
+def request_id_of(request: Request) -> str:
+    rid = request.headers.get("x-request-id")
+    if rid and len(rid) <= 64:
+        return rid
+    return getattr(request, "hub_request_id", None) or uuid.uuid4().hex
+
+
+def app_did_of(request: Request, caller: Caller) -> str | None:
+    from urllib.parse import unquote
+
+    did = request.headers.get("x-aigne-hub-client-did")
+    if did:
+        return unquote(did)[:200]
+    return f"key:{caller.key_name}" if caller.key_name else None

@@ -1,0 +1,115 @@
+"""The running hub: settings, plugins, state, upstream client, usage writer and gateway, with their lifecycle.
+
+One `Hub` per app; `create_app()` builds it and Quart's serving hooks start and stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint
+
+import structlog
+from tortoise.context import TortoiseContext
+
+from hub_core import db
+from hub_core.catalog import ModelCatalog
+from hub_core.config import Settings
+from hub_core.crypto import Keyring
+from hub_core.default_plugins import (
+    DefaultRoutingPlugin,
+    KeyAuthPlugin,
+    ProviderUpstreamPlugin,
+    UsageLogPlugin,
+)
+from hub_core.gateway import Gateway
+from hub_core.plugins import PluginHost
+from hub_core.state import RuntimeState
+from hub_core.upstream import UpstreamClient
+from hub_core.usage_log import UsageLogWriter
+
+log = structlog.get_logger("hub_core.hub")
+
+
+def build_plugin_host(settings: Settings, entry_points: Iterable[EntryPoint] | None = None) -> PluginHost:
+    """Entry-point plugins only (what the CLI needs to list and validate names)."""
+    host = PluginHost()
+    host.load_entry_points(entry_points, settings.load_plugins)
+    return host
+
+
+class Hub:
+    def __init__(self, settings: Settings, entry_points: Iterable[EntryPoint] | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.keyring = Keyring.load(settings.secret_key, settings.key_file)
+        self.host = build_plugin_host(settings, entry_points)
+        self.state = RuntimeState(settings, self.keyring)
+        self.upstream = UpstreamClient(settings)
+        self.writer = UsageLogWriter(settings)
+        self.routing = DefaultRoutingPlugin(self.host, self.state)
+        self.host.register_builtin("key_auth", KeyAuthPlugin(self.state))
+        self.host.register_builtin("default_routing", self.routing)
+        self.host.register_builtin("provider_upstream", ProviderUpstreamPlugin())
+        self.host.register_builtin("usage_log", UsageLogPlugin(self.writer))
+        self.host.run_registrations()
+        self.gateway = Gateway(settings, self.host, self.state, self.upstream)
+        self.catalog = ModelCatalog(self.host, self.routing, self.upstream)
+        self.state.on_reload(lambda st: self.host.set_disabled(st.disabled_plugins))
+        self.state.on_reload(lambda _st: self.catalog.invalidate())
+        self._poller: asyncio.Task[None] | None = None
+        self.db: TortoiseContext | None = None
+
+    async def start(self) -> None:
+        await db.upgrade(self.settings)
+        self.db = await db.connect(self.settings)
+        await initialize_owner(announce=True)
+        await self.state.reload()
+        await self.writer.start()
+        self._poller = asyncio.create_task(self._poll(), name="state-poller")
+        await self.host.observe("on_startup", settings=self.settings)
+        log.info("hub started", plugins=len(self.host.infos), providers=sorted(self.host.enabled_providers()))
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.state_poll_interval)
+            try:
+                await self.state.poll()
+            except Exception as exc:  # the database may be briefly unavailable; keep serving from memory
+                log.warning("state poll failed", error=str(exc))
+
+    async def stop(self) -> None:
+        await self.host.observe("on_shutdown", settings=self.settings)
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.gateway.drain()
+        await self.writer.stop()
+        await self.upstream.close()
+        if self.db is not None:
+            await db.close(self.db)
+
+
+async def initialize_owner(announce: bool) -> str | None:
+    """Create the owner and a one-time admin key on the first start; returns the key when created."""
+    from hub_core.services.users import create_key, ensure_owner
+
+    owner, created = await ensure_owner()
+    if not created:
+        return None
+    _, token = await create_key(owner, "initial admin key", role="owner")
+    if announce:
+        print_admin_key(token)
+    return token
+
+
+def print_admin_key(token: str) -> None:
+    bar = "=" * 72
+    sys.stdout.write(
+        f"\n{bar}\nAIGNE Hub: first start. The owner's admin key (shown once, store it now):\n\n"
+        f"    {token}\n\nUse it as `Authorization: Bearer <key>` or to sign in to the console.\n{bar}\n\n"
+    )
+    sys.stdout.flush()

@@ -1,0 +1,167 @@
+"""Base for vendors that speak the OpenAI HTTP dialect (OpenAI, DeepSeek, xAI, OpenRouter, Poe, Doubao ...).
+
+The hub's standard format *is* this dialect, so requests go out nearly unchanged and answers come back byte
+for byte; the normalizer only reads the usage numbers. A vendor subclass sets its name, base URL and
+quirks (extra headers, model id forms, reasoning fields) and is done.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from hub_core.errors import HubError
+from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer, Provider
+from hub_core.providers.sse import SSEParser
+from hub_core.types import Route, UpstreamRequest, Usage
+
+DONE = b"[DONE]"
+
+
+def usage_from_openai(data: dict[str, Any] | None) -> Usage:
+    """Read an OpenAI-style usage object (chat, embeddings or images) into a `Usage`."""
+    if not data:
+        return Usage()
+    prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details") or {}
+    completion_details = data.get("completion_tokens_details") or data.get("output_tokens_details") or {}
+    return Usage(
+        input_tokens=int(data.get("prompt_tokens", data.get("input_tokens", 0)) or 0),
+        output_tokens=int(data.get("completion_tokens", data.get("output_tokens", 0)) or 0),
+        cached_input_tokens=int(prompt_details.get("cached_tokens", 0) or 0),
+        cache_write_tokens=int(prompt_details.get("cache_write_tokens", 0) or 0),
+        reasoning_tokens=int(completion_details.get("reasoning_tokens", 0) or 0),
+    )
+
+
+class OpenAIChatNormalizer(Normalizer):
+    """Chat Completions answers, JSON or SSE; passes chunks through as raw bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sse = SSEParser()
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = _load_object(body)
+        self.usage = usage_from_openai(data.get("usage"))
+        self.saw_usage = bool(data.get("usage"))
+        return NormalizedResponse(data, self.usage, raw=body)
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        return self._chunks(self._sse.feed(data))
+
+    def finish(self) -> list[Chunk]:
+        return self._chunks(self._sse.finish())
+
+    def _chunks(self, events: list[tuple[str | None, bytes]]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for event, payload in events:
+            if payload == DONE or not payload:
+                continue
+            if event == "error" or payload.startswith(b'{"error"'):
+                raise _stream_error(payload)
+            if b'"usage"' in payload:
+                parsed = _load_object(payload)
+                usage = parsed.get("usage")
+                if usage:
+                    self.usage = usage_from_openai(usage)
+                    self.saw_usage = True
+                out.append(Chunk(parsed, payload, usage_only=bool(usage) and not parsed.get("choices")))
+            else:
+                out.append(Chunk(raw=payload))
+        return out
+
+
+class OpenAIEmbeddingNormalizer(Normalizer):
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = _load_object(body)
+        self.usage = usage_from_openai(data.get("usage"))
+        self.saw_usage = bool(data.get("usage"))
+        return NormalizedResponse(data, self.usage, raw=body)
+
+
+class OpenAIImageNormalizer(Normalizer):
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = _load_object(body)
+        usage = usage_from_openai(data.get("usage"))
+        usage.images = len(data.get("data") or [])
+        self.usage, self.saw_usage = usage, True
+        return NormalizedResponse(data, usage, raw=body)
+
+
+class OpenAICompatibleProvider(Provider):
+    """A provider whose upstream speaks the OpenAI REST dialect."""
+
+    capabilities = frozenset({"chat", "embedding", "image"})
+    #: headers every upstream request carries (vendor attribution headers and the like)
+    extra_headers: ClassVar[dict[str, str]] = {}
+    #: ask the upstream for usage in streams (``stream_options.include_usage``)
+    stream_usage_option: ClassVar[bool] = True
+
+    def url(self, route: Route, path: str) -> str:
+        return route.base_url.rstrip("/") + path
+
+    def _request(self, route: Route, path: str, body: dict[str, Any]) -> UpstreamRequest:
+        headers = {"Content-Type": "application/json", **self.extra_headers}
+        return UpstreamRequest("POST", self.url(route, path), headers=headers, json=body)
+
+    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        body = {**payload, "model": self.upstream_model(route)}
+        if stream:
+            body["stream"] = True
+            if self.stream_usage_option:
+                body["stream_options"] = {**(payload.get("stream_options") or {}), "include_usage": True}
+        else:
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+        return self._request(route, "/chat/completions", body)
+
+    def _build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        return self._request(route, "/embeddings", {**payload, "model": self.upstream_model(route)})
+
+    def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        return self._request(route, "/images/generations", {**payload, "model": self.upstream_model(route)})
+
+    def upstream_model(self, route: Route) -> str:
+        """The model id the vendor expects; override for vendors with their own id forms."""
+        return route.model
+
+    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+        if kind == "chat":
+            return OpenAIChatNormalizer()
+        if kind == "embedding":
+            return OpenAIEmbeddingNormalizer()
+        if kind == "image":
+            return OpenAIImageNormalizer()
+        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+
+    def models_request(self, route: Route) -> UpstreamRequest:
+        return UpstreamRequest("GET", self.url(route, "/models"), headers=dict(self.extra_headers))
+
+    def parse_models(self, body: bytes) -> list[str]:
+        data = _load_object(body)
+        return sorted(str(m["id"]) for m in data.get("data", []) if isinstance(m, dict) and "id" in m)
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise HubError(
+            502, "upstream_malformed", f"Upstream sent malformed JSON: {exc}", type="upstream_error"
+        ) from exc
+    if not isinstance(data, dict):
+        raise HubError(
+            502, "upstream_malformed", "Upstream sent JSON that is not an object", type="upstream_error"
+        )
+    return data
+
+
+def _stream_error(payload: bytes) -> HubError:
+    try:
+        err = json.loads(payload).get("error") or {}
+    except (ValueError, AttributeError):
+        err = {}
+    message = err.get("message") if isinstance(err, dict) else str(err)
+    return HubError(
+        502, "upstream_error", f"Upstream error during stream: {message or 'unknown'}", type="upstream_error"
+    )

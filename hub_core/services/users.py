@@ -1,0 +1,142 @@
+"""Users and their access keys."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from hub_core import access_keys
+from hub_core.config import Settings
+from hub_core.db import models as m
+from hub_core.errors import HubError, bad_request, not_found
+from hub_core.state import bump_generation
+
+ROLES = ("owner", "admin", "member")
+
+
+def _did() -> str:
+    return "z" + secrets.token_hex(16)
+
+
+def user_dict(user: m.User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "did": user.did,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "disabled": user.disabled,
+        "createdAt": user.created_at.isoformat() if user.created_at else None,
+    }
+
+
+def key_dict(key: m.AccessKey) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    status = "active"
+    if key.revoked_at:
+        status = "revoked"
+    elif key.expires_at and key.expires_at < now:
+        status = "expired"
+    return {
+        "id": key.id,
+        "userId": key.user_id,  # type: ignore[attr-defined]
+        "name": key.name,
+        "prefix": key.prefix,
+        "maskedKey": f"{key.prefix}…",
+        "role": key.role,
+        "status": status,
+        "createdAt": key.created_at.isoformat() if key.created_at else None,
+        "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
+        "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
+        "lastUsedAt": key.last_used_at.isoformat() if key.last_used_at else None,
+    }
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise bad_request(f"role must be one of {', '.join(ROLES)}", param="role")
+    return role
+
+
+async def create_user(name: str, role: str = "member", email: str | None = None) -> m.User:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise bad_request("name is required (at most 200 characters)", param="name")
+    return await m.User.create(did=_did(), name=name, role=check_role(role), email=email)
+
+
+async def get_user(user_id: int) -> m.User:
+    user = await m.User.get_or_none(id=user_id)
+    if user is None:
+        raise not_found(f"User {user_id} not found")
+    return user
+
+
+async def update_user(settings: Settings, user_id: int, changes: dict[str, Any]) -> m.User:
+    user = await get_user(user_id)
+    if "role" in changes:
+        role = check_role(str(changes["role"]))
+        if user.role == "owner" and role != "owner" and await m.User.filter(role="owner").count() == 1:
+            raise HubError(409, "last_owner", "The hub must keep at least one owner")
+        user.role = role
+    if "name" in changes:
+        user.name = str(changes["name"]).strip() or user.name
+    if "email" in changes:
+        user.email = changes["email"] or None
+    if "disabled" in changes:
+        user.disabled = bool(changes["disabled"])
+    await user.save()
+    await bump_generation(settings)
+    return user
+
+
+async def ensure_owner() -> tuple[m.User, bool]:
+    """The first start creates the owner; returns (owner, created)."""
+    owner = await m.User.filter(role="owner").order_by("id").first()
+    if owner is not None:
+        return owner, False
+    return await m.User.create(did=_did(), name="owner", role="owner"), True
+
+
+async def create_key(
+    user: m.User, name: str, role: str | None = None, expires_at: datetime | None = None
+) -> tuple[m.AccessKey, str]:
+    """Create an access key; returns the row and the token, which is never stored or shown again."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise bad_request("name is required (at most 200 characters)", param="name")
+    role = check_role(role or ("admin" if user.role in ("owner", "admin") else "member"))
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise bad_request("expiresAt must be in the future", param="expiresAt")
+    token = access_keys.generate()
+    key = await m.AccessKey.create(
+        user=user,
+        name=name,
+        prefix=access_keys.visible_prefix(token),
+        key_hash=access_keys.hash_key(token),
+        role=role,
+        expires_at=expires_at,
+    )
+    return key, token
+
+
+async def revoke_key(settings: Settings, key_id: int, user_id: int | None = None) -> m.AccessKey:
+    query = m.AccessKey.filter(id=key_id)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    key = await query.first()
+    if key is None:
+        raise not_found(f"Access key {key_id} not found")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        await key.save()
+        await bump_generation(settings)
+    return key
+
+
+async def find_key(ref: str) -> m.AccessKey | None:
+    """By numeric id or by visible prefix."""
+    if ref.isdigit():
+        return await m.AccessKey.get_or_none(id=int(ref))
+    return await m.AccessKey.filter(prefix=ref).first()

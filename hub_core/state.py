@@ -1,0 +1,208 @@
+"""In-memory view of the configuration the request path needs: keys, providers, credentials, plugin state.
+
+Reading the database on every request would cost more than the rest of the pipeline, so the hub keeps this
+snapshot and reloads it when the configuration generation changes. Changes made through this instance apply
+at once; the CLI touches a marker file in the data dir (checked with one `stat` per request); other instances
+sharing the database are noticed by polling the generation row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from hub_core import access_keys
+from hub_core.config import Settings
+from hub_core.crypto import Keyring, SecretError
+from hub_core.db import models as m
+from hub_core.types import Caller, Credential
+
+log = structlog.get_logger("hub_core.state")
+
+GENERATION_KEY = "generation"
+
+
+@dataclass
+class WeightedCredential:
+    credential: Credential
+    weight: int
+    current: int = 0
+
+
+@dataclass
+class ProviderConfig:
+    """A provider as configured in the database (or implied by env vars), with its usable credentials."""
+
+    name: str
+    id: int | None
+    display_name: str
+    base_url: str | None
+    region: str | None
+    enabled: bool
+    config: dict[str, Any]
+    credentials: list[WeightedCredential] = field(default_factory=list)
+
+    def next_credential(self) -> Credential | None:
+        """Smooth weighted round-robin (nginx) over the active credentials."""
+        creds = self.credentials
+        if not creds:
+            return None
+        if len(creds) == 1:
+            return creds[0].credential
+        total = 0
+        best: WeightedCredential | None = None
+        for wc in creds:
+            wc.current += wc.weight
+            total += wc.weight
+            if best is None or wc.current > best.current:
+                best = wc
+        assert best is not None
+        best.current -= total
+        return best.credential
+
+
+@dataclass
+class CachedKey:
+    caller: Caller | None
+    error: str | None
+    expires_at: float | None
+    cached_until: float
+
+
+class RuntimeState:
+    def __init__(self, settings: Settings, keyring: Keyring) -> None:
+        self.settings = settings
+        self.keyring = keyring
+        self.providers: dict[str, ProviderConfig] = {}
+        self.disabled_plugins: set[str] = set()
+        self.generation: str | None = None
+        self._keys: dict[str, CachedKey] = {}
+        self._marker_mtime: int | None = None
+        self._reload_lock = asyncio.Lock()
+        self._listeners: list[Any] = []
+
+    def on_reload(self, callback: Any) -> None:
+        self._listeners.append(callback)
+
+    # --- loading ----------------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        async with self._reload_lock:
+            self.generation = await current_generation()
+            self._marker_mtime = _mtime(self.settings.state_marker)
+            self.providers = await self._load_providers()
+            self.disabled_plugins = {p.name for p in await m.PluginState.filter(enabled=False)}
+            self._keys.clear()
+            for callback in self._listeners:
+                callback(self)
+
+    async def _load_providers(self) -> dict[str, ProviderConfig]:
+        out: dict[str, ProviderConfig] = {}
+        for row in await m.Provider.all().prefetch_related("credentials"):
+            cfg = ProviderConfig(
+                row.name, row.id, row.display_name, row.base_url, row.region, row.enabled, row.config or {}
+            )
+            for cred in row.credentials:
+                if not cred.active:
+                    continue
+                try:
+                    values = _decode_values(self.keyring.decrypt(cred.ciphertext))
+                except SecretError as exc:
+                    log.error(
+                        "credential cannot be decrypted",
+                        provider=row.name,
+                        credential=cred.id,
+                        error=str(exc),
+                    )
+                    continue
+                cfg.credentials.append(
+                    WeightedCredential(Credential(cred.id, cred.name, values), max(1, cred.weight))
+                )
+            out[row.name] = cfg
+        return out
+
+    async def check_for_changes(self) -> None:
+        """Per request: one `stat` of the marker file the CLI touches."""
+        if _mtime(self.settings.state_marker) != self._marker_mtime:
+            await self.reload()
+
+    async def poll(self) -> None:
+        """Periodic: notice changes made by other instances sharing the database."""
+        if await current_generation() != self.generation:
+            await self.reload()
+
+    # --- access keys --------------------------------------------------------------------------------------
+
+    async def authenticate(self, token: str) -> Caller:
+        from hub_core.errors import unauthorized
+
+        now = time.monotonic()
+        key_hash = access_keys.hash_key(token)
+        cached = self._keys.get(key_hash)
+        if cached is None or cached.cached_until < now:
+            cached = await self._load_key(key_hash, now)
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[key_hash] = cached
+        if cached.caller is None:
+            raise unauthorized(cached.error or "Unauthorized: invalid or missing access key")
+        if cached.expires_at is not None and cached.expires_at < time.time():
+            raise unauthorized("Unauthorized: access key expired")
+        return cached.caller
+
+    async def _load_key(self, key_hash: str, now: float) -> CachedKey:
+        ttl = self.settings.auth_cache_ttl
+        row = await m.AccessKey.filter(key_hash=key_hash).select_related("user").first()
+        if row is None:
+            return CachedKey(None, None, None, now + min(ttl, 5.0))
+        if row.revoked_at is not None:
+            return CachedKey(None, "Unauthorized: access key revoked", None, now + ttl)
+        if row.user.disabled:
+            return CachedKey(None, "Unauthorized: user disabled", None, now + ttl)
+        role = _effective_role(row.role, row.user.role)
+        caller = Caller(row.user.id, row.user.did, row.user.name, role, row.id, row.name)  # type: ignore[arg-type]
+        expires = row.expires_at.timestamp() if row.expires_at else None
+        return CachedKey(caller, None, expires, now + ttl)
+
+
+def _effective_role(key_role: str, user_role: str) -> str:
+    from hub_core.types import ROLE_RANK
+
+    return key_role if ROLE_RANK.get(key_role, 0) <= ROLE_RANK.get(user_role, 0) else user_role
+
+
+def _decode_values(plaintext: str) -> dict[str, str]:
+    import json
+
+    data = json.loads(plaintext)
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {"api_key": str(data)}
+
+
+def _mtime(path: os.PathLike[str]) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+async def current_generation() -> str | None:
+    row = await m.HubState.get_or_none(key=GENERATION_KEY)
+    return row.value if row else None
+
+
+async def bump_generation(settings: Settings) -> None:
+    """Record that the configuration changed, for this and every other hub instance."""
+    import uuid
+
+    value = uuid.uuid4().hex
+    updated = await m.HubState.filter(key=GENERATION_KEY).update(value=value)
+    if not updated:
+        await m.HubState.get_or_create(key=GENERATION_KEY, defaults={"value": value})
+    settings.state_marker.parent.mkdir(parents=True, exist_ok=True)
+    settings.state_marker.write_text(f"{value} {datetime.now(UTC).isoformat()}\n")

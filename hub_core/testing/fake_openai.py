@@ -1,0 +1,367 @@
+"""A local fake of the OpenAI REST API on a real socket, for tests and benchmarks.
+
+It speaks the real wire format (chat completions as JSON and SSE with ``stream_options.include_usage``, tool
+calls, embeddings as float or base64, images, models, and OpenAI's error bodies) and fails on command: the
+model name picks the behaviour (``fail-429``, ``fail-500``, ``fail-401``, ``slow-<seconds>``, ``malformed``,
+``stream-error``, ``tool``), or tests push one-shot failures with `FakeOpenAI.fail_next`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+@dataclass
+class Failure:
+    status: int
+    message: str = "fake failure"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _error(
+    status: int, message: str, etype: str, code: str | None = None, headers: dict[str, str] | None = None
+):
+    body = {"error": {"message": message, "type": etype, "param": None, "code": code}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _words(messages: list[dict[str, Any]]) -> list[str]:
+    last = ""
+    for msg in messages:
+        if msg.get("role") == "user":
+            content = msg.get("content")
+            if isinstance(content, list):
+                content = " ".join(p.get("text", "") for p in content if p.get("type") == "text")
+            last = str(content or "")
+    return f"Echo: {last}".split(" ")
+
+
+def _count_tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(len(json.dumps(m.get("content", "")).split()) for m in messages) + 3 * len(messages)
+
+
+class FakeOpenAI:
+    """``async with FakeOpenAI() as fake: fake.base_url`` → ``http://127.0.0.1:<port>/v1``."""
+
+    def __init__(self, api_key: str | None = "sk-fake-openai-key", chunk_delay: float = 0.0) -> None:
+        self.api_key = api_key
+        self.chunk_delay = chunk_delay
+        self.requests: list[dict[str, Any]] = []
+        self.failures: list[Failure] = []
+        self.disconnects = 0
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def fail_next(
+        self,
+        status: int,
+        message: str = "fake failure",
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        self.failures.extend(Failure(status, message, headers or {}) for _ in range(times))
+
+    async def start(self, port: int = 0) -> FakeOpenAI:
+        app = web.Application(client_max_size=64 << 20)
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_post("/v1/embeddings", self.embeddings)
+        app.router.add_post("/v1/images/generations", self.images)
+        app.router.add_get("/v1/models", self.models)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeOpenAI:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- helpers ------------------------------------------------------------------------------------------
+
+    async def _admit(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return None, _error(
+                400, "We could not parse the JSON body of your request.", "invalid_request_error"
+            )
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return None, _error(
+                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+            )
+        if self.failures:
+            failure = self.failures.pop(0)
+            return None, _error(
+                failure.status, failure.message, _etype(failure.status), None, failure.headers
+            )
+        model = str(body.get("model", ""))
+        if not model:
+            return None, _error(400, "you must provide a model parameter", "invalid_request_error")
+        if model == "fail-429":
+            return None, _error(
+                429, "Rate limit reached", "requests", "rate_limit_exceeded", {"Retry-After": "7"}
+            )
+        if model == "fail-500":
+            return None, _error(500, "The server had an error while processing your request.", "server_error")
+        if model == "fail-401":
+            return None, _error(
+                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+            )
+        if model == "missing-model":
+            return None, _error(
+                404, f"The model `{model}` does not exist", "invalid_request_error", "model_not_found"
+            )
+        if model.startswith("slow-"):
+            await asyncio.sleep(float(model.split("-", 1)[1]))
+        if model == "malformed":
+            return None, web.Response(body=b"{not json", content_type="application/json")
+        return body, None
+
+    # --- endpoints ----------------------------------------------------------------------------------------
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body, failed = await self._admit(request)
+        if failed is not None:
+            return failed
+        assert body is not None
+        messages = body.get("messages") or []
+        model = body["model"]
+        created = int(time.time())
+        prompt_tokens = _count_tokens(messages)
+        tool_call = None
+        if body.get("tools") and body.get("tool_choice") != "none":
+            fn = body["tools"][0]["function"]["name"]
+            tool_call = {
+                "id": "call_fake_1",
+                "type": "function",
+                "function": {"name": fn, "arguments": json.dumps({"city": "Paris"})},
+            }
+        words = _words(messages)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") in ("json_object", "json_schema"):
+            words = [json.dumps({"answer": " ".join(words)})]
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(words),
+            "total_tokens": prompt_tokens + len(words),
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        }
+        if not body.get("stream"):
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": None if tool_call else " ".join(words),
+                "refusal": None,
+                "annotations": [],
+            }
+            if tool_call:
+                message["tool_calls"] = [tool_call]
+            return web.json_response(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": message,
+                            "logprobs": None,
+                            "finish_reason": "tool_calls" if tool_call else "stop",
+                        }
+                    ],
+                    "usage": usage,
+                    "service_tier": "default",
+                    "system_fingerprint": "fp_fake",
+                }
+            )
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+        )
+        await resp.prepare(request)
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_fake",
+        }
+
+        async def send(choices: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+            chunk = {**base, "choices": choices}
+            if include_usage:
+                chunk["usage"] = None
+            if extra:
+                chunk.update(extra)
+            await resp.write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+
+        try:
+            await send(
+                [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": "", "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": None,
+                    }
+                ]
+            )
+            if tool_call:
+                first = {
+                    "index": 0,
+                    "id": tool_call["id"],
+                    "type": "function",
+                    "function": {"name": tool_call["function"]["name"], "arguments": ""},
+                }
+                await send(
+                    [{"index": 0, "delta": {"tool_calls": [first]}, "logprobs": None, "finish_reason": None}]
+                )
+                args = tool_call["function"]["arguments"]
+                for part in (args[: len(args) // 2], args[len(args) // 2 :]):
+                    delta = {"tool_calls": [{"index": 0, "function": {"arguments": part}}]}
+                    await send([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+            else:
+                for i, word in enumerate(words):
+                    if model == "stream-error" and i == 2:
+                        err = {
+                            "error": {"message": "The server had an error mid-stream", "type": "server_error"}
+                        }
+                        await resp.write(b"data: " + json.dumps(err).encode() + b"\n\n")
+                        return resp
+                    text = word if i == 0 else " " + word
+                    await send(
+                        [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}]
+                    )
+            await send(
+                [
+                    {
+                        "index": 0,
+                        "delta": {},
+                        "logprobs": None,
+                        "finish_reason": "tool_calls" if tool_call else "stop",
+                    }
+                ]
+            )
+            if include_usage:
+                await resp.write(
+                    b"data: "
+                    + json.dumps({**base, "choices": [], "usage": usage}, separators=(",", ":")).encode()
+                    + b"\n\n"
+                )
+            await resp.write(b"data: [DONE]\n\n")
+        except (ConnectionResetError, asyncio.CancelledError):
+            self.disconnects += 1
+            raise
+        return resp
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        body, failed = await self._admit(request)
+        if failed is not None:
+            return failed
+        assert body is not None
+        inputs = body.get("input")
+        items = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        dims = int(body.get("dimensions") or 8)
+        data = []
+        for i, item in enumerate(items):
+            vector = [round(((len(str(item)) + j) % 7) / 7 - 0.5, 6) for j in range(dims)]
+            emb: Any = vector
+            if body.get("encoding_format") == "base64":
+                emb = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+            data.append({"object": "embedding", "index": i, "embedding": emb})
+        tokens = sum(len(str(x).split()) for x in items)
+        return web.json_response(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
+    async def images(self, request: web.Request) -> web.Response:
+        body, failed = await self._admit(request)
+        if failed is not None:
+            return failed
+        assert body is not None
+        n = int(body.get("n") or 1)
+        as_b64 = body.get("response_format") == "b64_json" or str(body["model"]).startswith("gpt-image")
+        item = (
+            {"b64_json": base64.b64encode(PNG_1PX).decode()}
+            if as_b64
+            else {"url": f"http://127.0.0.1:{self.port}/files/fake.png"}
+        )
+        payload: dict[str, Any] = {"created": int(time.time()), "data": [dict(item) for _ in range(n)]}
+        if str(body["model"]).startswith("gpt-image"):
+            payload["usage"] = {
+                "input_tokens": 10,
+                "output_tokens": 100 * n,
+                "total_tokens": 10 + 100 * n,
+                "input_tokens_details": {"text_tokens": 10, "image_tokens": 0},
+            }
+        return web.json_response(payload)
+
+    async def models(self, request: web.Request) -> web.Response:
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        ids = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "dall-e-3", "gpt-image-1"]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": i, "object": "model", "created": 1700000000, "owned_by": "openai"} for i in ids
+                ],
+            }
+        )
+
+
+def _etype(status: int) -> str:
+    return {400: "invalid_request_error", 401: "invalid_request_error", 429: "requests"}.get(
+        status, "server_error"
+    )
+
+
+async def main(port: int) -> None:
+    fake = await FakeOpenAI(api_key=None).start(port)
+    print(f"fake OpenAI on {fake.base_url}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 8099))

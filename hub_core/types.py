@@ -1,0 +1,124 @@
+"""Plain data passed between the core, the hooks and the plugins.
+
+These are the nouns of the plugin API: who is calling (`Caller`), where a call goes (`Route`), the secret it
+carries (`Credential`), what the upstream is asked (`UpstreamRequest`) and what a finished call leaves behind
+(`Usage`, `CallRecord`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from hub_core.providers.base import Provider
+
+Role = Literal["owner", "admin", "member"]
+Kind = Literal["chat", "embedding", "image", "video"]
+ROLE_RANK: dict[str, int] = {"member": 1, "admin": 2, "owner": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated user behind a request."""
+
+    user_id: int
+    user_did: str
+    name: str
+    role: Role
+    key_id: int | None = None
+    key_name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK["admin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A decrypted provider credential. `values` holds the fields of the provider's credential schema."""
+
+    id: int | None
+    name: str
+    values: dict[str, str]
+    source: Literal["db", "env"] = "db"
+
+    @property
+    def api_key(self) -> str:
+        return self.values.get("api_key", "")
+
+
+@dataclass(slots=True)
+class Route:
+    """Where one call goes: the provider plugin, its configured record, the upstream model and the secret."""
+
+    provider: Provider
+    provider_name: str
+    model: str
+    base_url: str
+    credential: Credential | None
+    provider_id: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_with_provider(self) -> str:
+        return f"{self.provider_name}/{self.model}"
+
+
+@dataclass(slots=True)
+class UpstreamRequest:
+    """An HTTP request to a provider, built by the provider and completed by `prepare_upstream_request`."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    body: bytes | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token and unit counts as the provider reported them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    images: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+CallStatus = Literal["success", "error", "aborted"]
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """Everything the hub knows about one finished call; handed to `on_call_finished` observers."""
+
+    request_id: str
+    endpoint: str
+    kind: str
+    model: str
+    started_at: float = field(default_factory=time.time)
+    user_id: int | None = None
+    key_id: int | None = None
+    app_did: str | None = None
+    provider: str | None = None
+    provider_id: int | None = None
+    upstream_model: str | None = None
+    credential_id: int | None = None
+    stream: bool = False
+    status: CallStatus = "success"
+    http_status: int = 200
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    duration_ms: float = 0.0
+    ttfb_ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
