@@ -11,7 +11,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import structlog
@@ -149,6 +149,58 @@ class Gateway:
         resp, normalizer = await self._open(ctx, route, payload, stream=True)
         return UpstreamStream(ctx, resp, normalizer, route.provider.display_name or route.provider_name)
 
+    async def call_json(self, ctx: CallContext, model: str, payload: dict[str, Any]) -> NormalizedResponse:
+        """Route and run a non-streaming call, finishing its record whatever happens (all dialects)."""
+        try:
+            route = await self.route(ctx, model, ctx.record.kind)
+            result = await self.complete(ctx, route, payload)
+        except BaseException as exc:
+            self.finish(ctx, exc)
+            raise
+        self.finish(ctx)
+        return result
+
+    async def call_stream(self, ctx: CallContext, model: str, payload: dict[str, Any]) -> UpstreamStream:
+        """Route and open a streaming call. Errors before the first byte raise here (an HTTP error for the
+        client); after that, `relay` owns finishing the record."""
+        try:
+            route = await self.route(ctx, model, ctx.record.kind)
+            return await self.open_stream(ctx, route, payload)
+        except BaseException as exc:
+            self.finish(ctx, exc)
+            raise
+
+    async def relay(
+        self, ctx: CallContext, upstream: UpstreamStream, render: StreamRenderer
+    ) -> AsyncIterator[bytes]:
+        """Pump standard chunks through a dialect's renderer to the client.
+
+        A `HubError` after the first byte is rendered in-stream (the dialect's error event); a client
+        disconnect (cancellation) closes the upstream connection and logs the call as aborted with the
+        tokens seen so far.
+        """
+        error: BaseException | None = None
+        aborted = False
+        try:
+            async for chunks in upstream.chunks():
+                out = render.chunks(chunks)
+                if out:
+                    ctx.first_byte()
+                    yield out
+            tail = render.end()
+            if tail:
+                yield tail
+        except HubError as exc:
+            error = exc
+            yield render.error(exc)
+        except BaseException as exc:  # CancelledError / GeneratorExit when the client goes away
+            aborted = not isinstance(exc, Exception)
+            error = exc
+            raise
+        finally:
+            upstream.close()
+            self.finish(ctx, None if aborted else error, aborted=aborted)
+
     def finish(self, ctx: CallContext, error: BaseException | None = None, *, aborted: bool = False) -> None:
         """Close the record and hand it to the observers, exactly once, off the response path."""
         if ctx.finished:
@@ -174,6 +226,16 @@ class Gateway:
         """Wait for pending observer calls (used on shutdown)."""
         if self._finishing:
             await asyncio.gather(*list(self._finishing), return_exceptions=True)
+
+
+class StreamRenderer(Protocol):
+    """How one dialect writes a stream: bytes for some chunks, for the end, and for an in-stream error."""
+
+    def chunks(self, chunks: list[Chunk]) -> bytes: ...
+
+    def end(self) -> bytes: ...
+
+    def error(self, err: HubError) -> bytes: ...
 
 
 class UpstreamStream:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
@@ -13,8 +12,7 @@ from quart import Blueprint, Response, request
 
 from hub_core.api.common import as_hub_error, current_hub, json_body, json_response, openai_error
 from hub_core.errors import HubError, bad_request
-from hub_core.gateway import CallContext, Gateway, UpstreamStream
-from hub_core.providers.base import NormalizedResponse
+from hub_core.providers.base import Chunk, NormalizedResponse
 
 log = structlog.get_logger("hub_core.api.openai")
 bp = Blueprint("openai_v1", __name__, url_prefix="/v1")
@@ -57,18 +55,6 @@ def validate_chat(body: dict[str, Any]) -> None:
         raise bad_request("tools must be an array", param="tools")
 
 
-async def _run_json(ctx: CallContext, model: str, payload: dict[str, Any]) -> NormalizedResponse:
-    hub = current_hub()
-    try:
-        route = await hub.gateway.route(ctx, model, ctx.record.kind)
-        result = await hub.gateway.complete(ctx, route, payload)
-    except BaseException as exc:
-        hub.gateway.finish(ctx, exc)
-        raise
-    hub.gateway.finish(ctx)
-    return result
-
-
 @bp.post("/chat/completions")
 async def chat_completions() -> Response:
     hub = current_hub()
@@ -81,48 +67,38 @@ async def chat_completions() -> Response:
         request, caller, endpoint="/v1/chat/completions", kind="chat", model=model, stream=stream
     )
     if not stream:
-        result = await _run_json(ctx, model, body)
-        return _raw_json(result)
-    try:
-        route = await hub.gateway.route(ctx, model, "chat")
-        upstream = await hub.gateway.open_stream(ctx, route, body)
-    except BaseException as exc:
-        hub.gateway.finish(ctx, exc)
-        raise
-    wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    return Response(_sse(hub.gateway, ctx, upstream, wants_usage), content_type="text/event-stream", headers=SSE_HEADERS)
+        return _raw_json(await hub.gateway.call_json(ctx, model, body))
+    upstream = await hub.gateway.call_stream(ctx, model, body)
+    renderer = OpenAISSE(wants_usage=bool((body.get("stream_options") or {}).get("include_usage")))
+    return Response(
+        hub.gateway.relay(ctx, upstream, renderer), content_type="text/event-stream", headers=SSE_HEADERS
+    )
 
 
-async def _sse(
-    gateway: Gateway, ctx: CallContext, upstream: UpstreamStream, wants_usage: bool
-) -> AsyncIterator[bytes]:
-    error: BaseException | None = None
-    aborted = False
-    try:
-        async for chunks in upstream.chunks():
-            out = []
-            for chunk in chunks:
-                if chunk.usage_only and not wants_usage:
-                    continue
-                data = chunk.to_bytes()
-                if not wants_usage and b',"usage":null' in data:
-                    data = data.replace(b',"usage":null', b"")
-                out.append(b"data: " + data + b"\n\n")
-            if out:
-                ctx.first_byte()
-                yield b"".join(out)
-        yield b"data: [DONE]\n\n"
-    except HubError as exc:
-        error = exc
-        err = {"error": {"message": exc.message, "type": exc.type, "param": None, "code": exc.code}}
-        yield b"data: " + json.dumps(err).encode() + b"\n\n"
-    except BaseException as exc:  # client disconnect arrives as CancelledError/GeneratorExit
-        aborted = not isinstance(exc, Exception)
-        error = exc
-        raise
-    finally:
-        upstream.close()
-        gateway.finish(ctx, error if not aborted else None, aborted=aborted)
+class OpenAISSE:
+    """OpenAI's chunk stream: ``data: {chunk}`` events, ``data: [DONE]`` at the end. Upstream usage is only
+    forwarded when the client asked for it (``stream_options.include_usage``)."""
+
+    def __init__(self, wants_usage: bool) -> None:
+        self.wants_usage = wants_usage
+
+    def chunks(self, chunks: list[Chunk]) -> bytes:
+        out = []
+        for chunk in chunks:
+            if chunk.usage_only and not self.wants_usage:
+                continue
+            data = chunk.to_bytes()
+            if not self.wants_usage and b',"usage":null' in data:
+                data = data.replace(b',"usage":null', b"")
+            out.append(b"data: " + data + b"\n\n")
+        return b"".join(out)
+
+    def end(self) -> bytes:
+        return b"data: [DONE]\n\n"
+
+    def error(self, err: HubError) -> bytes:
+        payload = {"error": {"message": err.message, "type": err.type, "param": None, "code": err.code}}
+        return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
 def _raw_json(result: NormalizedResponse) -> Response:
@@ -144,7 +120,7 @@ async def embeddings() -> Response:
     if fmt is not None and fmt not in ("float", "base64"):
         raise bad_request("encoding_format must be 'float' or 'base64'", param="encoding_format")
     ctx = hub.gateway.begin(request, caller, endpoint="/v1/embeddings", kind="embedding", model=model)
-    return _raw_json(await _run_json(ctx, model, body))
+    return _raw_json(await hub.gateway.call_json(ctx, model, body))
 
 
 @bp.post("/images/generations")
@@ -159,7 +135,7 @@ async def images() -> Response:
     if not isinstance(n, int) or not 1 <= n <= 10:
         raise bad_request("n must be an integer between 1 and 10", param="n")
     ctx = hub.gateway.begin(request, caller, endpoint="/v1/images/generations", kind="image", model=model)
-    return _raw_json(await _run_json(ctx, model, body))
+    return _raw_json(await hub.gateway.call_json(ctx, model, body))
 
 
 @bp.get("/models")
