@@ -58,6 +58,7 @@ class Settings:
     auth_cache_ttl: float = 60.0
     log_format: str = "auto"
     log_level: str = "info"
+    announce_admin_key: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

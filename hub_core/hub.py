@@ -61,11 +61,12 @@ class Hub:
         self.state.on_reload(lambda _st: self.catalog.invalidate())
         self._poller: asyncio.Task[None] | None = None
         self.db: TortoiseContext | None = None
+        self.initial_admin_key: str | None = None
 
     async def start(self) -> None:
         await db.upgrade(self.settings)
         self.db = await db.connect(self.settings)
-        await initialize_owner(announce=True)
+        self.initial_admin_key = await initialize_owner(announce=self.settings.announce_admin_key)
         await self.state.reload()
         await self.writer.start()
         self._poller = asyncio.create_task(self._poll(), name="state-poller")
