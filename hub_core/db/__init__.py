@@ -23,12 +23,15 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             "engine": "tortoise.backends.sqlite",
             "credentials": {"file_path": path, "journal_mode": "WAL", "journal_size_limit": 16384},
         }
+    # Tortoise caches compiled SQL per connection *name*; naming it by dialect keeps SQLite and PostgreSQL
+    # hubs in one process (the test suite) from sharing statements.
+    name = "sqlite" if settings.is_sqlite else "postgres"
     return {
-        "connections": {"default": connection},
+        "connections": {name: connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
-                "default_connection": "default",
+                "default_connection": name,
                 "migrations": MIGRATIONS_MODULE,
             }
         },
