@@ -10,7 +10,7 @@ import structlog
 from quart import Quart, Response, request
 
 from hub_core import db
-from hub_core.api import admin, meta, openai_v1
+from hub_core.api import admin, aigne_v2, meta, openai_v1, session, ui
 from hub_core.api.common import admin_error, as_hub_error
 from hub_core.config import Settings
 from hub_core.hub import Hub
@@ -35,10 +35,12 @@ def create_app(
     app.extensions["aigne_hub"] = hub
     prefix = settings.mount_path
 
-    for bp in (openai_v1.bp, admin.bp, meta.bp):
+    for bp in (openai_v1.bp, aigne_v2.bp, admin.bp, meta.bp):
         app.register_blueprint(bp, url_prefix=prefix + (bp.url_prefix or ""))
     for plugin_name, bp in hub.host.blueprints:
         _register_plugin_blueprint(app, hub, plugin_name, bp, prefix)
+    app.register_blueprint(session.bp, url_prefix=prefix)
+    app.register_blueprint(ui.bp, url_prefix=prefix)  # the console SPA; its catch-all skips API paths
 
     @app.before_request
     async def _bind_request() -> None:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import structlog
 
+from hub_core.billing import BillingManager, Hold
+from hub_core.crypto import mask
 from hub_core.errors import HubError, model_not_found, unauthorized
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
-from hub_core.types import Caller, CallRecord, Route
+from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
 from hub_core.upstream import UpstreamClient, timeout_error
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ log = structlog.get_logger("hub_core.gateway")
 class CallContext:
     """One API call in flight: who, what, where, and the record that will be logged."""
 
-    __slots__ = ("_t0", "caller", "finished", "record", "route")
+    __slots__ = ("_t0", "caller", "finished", "hold", "record", "route")
 
     def __init__(self, caller: Caller, record: CallRecord) -> None:
         self.caller = caller
@@ -42,6 +44,7 @@ class CallContext:
         self.route: Route | None = None
         self.finished = False
         self._t0 = time.perf_counter()
+        self.hold: Hold | None = None  # the billing mode's admission (hub_core.billing)
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self._t0) * 1000
@@ -58,6 +61,7 @@ class Gateway:
         self.state = state
         self.upstream = upstream
         self._finishing: set[asyncio.Task[None]] = set()
+        self.billing = BillingManager(settings, host, state)
 
     async def authenticate(self, request: Request) -> Caller:
         await self.state.check_for_changes()
@@ -120,7 +124,7 @@ class Gateway:
                 body = b""
             finally:
                 resp.release()
-            raise route.provider.map_error(resp.status, body, dict(resp.headers))
+            raise _redact(route.provider.map_error(resp.status, body, dict(resp.headers)), route)
         return resp, normalizer
 
     async def complete(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> NormalizedResponse:
@@ -149,22 +153,53 @@ class Gateway:
         resp, normalizer = await self._open(ctx, route, payload, stream=True)
         return UpstreamStream(ctx, resp, normalizer, route.provider.display_name or route.provider_name)
 
-    async def call_json(self, ctx: CallContext, model: str, payload: dict[str, Any]) -> NormalizedResponse:
-        """Route and run a non-streaming call, finishing its record whatever happens (all dialects)."""
+    async def call_json(
+        self, ctx: CallContext, model: str, payload: dict[str, Any], *, then: FollowUp | None = None
+    ) -> NormalizedResponse:
+        """Route and run a non-streaming call, finishing its record whatever happens (all dialects).
+
+        `then(route, result)` continues a call that takes more than one upstream request (an asynchronous
+        job: poll it, download its result, through `follow_up`) inside the same record.
+        """
         try:
             route = await self.route(ctx, model, ctx.record.kind)
+            await self.billing.admit(ctx, payload)
             result = await self.complete(ctx, route, payload)
+            if then is not None:
+                result = await then(route, result)
         except BaseException as exc:
             self.finish(ctx, exc)
             raise
         self.finish(ctx)
         return result
 
+    async def follow_up(self, ctx: CallContext, route: Route, upstream_req: UpstreamRequest) -> bytes:
+        """A further upstream request of a routed call (polling a job, downloading its result): the same
+        credential hook and error mapping as the first request. Returns the body."""
+        await self.host.each(
+            "prepare_upstream_request", upstream=upstream_req, route=route, caller=ctx.caller
+        )
+        label = route.provider.display_name or route.provider_name
+        resp = await self.upstream.send(upstream_req, label)
+        try:
+            body = await resp.read()
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise timeout_error(label) from exc
+        except aiohttp.ClientError as exc:
+            message = f"{label} connection failed: {type(exc).__name__}"
+            raise HubError(502, "upstream_broken", message, type="upstream_error") from exc
+        finally:
+            resp.release()
+        if resp.status >= 400:
+            raise route.provider.map_error(resp.status, body, dict(resp.headers))
+        return body
+
     async def call_stream(self, ctx: CallContext, model: str, payload: dict[str, Any]) -> UpstreamStream:
         """Route and open a streaming call. Errors before the first byte raise here (an HTTP error for the
         client); after that, `relay` owns finishing the record."""
         try:
             route = await self.route(ctx, model, ctx.record.kind)
+            await self.billing.admit(ctx, payload)
             return await self.open_stream(ctx, route, payload)
         except BaseException as exc:
             self.finish(ctx, exc)
@@ -199,6 +234,7 @@ class Gateway:
             raise
         finally:
             upstream.close()
+            upstream.record_usage()  # the chunk generator may not have run its `finally` yet (abort)
             self.finish(ctx, None if aborted else error, aborted=aborted)
 
     def finish(self, ctx: CallContext, error: BaseException | None = None, *, aborted: bool = False) -> None:
@@ -218,14 +254,24 @@ class Gateway:
                 rec.http_status, rec.error = 500, f"{type(error).__name__}: {error}"
         if rec.ttfb_ms is None and rec.status == "success":
             rec.ttfb_ms = rec.duration_ms
-        task = asyncio.get_running_loop().create_task(self.host.observe("on_call_finished", record=rec))
+        _log_finished(rec)
+        self.billing.price(ctx)
+        task = asyncio.get_running_loop().create_task(self._settle_and_observe(ctx))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
+
+    async def _settle_and_observe(self, ctx: CallContext) -> None:
+        await self.billing.settle(ctx)  # first, so observers (the usage log) see the charged credits
+        await self.host.observe("on_call_finished", record=ctx.record)
 
     async def drain(self) -> None:
         """Wait for pending observer calls (used on shutdown)."""
         if self._finishing:
             await asyncio.gather(*list(self._finishing), return_exceptions=True)
+
+
+#: continues a call after its first upstream answer (see `Gateway.call_json`)
+FollowUp = Callable[[Route, NormalizedResponse], Awaitable[NormalizedResponse]]
 
 
 class StreamRenderer(Protocol):
@@ -256,9 +302,13 @@ class UpstreamStream:
                 if out:
                     self.content_chunks += sum(1 for c in out if not c.usage_only)
                     yield out
+                if norm.pending_error is not None:
+                    raise norm.pending_error
             tail = norm.finish()
             if tail:
                 yield tail
+            if norm.pending_error is not None:
+                raise norm.pending_error
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise timeout_error(self.label) from exc
         except aiohttp.ClientPayloadError as exc:
@@ -280,6 +330,32 @@ class UpstreamStream:
         """Drop the upstream connection (cancels the upstream request if it is still running)."""
         if not self.resp.closed:
             self.resp.close()
+
+
+def _redact(err: HubError, route: Route) -> HubError:
+    """Upstreams may echo the credential they rejected; never pass it on to the client or the logs."""
+    if route.credential is not None:
+        for value in route.credential.values.values():
+            if len(value) >= 8 and value in err.message:
+                err.message = err.message.replace(value, mask(value))
+    return err
+
+
+def _log_finished(rec: CallRecord) -> None:
+    """One line per call (the request id and route are bound in the logging context)."""
+    emit = log.info if rec.status == "success" else log.warning
+    emit(
+        "call finished",
+        endpoint=rec.endpoint,
+        requested_model=rec.model,
+        stream=rec.stream,
+        status=rec.status,
+        http_status=rec.http_status,
+        duration_ms=round(rec.duration_ms, 1),
+        input_tokens=rec.usage.input_tokens,
+        output_tokens=rec.usage.output_tokens,
+        error=rec.error,
+    )
 
 
 def request_id_of(request: Request) -> str:

@@ -17,7 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     from quart import Blueprint, Request
 
-    from hub_core.billing import BillingMode
+    from hub_core.billing import BillingMode, PaymentProvider
     from hub_core.config import Settings
     from hub_core.providers.base import Normalizer, Provider
     from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
@@ -51,6 +51,21 @@ def register_billing_modes(register: Callable[[BillingMode], None]) -> None:
     ``register_providers``.
 
     :param register: callback that records one ``BillingMode`` instance under this plugin's name.
+    """
+
+
+@hookspec
+def register_payment_providers(register: Callable[[PaymentProvider], None]) -> None:
+    """Register payment providers: objects that verify a payment service's webhooks and say whom to credit.
+
+    Called once at startup. Call ``register(provider)`` once per ``hub_core.billing.PaymentProvider``
+    instance; ``provider.name`` names its webhook, ``POST /api/billing/payments/<name>/webhook`` (served by
+    the credits billing mode, which credits each verified event exactly once per event id). Return value
+    ignored. All implementations run. ``async def`` is not useful here (registration is synchronous).
+    Failure policy as for ``register_providers``: a duplicate name is refused with a startup error that
+    names both plugins.
+
+    :param register: callback that records one ``PaymentProvider`` instance under this plugin's name.
     """
 
 
@@ -107,8 +122,10 @@ def prepare_upstream_request(upstream: UpstreamRequest, route: Route, caller: Ca
 
     Called once per upstream attempt, after the provider built ``upstream`` from the client's request.
     The default implementation asks the provider to put ``route.credential`` into the request (an
-    ``Authorization`` header, a signature ...). Return value ignored; all implementations run, highest
-    priority first. ``async def`` allowed. Failure policy: fail closed (the call is refused with 500).
+    ``Authorization`` header, a signature ...). Return value ignored; all implementations run, lowest
+    priority first: the ``trylast`` default runs first, so any other implementation sees what it did and may
+    change or replace it (the highest priority has the last word). ``async def`` allowed. Failure policy:
+    fail closed (the call is refused with 500).
     Never log ``route.credential``.
 
     :param upstream: the request about to be sent; change its ``url``, ``headers``, ``json`` in place.
@@ -125,8 +142,9 @@ def select_normalizer(route: Route, kind: str, stream: bool) -> Normalizer | Non
     Completions shape (non-streaming: a ``chat.completion`` object; streaming: ``chat.completion.chunk``
     objects) plus a ``Usage``. The returned ``Normalizer`` is then called directly for the body or for
     every stream chunk (no hook call per chunk). Return None to leave it to the next implementation; the
-    default implementation returns ``route.provider.normalizer(kind, stream)``. First non-None answer in
-    priority order wins. ``async def`` allowed. Failure policy: fail closed (the call fails with 502).
+    default implementation returns ``route.provider.normalizer(kind, stream, route)``. First non-None answer
+    in priority order wins. ``async def`` allowed. Failure policy: fail closed (an exception refuses the call
+    with 500 before anything is sent upstream; when no implementation answers, the call fails with 502).
 
     :param route: the chosen route.
     :param kind: ``chat``, ``embedding``, ``image`` or ``video``.
@@ -174,6 +192,7 @@ def on_shutdown(settings: Settings) -> None:
 SPEC_NAMES: tuple[str, ...] = (
     "register_providers",
     "register_billing_modes",
+    "register_payment_providers",
     "register_routes",
     "auth_from_request",
     "select_route",

@@ -69,6 +69,7 @@ class Hub:
         self.initial_admin_key = await initialize_owner(announce=self.settings.announce_admin_key)
         await self.state.reload()
         await self.writer.start()
+        await self.gateway.billing.start()
         self._poller = asyncio.create_task(self._poll(), name="state-poller")
         await self.host.observe("on_startup", settings=self.settings)
         log.info("hub started", plugins=len(self.host.infos), providers=sorted(self.host.enabled_providers()))
@@ -88,6 +89,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
         await self.gateway.drain()
+        await self.gateway.billing.stop()
         await self.writer.stop()
         await self.upstream.close()
         if self.db is not None:

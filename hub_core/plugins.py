@@ -86,6 +86,8 @@ class PluginHost:
         self.provider_owner: dict[str, str] = {}
         self.billing_modes: dict[str, Any] = {}
         self.billing_owner: dict[str, str] = {}
+        self.payment_providers: dict[str, Any] = {}
+        self.payment_owner: dict[str, str] = {}
         self.blueprints: list[tuple[str, Any]] = []
         self._impl_cache: dict[str, list[pluggy.HookImpl]] = {}
 
@@ -135,10 +137,15 @@ class PluginHost:
         """Call the ``register_*`` hooks once, recording what each plugin registered."""
         self._register_each("register_providers", "providers", self._add_provider)
         self._register_each("register_billing_modes", "billing_modes", self._add_billing_mode)
+        self._register_each("register_payment_providers", "payment_providers", self._add_payment_provider)
         self._register_each("register_routes", "routes", self._add_blueprint)
 
     def _register_each(self, hook_name: str, label: str, add: Callable[[str, Any], str]) -> None:
-        for impl in self._ordered(hook_name, include_disabled=True):
+        # Load order (entry points sorted by name, then the built-ins), not pluggy's LIFO call order, so that
+        # of two plugins claiming one name the first loaded keeps it, whatever the names.
+        loaded = {name: i for i, name in enumerate(self.infos)}
+        impls = self._ordered(hook_name, include_disabled=True)
+        for impl in sorted(impls, key=lambda i: loaded.get(i.plugin_name, len(loaded))):
             name = impl.plugin_name
             info = self.infos[name]
             if info.status == "failed":
@@ -172,6 +179,17 @@ class PluginHost:
             raise ValueError(f"billing mode {name!r} is registered by both {owner!r} and {plugin!r}")
         self.billing_modes[name] = mode
         self.billing_owner[name] = plugin
+        return name
+
+    def _add_payment_provider(self, plugin: str, provider: Any) -> str:
+        name = getattr(provider, "name", "")
+        if not name:
+            raise ValueError(f"plugin {plugin!r} registered a payment provider without a name")
+        owner = self.payment_owner.get(name)
+        if owner is not None and owner != plugin:
+            raise ValueError(f"payment provider {name!r} is registered by both {owner!r} and {plugin!r}")
+        self.payment_providers[name] = provider
+        self.payment_owner[name] = plugin
         return name
 
     def _add_blueprint(self, plugin: str, blueprint: Any) -> str:
@@ -245,8 +263,9 @@ class PluginHost:
         return None
 
     async def each(self, hook_name: str, **kwargs: Any) -> None:
-        """Run every implementation in priority order. Fail closed."""
-        for impl in self._ordered(hook_name):
+        """Run every implementation, lowest priority first, so the ``trylast`` defaults run first and any other
+        plugin sees, changes or replaces what they did (the highest priority has the last word). Fail closed."""
+        for impl in reversed(self._ordered(hook_name)):
             try:
                 result = _call_impl(impl, kwargs)
                 if inspect.isawaitable(result):

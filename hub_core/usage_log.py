@@ -18,7 +18,9 @@ from typing import Any
 
 import structlog
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
+from hub_core.analytics import apply_rollups, record_credit_units
 from hub_core.config import Settings
 from hub_core.db import models as m
 from hub_core.types import CallRecord, Usage
@@ -57,6 +59,7 @@ def record_to_row(record: CallRecord) -> m.ModelCall:
         duration_ms=round(record.duration_ms, 1),
         ttfb_ms=None if record.ttfb_ms is None else round(record.ttfb_ms, 1),
         metadata=record.extra,
+        credits=record_credit_units(record),
     )
 
 
@@ -108,7 +111,9 @@ class UsageLogWriter:
                 self.written += len(batch)
 
     async def _write(self, batch: list[CallRecord]) -> None:
-        await m.ModelCall.bulk_create([record_to_row(r) for r in batch])
+        async with in_transaction():  # the raw log and its rollups change together or not at all
+            await m.ModelCall.bulk_create([record_to_row(r) for r in batch])
+            await apply_rollups(batch)
         await _touch_counters(batch)
 
     async def stop(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, Response, request
 
 from hub_core import __version__
@@ -52,3 +54,13 @@ async def blocklet_discovery() -> Response:
     import json
 
     return Response(f"window.blocklet = {json.dumps(doc)};", content_type="application/javascript")
+
+
+@bp.record_once
+def _discovery_at_origin(state: Any) -> None:
+    """Clients fetch ``{origin}/__blocklet__.js`` whatever the mount path (that is how they find it), so a
+    hub mounted under a prefix answers there as well as under the prefix."""
+    if state.url_prefix and state.url_prefix != "/":
+        state.app.add_url_rule(
+            "/__blocklet__.js", "blocklet_discovery_at_origin", blocklet_discovery, methods=["GET"]
+        )

@@ -53,6 +53,9 @@ def validate_chat(body: dict[str, Any]) -> None:
         raise bad_request("stream_options must be an object", param="stream_options")
     if "tools" in body and not isinstance(body["tools"], list):
         raise bad_request("tools must be an array", param="tools")
+    n = body.get("n")
+    if n is not None and (type(n) is not int or not 1 <= n <= 128):
+        raise bad_request("n must be an integer between 1 and 128", param="n")
 
 
 @bp.post("/chat/completions")

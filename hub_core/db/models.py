@@ -124,6 +124,155 @@ class ModelCall(Model):
     duration_ms = fields.FloatField(default=0)
     ttfb_ms = fields.FloatField(null=True)
     metadata = fields.JSONField(default=dict)
+    credits = fields.BigIntField(default=0)  # units of 1e-10 credit (hub_core.billing.UNIT)
 
     class Meta:
         table = "model_calls"
+
+
+class Session(Model):
+    """A signed-in browser: the hash of its random session token and the access key it signed in with.
+
+    Sign-out deletes the row; revoking the key ends its sessions (checked on every request)."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    key: fields.ForeignKeyRelation[AccessKey] = fields.ForeignKeyField(
+        "models.AccessKey", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    user_agent = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "sessions"
+
+
+# --- billing and usage analytics (hub_core.billing, hub_core.analytics, plugins billing-*) ---------------
+# Credit amounts are integers in units of 1e-10 credit (`hub_core.billing.UNIT`): SQL arithmetic on them is
+# exact on SQLite and PostgreSQL alike, which the atomic holds depend on.
+
+
+class ModelRate(Model):
+    """What a provider/model costs in credits, per kind of call, for every billing mode."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.CharField(max_length=50)
+    model = fields.CharField(max_length=200)
+    kind = fields.CharField(max_length=20)  # chat | embedding | image | video
+    display_name = fields.CharField(max_length=200, null=True)
+    description = fields.TextField(null=True)
+    input_rate = fields.DecimalField(max_digits=24, decimal_places=12)  # credits per input token
+    output_rate = fields.DecimalField(max_digits=24, decimal_places=12)  # per output token / image / second
+    cache_read_rate = fields.DecimalField(max_digits=24, decimal_places=12, null=True)
+    cache_write_rate = fields.DecimalField(max_digits=24, decimal_places=12, null=True)
+    unit_cost_input = fields.DecimalField(max_digits=24, decimal_places=12, null=True)  # upstream USD
+    unit_cost_output = fields.DecimalField(max_digits=24, decimal_places=12, null=True)
+    metadata = fields.JSONField(default=dict)
+    deprecated = fields.BooleanField(default=False)
+    deprecated_at = fields.DatetimeField(null=True)
+    deprecated_reason = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "model_rates"
+        unique_together = (("provider", "model", "kind"),)
+
+
+class CreditAccount(Model):
+    """Credits of one user: balance is the sum of the ledger, held is reserved by calls in flight."""
+
+    user_id = fields.IntField(primary_key=True, generated=False)
+    balance = fields.BigIntField(default=0)
+    held = fields.BigIntField(default=0)
+    credited = fields.BigIntField(default=0)  # sum of positive ledger entries
+    debited = fields.BigIntField(default=0)  # sum of negative ledger entries, as a positive number
+    version = fields.BigIntField(default=0)  # bumped by every write; the first UPDATE locks the row
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "credit_accounts"
+
+
+class CreditLedger(Model):
+    """Append-only: every change of a balance, with its reason and the admin, payment or call behind it."""
+
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.IntField(db_index=True)
+    kind = fields.CharField(max_length=16)  # grant | topup | charge | refund | expiry | adjust
+    amount = fields.BigIntField()  # signed, units of 1e-10 credit
+    balance_after = fields.BigIntField()
+    reason = fields.CharField(max_length=500, null=True)
+    actor_user_id = fields.IntField(null=True)
+    call_id = fields.CharField(max_length=64, null=True, db_index=True)
+    request_id = fields.CharField(max_length=64, null=True)
+    grant_id = fields.IntField(null=True)
+    idempotency_key = fields.CharField(max_length=200, null=True, unique=True)
+    metadata = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "credit_ledger"
+
+
+class CreditGrant(Model):
+    """A lot of credits that may expire. Charges use the lots that expire first."""
+
+    id = fields.IntField(primary_key=True)
+    user_id = fields.IntField(db_index=True)
+    source = fields.CharField(max_length=16)  # welcome | admin | payment | refund
+    amount = fields.BigIntField()
+    remaining = fields.BigIntField()
+    expires_at = fields.DatetimeField(null=True, db_index=True)
+    expired_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "credit_grants"
+
+
+class CreditHold(Model):
+    """Credits reserved by one call in flight, deleted when the call settles."""
+
+    id = fields.CharField(max_length=32, primary_key=True)  # the call id
+    user_id = fields.IntField(db_index=True)
+    amount = fields.BigIntField()
+    request_id = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "credit_holds"
+
+
+class UsageRollup(Model):
+    """Hourly and daily totals per user, app, provider, model and kind, updated with every usage-log batch."""
+
+    id = fields.BigIntField(primary_key=True)
+    period = fields.CharField(max_length=4)  # hour | day
+    bucket = fields.BigIntField()  # bucket start, unix seconds (UTC)
+    user_id = fields.IntField(default=0)
+    app_did = fields.CharField(max_length=200, default="")
+    provider = fields.CharField(max_length=50, default="")
+    model = fields.CharField(max_length=200, default="")
+    kind = fields.CharField(max_length=20, default="")
+    calls = fields.BigIntField(default=0)
+    success_calls = fields.BigIntField(default=0)
+    failed_calls = fields.BigIntField(default=0)
+    aborted_calls = fields.BigIntField(default=0)
+    input_tokens = fields.BigIntField(default=0)
+    output_tokens = fields.BigIntField(default=0)
+    cached_tokens = fields.BigIntField(default=0)
+    cache_write_tokens = fields.BigIntField(default=0)
+    images = fields.BigIntField(default=0)
+    seconds = fields.FloatField(default=0)
+    credits = fields.BigIntField(default=0)
+    duration_ms_sum = fields.FloatField(default=0)
+    ttfb_ms_sum = fields.FloatField(default=0)
+    ttfb_count = fields.BigIntField(default=0)
+    last_call_at = fields.FloatField(default=0)
+
+    class Meta:
+        table = "usage_rollups"
+        unique_together = (("period", "bucket", "user_id", "app_did", "provider", "model", "kind"),)

@@ -8,6 +8,7 @@ from quart import Request
 from hub_core.config import Settings
 from hub_core.errors import HubError
 from hub_core.plugins import hookimpl
+from hub_core.sessions import caller_from_session
 from hub_core.state import RuntimeState
 from hub_core.types import Caller
 
@@ -37,5 +38,6 @@ class KeyAuthPlugin:
     async def auth_from_request(self, request: Request, settings: Settings) -> Caller | None:
         token = token_from_request(request)
         if not token:
-            return None
+            # The console's sign-in cookie (hub_core.sessions); an explicit key always wins over it.
+            return await caller_from_session(request)
         return await self.state.authenticate(token)

@@ -101,7 +101,13 @@ class DefaultRoutingPlugin:
             raise HubError(503, "provider_disabled", f"Provider {name!r} is disabled by the admin")
         credential = cfg.next_credential()
         if credential is None and requires_credential(provider):
-            raise HubError(503, "no_active_credential", f"Provider {name!r} has no active credential")
+            raise HubError(
+                503,
+                "no_active_credential",
+                f"Provider {name!r} has no active credential; add one with "
+                f"`aigne-hub credentials add {name} --value ...` or set "
+                f"{', '.join(provider.env_credentials.values()) or 'its credential'}",
+            )
         return Route(
             provider=provider,
             provider_name=name,

@@ -70,7 +70,11 @@ class Normalizer:
     Non-streaming: `parse(body)` once. Streaming: `feed(bytes)` for every piece read from the upstream and
     `finish()` at the end; both return the standard chunks ready so far. `usage` holds the provider's own
     usage numbers once it reported them. Raise `HubError` for an error the upstream reported inside a 200.
+    When that error arrives in the same piece as chunks before it, return those chunks and set
+    `pending_error` instead: the gateway delivers them first, then raises it.
     """
+
+    pending_error: HubError | None = None
 
     def __init__(self) -> None:
         self.usage = Usage()

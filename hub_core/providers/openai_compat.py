@@ -8,14 +8,17 @@ quirks (extra headers, model id forms, reasoning fields) and is done.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hub_core.errors import HubError
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer, Provider
+from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
 from hub_core.providers.sse import SSEParser
 from hub_core.types import Route, UpstreamRequest, Usage
 
 DONE = b"[DONE]"
+UsageReader = Callable[[dict[str, Any] | None], Usage]
 
 
 def usage_from_openai(data: dict[str, Any] | None) -> Usage:
@@ -36,13 +39,15 @@ def usage_from_openai(data: dict[str, Any] | None) -> Usage:
 class OpenAIChatNormalizer(Normalizer):
     """Chat Completions answers, JSON or SSE; passes chunks through as raw bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_usage: UsageReader = usage_from_openai) -> None:
         super().__init__()
         self._sse = SSEParser()
+        self.read_usage = read_usage
+        self._saw_event = False
 
     def parse(self, body: bytes) -> NormalizedResponse:
         data = _load_object(body)
-        self.usage = usage_from_openai(data.get("usage"))
+        self.usage = self.read_usage(data.get("usage"))
         self.saw_usage = bool(data.get("usage"))
         return NormalizedResponse(data, self.usage, raw=body)
 
@@ -50,20 +55,36 @@ class OpenAIChatNormalizer(Normalizer):
         return self._chunks(self._sse.feed(data))
 
     def finish(self) -> list[Chunk]:
-        return self._chunks(self._sse.finish())
+        out = self._chunks(self._sse.finish())
+        if not self._saw_event:
+            # a 200 whose body is not SSE at all (or empty) must not look like an empty, successful answer
+            raise HubError(
+                502, "upstream_malformed", "Upstream sent a stream without any events", type="upstream_error"
+            )
+        return out
 
     def _chunks(self, events: list[tuple[str | None, bytes]]) -> list[Chunk]:
+        self._saw_event = self._saw_event or bool(events)
         out: list[Chunk] = []
         for event, payload in events:
             if payload == DONE or not payload:
                 continue
             if event == "error" or payload.startswith(b'{"error"'):
-                raise _stream_error(payload)
+                if not out:
+                    raise _stream_error(payload)
+                self.pending_error = _stream_error(payload)  # deliver the chunks before it first
+                break
+            if b'"error":' in payload and _in_band_error(payload):
+                # vendors such as OpenRouter report a mid-stream failure as a chunk with an "error" member
+                if not out:
+                    raise _stream_error(payload)
+                self.pending_error = _stream_error(payload)
+                break
             if b'"usage"' in payload:
                 parsed = _load_object(payload)
                 usage = parsed.get("usage")
                 if usage:
-                    self.usage = usage_from_openai(usage)
+                    self.usage = self.read_usage(usage)
                     self.saw_usage = True
                 out.append(Chunk(parsed, payload, usage_only=bool(usage) and not parsed.get("choices")))
             else:
@@ -72,17 +93,25 @@ class OpenAIChatNormalizer(Normalizer):
 
 
 class OpenAIEmbeddingNormalizer(Normalizer):
+    def __init__(self, read_usage: UsageReader = usage_from_openai) -> None:
+        super().__init__()
+        self.read_usage = read_usage
+
     def parse(self, body: bytes) -> NormalizedResponse:
         data = _load_object(body)
-        self.usage = usage_from_openai(data.get("usage"))
+        self.usage = self.read_usage(data.get("usage"))
         self.saw_usage = bool(data.get("usage"))
         return NormalizedResponse(data, self.usage, raw=body)
 
 
 class OpenAIImageNormalizer(Normalizer):
+    def __init__(self, read_usage: UsageReader = usage_from_openai) -> None:
+        super().__init__()
+        self.read_usage = read_usage
+
     def parse(self, body: bytes) -> NormalizedResponse:
         data = _load_object(body)
-        usage = usage_from_openai(data.get("usage"))
+        usage = self.read_usage(data.get("usage"))
         usage.images = len(data.get("data") or [])
         self.usage, self.saw_usage = usage, True
         return NormalizedResponse(data, usage, raw=body)
@@ -100,8 +129,16 @@ class OpenAICompatibleProvider(Provider):
     def url(self, route: Route, path: str) -> str:
         return route.base_url.rstrip("/") + path
 
+    def request_headers(self, route: Route) -> dict[str, str]:
+        """Headers every upstream request carries; override for headers that depend on the provider record."""
+        return dict(self.extra_headers)
+
+    def read_usage(self, data: dict[str, Any] | None) -> Usage:
+        """Read the vendor's usage object; override for vendors with their own usage fields."""
+        return usage_from_openai(data)
+
     def _request(self, route: Route, path: str, body: dict[str, Any]) -> UpstreamRequest:
-        headers = {"Content-Type": "application/json", **self.extra_headers}
+        headers = {"Content-Type": "application/json", **self.request_headers(route)}
         return UpstreamRequest("POST", self.url(route, path), headers=headers, json=body)
 
     def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
@@ -121,21 +158,37 @@ class OpenAICompatibleProvider(Provider):
     def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         return self._request(route, "/images/generations", {**payload, "model": self.upstream_model(route)})
 
+    def _build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        """OpenAI's Videos API; only vendors that list ``video`` in `capabilities` are asked."""
+        body = {**payload, "model": self.upstream_model(route)}
+        return create_request(self.url(route, "/videos"), self.request_headers(route), body)
+
+    def video_poll_request(self, route: Route, job: dict[str, Any]) -> UpstreamRequest:
+        return UpstreamRequest(
+            "GET", self.url(route, f"/videos/{job['id']}"), headers=self.request_headers(route)
+        )
+
+    def video_content_request(self, route: Route, job: dict[str, Any]) -> UpstreamRequest:
+        url = self.url(route, f"/videos/{job['id']}/content")
+        return UpstreamRequest("GET", url, headers=self.request_headers(route))
+
     def upstream_model(self, route: Route) -> str:
         """The model id the vendor expects; override for vendors with their own id forms."""
         return route.model
 
     def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
         if kind == "chat":
-            return OpenAIChatNormalizer()
+            return OpenAIChatNormalizer(self.read_usage)
         if kind == "embedding":
-            return OpenAIEmbeddingNormalizer()
+            return OpenAIEmbeddingNormalizer(self.read_usage)
         if kind == "image":
-            return OpenAIImageNormalizer()
+            return OpenAIImageNormalizer(self.read_usage)
+        if kind == "video":
+            return OpenAIVideoNormalizer()
         raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
 
     def models_request(self, route: Route) -> UpstreamRequest:
-        return UpstreamRequest("GET", self.url(route, "/models"), headers=dict(self.extra_headers))
+        return UpstreamRequest("GET", self.url(route, "/models"), headers=self.request_headers(route))
 
     def parse_models(self, body: bytes) -> list[str]:
         data = _load_object(body)
@@ -154,6 +207,14 @@ def _load_object(body: bytes) -> dict[str, Any]:
             502, "upstream_malformed", "Upstream sent JSON that is not an object", type="upstream_error"
         )
     return data
+
+
+def _in_band_error(payload: bytes) -> bool:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and bool(data.get("error"))
 
 
 def _stream_error(payload: bytes) -> HubError:

@@ -3,16 +3,20 @@
 It speaks the real wire format (chat completions as JSON and SSE with ``stream_options.include_usage``, tool
 calls, embeddings as float or base64, images, models, and OpenAI's error bodies) and fails on command: the
 model name picks the behaviour (``fail-429``, ``fail-500``, ``fail-401``, ``slow-<seconds>``, ``malformed``,
-``stream-error``, ``tool``), or tests push one-shot failures with `FakeOpenAI.fail_next`.
+``stream-error``, ``tool``, ``reasoning-*`` which reasons first, ``fail-video``), or tests push one-shot
+failures with `FakeOpenAI.fail_next`. Video jobs (``/videos``) finish after two polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import struct
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +25,10 @@ from aiohttp import web
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
+
+
+#: the first bytes of an MP4 file (an ``ftyp`` box), enough for type sniffing
+MP4_STUB = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 
 
 @dataclass
@@ -61,6 +69,14 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
         self.disconnects = 0
+        #: reported in chat usage details (prompt cache hits, reasoning), so tests can check they are logged
+        self.cached_tokens = 0
+        self.reasoning_tokens = 0
+        #: the exact bytes of every SSE response body sent, one entry per stream (for pass-through checks)
+        self.streams: list[bytearray] = []
+        #: video jobs by id; each poll moves a job one step: queued -> in_progress -> completed
+        #: (model ``fail-video``: -> failed)
+        self.videos: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -83,6 +99,9 @@ class FakeOpenAI:
         app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_post("/v1/images/generations", self.images)
         app.router.add_get("/v1/models", self.models)
+        app.router.add_post("/v1/videos", self.create_video)
+        app.router.add_get("/v1/videos/{video_id}", self.get_video)
+        app.router.add_get("/v1/videos/{video_id}/content", self.video_content)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -155,7 +174,10 @@ class FakeOpenAI:
         created = int(time.time())
         prompt_tokens = _count_tokens(messages)
         tool_call = None
-        if body.get("tools") and body.get("tool_choice") != "none":
+        answered_tool = (
+            bool(messages) and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool"
+        )
+        if body.get("tools") and body.get("tool_choice") != "none" and not answered_tool:
             fn = body["tools"][0]["function"]["name"]
             tool_call = {
                 "id": "call_fake_1",
@@ -170,14 +192,16 @@ class FakeOpenAI:
             "prompt_tokens": prompt_tokens,
             "completion_tokens": len(words),
             "total_tokens": prompt_tokens + len(words),
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": self.cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": 0,
+                "reasoning_tokens": self.reasoning_tokens,
                 "audio_tokens": 0,
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0,
             },
         }
+        # models named reasoning-* think aloud first, in DeepSeek's `reasoning_content` field
+        thinking = f"Thinking about: {' '.join(words[1:])}" if model.startswith("reasoning") else None
         if not body.get("stream"):
             message: dict[str, Any] = {
                 "role": "assistant",
@@ -185,6 +209,8 @@ class FakeOpenAI:
                 "refusal": None,
                 "annotations": [],
             }
+            if thinking:
+                message["reasoning_content"] = thinking
             if tool_call:
                 message["tool_calls"] = [tool_call]
             return web.json_response(
@@ -211,6 +237,13 @@ class FakeOpenAI:
             headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
         )
         await resp.prepare(request)
+        sent = bytearray()
+        self.streams.append(sent)
+
+        async def write(data: bytes) -> None:
+            await resp.write(data)
+            sent.extend(data)
+
         base = {
             "id": "chatcmpl-fake",
             "object": "chat.completion.chunk",
@@ -225,7 +258,7 @@ class FakeOpenAI:
                 chunk["usage"] = None
             if extra:
                 chunk.update(extra)
-            await resp.write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+            await write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
 
@@ -240,6 +273,9 @@ class FakeOpenAI:
                     }
                 ]
             )
+            if thinking:
+                delta = {"reasoning_content": thinking}
+                await send([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
             if tool_call:
                 first = {
                     "index": 0,
@@ -260,7 +296,7 @@ class FakeOpenAI:
                         err = {
                             "error": {"message": "The server had an error mid-stream", "type": "server_error"}
                         }
-                        await resp.write(b"data: " + json.dumps(err).encode() + b"\n\n")
+                        await write(b"data: " + json.dumps(err).encode() + b"\n\n")
                         return resp
                     text = word if i == 0 else " " + word
                     await send(
@@ -277,12 +313,12 @@ class FakeOpenAI:
                 ]
             )
             if include_usage:
-                await resp.write(
+                await write(
                     b"data: "
                     + json.dumps({**base, "choices": [], "usage": usage}, separators=(",", ":")).encode()
                     + b"\n\n"
                 )
-            await resp.write(b"data: [DONE]\n\n")
+            await write(b"data: [DONE]\n\n")
         except (ConnectionResetError, asyncio.CancelledError):
             self.disconnects += 1
             raise
@@ -348,11 +384,83 @@ class FakeOpenAI:
             }
         )
 
+    # --- videos (the Videos API: multipart create, poll, download) ----------------------------------------
+
+    async def create_video(self, request: web.Request) -> web.Response:
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        if not request.content_type.startswith("multipart/"):
+            return _error(400, "Expected a multipart/form-data body.", "invalid_request_error")
+        form = await request.post()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        reference = form.get("input_reference")
+        record: dict[str, Any] = dict(fields)
+        if reference is not None and not isinstance(reference, str):
+            record["input_reference"] = {"filename": reference.filename, "size": len(reference.file.read())}
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": record})
+        if self.failures:
+            failure = self.failures.pop(0)
+            return _error(failure.status, failure.message, _etype(failure.status), None, failure.headers)
+        if not fields.get("prompt"):
+            return _error(400, "Missing required parameter: 'prompt'.", "invalid_request_error")
+        video_id = f"video_fake_{len(self.videos) + 1}"
+        self.videos[video_id] = {
+            "id": video_id,
+            "object": "video",
+            "model": fields.get("model") or "sora-2",
+            "status": "queued",
+            "progress": 0,
+            "created_at": int(time.time()),
+            "completed_at": None,
+            "expires_at": None,
+            "error": None,
+            "prompt": fields["prompt"],
+            "remixed_from_video_id": None,
+            "seconds": fields.get("seconds") or "4",
+            "size": fields.get("size") or "720x1280",
+        }
+        return web.json_response(self.videos[video_id])
+
+    async def get_video(self, request: web.Request) -> web.Response:
+        job = self.videos.get(request.match_info["video_id"])
+        if job is None:
+            return _error(404, "Video not found.", "invalid_request_error", "not_found")
+        if job["status"] == "queued":
+            job.update(status="in_progress", progress=50)
+        elif job["status"] == "in_progress" and job["model"] == "fail-video":
+            job.update(status="failed", error={"code": "moderation_blocked", "message": "fake render failed"})
+        elif job["status"] == "in_progress":
+            job.update(status="completed", progress=100, completed_at=int(time.time()))
+        return web.json_response(job)
+
+    async def video_content(self, request: web.Request) -> web.Response:
+        job = self.videos.get(request.match_info["video_id"])
+        if job is None or job["status"] != "completed":
+            return _error(404, "Video is not ready.", "invalid_request_error", "not_found")
+        return web.Response(body=MP4_STUB, content_type="video/mp4")
+
 
 def _etype(status: int) -> str:
     return {400: "invalid_request_error", 401: "invalid_request_error", 429: "requests"}.get(
         status, "server_error"
     )
+
+
+@contextlib.contextmanager
+def fake_in_thread(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
+    """Run a fake in its own thread and event loop (for sync tests that need a second, differently
+    configured upstream, e.g. ``FakeOpenAI(api_key=None)`` accepting any key)."""
+    fake = fake or FakeOpenAI()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
 
 
 async def main(port: int) -> None:

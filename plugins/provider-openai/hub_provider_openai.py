@@ -1,4 +1,4 @@
-"""OpenAI provider for AIGNE Hub: chat completions, embeddings and images over the OpenAI REST API.
+"""OpenAI provider for AIGNE Hub: chat completions, embeddings, images and videos over the OpenAI REST API.
 
 The hub's standard format is OpenAI's own, so this plugin is the shared OpenAI-compatible base with OpenAI's
 name, defaults and known models.
@@ -18,10 +18,12 @@ class OpenAIProvider(OpenAICompatibleProvider):
     env_credentials = {"api_key": "OPENAI_API_KEY"}
     env_base_url = "OPENAI_BASE_URL"
     test_model = "gpt-4.1-nano"
+    capabilities = frozenset({"chat", "embedding", "image", "video"})  # video: the Videos API (Sora)
     known_models = {
         "chat": ("gpt-5-mini", "gpt-5", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini"),
         "embedding": ("text-embedding-3-small", "text-embedding-3-large"),
         "image": ("gpt-image-1", "dall-e-3", "dall-e-2"),
+        "video": ("sora-2", "sora-2-pro"),
     }
 
 

@@ -1,0 +1,1 @@
+"""Request and answer translation between client dialects and the hub's standard (OpenAI Chat) format."""

@@ -1,0 +1,86 @@
+"""OpenAI's Videos API (Sora) as the hub's standard for video generation: an asynchronous job.
+
+``POST /videos`` (multipart form: prompt, model, seconds, size, optional ``input_reference`` file) answers a
+``video`` object ``{id, status: queued|in_progress|completed|failed, progress, seconds, size, error}``;
+``GET /videos/{id}`` polls it and ``GET /videos/{id}/content`` downloads the MP4. A provider with another
+video API turns its own job into this object in its normalizer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from typing import Any
+
+from hub_core.errors import HubError, bad_request
+from hub_core.providers.base import NormalizedResponse, Normalizer
+from hub_core.types import UpstreamRequest, Usage
+
+FORM_FIELDS = ("model", "prompt", "seconds", "size")
+PENDING = ("queued", "in_progress")
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body and its content type (what OpenAI's SDKs send to ``/videos``)."""
+    boundary = "----aignehub" + secrets.token_hex(12)
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for name, (filename, mime, data) in files.items():
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: {mime}\r\n\r\n"
+        ).encode()
+        out += data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def create_request(url: str, headers: dict[str, str], payload: dict[str, Any]) -> UpstreamRequest:
+    """The create call from a standard video request; ``input_reference`` is ``{data (base64), mimeType,
+    filename}`` when the caller sent a starting image."""
+    fields = {k: str(payload[k]) for k in FORM_FIELDS if payload.get(k) not in (None, "")}
+    files: dict[str, tuple[str, str, bytes]] = {}
+    reference = payload.get("input_reference")
+    if isinstance(reference, dict) and reference.get("data"):
+        try:
+            data = base64.b64decode(str(reference["data"]), validate=False)
+        except (binascii.Error, ValueError) as exc:
+            raise bad_request("The reference image is not valid base64", param="input.image") from exc
+        mime = str(reference.get("mimeType") or "image/png")
+        files["input_reference"] = (str(reference.get("filename") or "reference.png"), mime, data)
+    body, content_type = multipart(fields, files)
+    return UpstreamRequest("POST", url, headers={**headers, "Content-Type": content_type}, body=body)
+
+
+def job_of(body: bytes) -> dict[str, Any]:
+    try:
+        job = json.loads(body)
+    except ValueError as exc:
+        raise HubError(
+            502, "upstream_malformed", f"Upstream sent malformed JSON: {exc}", type="upstream_error"
+        ) from exc
+    if not isinstance(job, dict) or not isinstance(job.get("id"), str):
+        raise HubError(
+            502, "upstream_malformed", "Upstream sent a video job without an id", type="upstream_error"
+        )
+    return job
+
+
+def seconds_of(job: dict[str, Any]) -> float:
+    try:
+        return float(job.get("seconds") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class OpenAIVideoNormalizer(Normalizer):
+    """Reads a ``video`` job object (create and poll answers alike); usage is the clip's length."""
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        job = job_of(body)
+        self.usage, self.saw_usage = Usage(seconds=seconds_of(job)), True
+        return NormalizedResponse(job, self.usage, raw=body)

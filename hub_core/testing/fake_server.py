@@ -1,0 +1,188 @@
+"""A base for fake vendor upstreams: an aiohttp app on an ephemeral port, in the test's loop or a thread.
+
+Subclasses add routes in `routes()` and speak one vendor's wire format. The base records every request, queues
+one-shot failures (`fail_next`) and implements the scenario contract of `hub_core.testing.conformance`: the
+reply text, tool calls and failure modes a fake produces for a given model name (see `Scenario`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+PNG_1PX_DATA_URL = "data:image/png;base64," + base64.b64encode(PNG_1PX).decode()
+
+#: model names (or, for vendors without a model field, prompts) that make a conforming fake misbehave
+FAIL_401 = "fail-401"
+FAIL_429 = "fail-429"
+FAIL_500 = "fail-500"
+MALFORMED = "malformed"
+STREAM_ERROR = "stream-error"
+USAGE_DETAILS = "usage-details"
+RETRY_AFTER_SECONDS = 7
+
+
+@dataclass
+class Failure:
+    status: int
+    message: str = "fake failure"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Recorded:
+    """One request as the fake saw it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    json: Any = None
+
+
+def reply_text(last_user_text: str, images: list[str], system: str | None, tool_result: str | None) -> str:
+    """The text a conforming fake answers with (the conformance suite asserts on it).
+
+    ``Echo: <last user text>``, then `` [image:<mime>]`` per image in that message, then ``(system: <text>)``
+    when there was a system prompt; a conversation that ends with a tool result is answered with
+    ``Tool result: <text>``.
+    """
+    if tool_result is not None:
+        return f"Tool result: {tool_result}"
+    text = f"Echo: {last_user_text}"
+    for mime in images:
+        text += f" [image:{mime}]"
+    if system:
+        text += f" (system: {system})"
+    return text
+
+
+def words_of(text: str) -> list[str]:
+    """Split a reply into stream pieces that concatenate back to the reply."""
+    parts = text.split(" ")
+    return [p if i == 0 else " " + p for i, p in enumerate(parts)]
+
+
+class FakeServer:
+    """``with FakeX().in_thread() as fake: fake.base_url`` (sync tests) or ``async with FakeX() as fake``."""
+
+    #: path prefix of `base_url` (``/v1`` for most vendors)
+    base_path = ""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.failures: list[Failure] = []
+        self.disconnects = 0
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- to override ---------------------------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    @property
+    def credential(self) -> Any:
+        """What to store as the hub's credential for this fake (a key string, a dict, or None)."""
+        return None
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.base_path}"
+
+    async def start(self, port: int = 0) -> FakeServer:
+        app = web.Application(client_max_size=64 << 20)
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def start_thread(self) -> FakeServer:
+        """Serve from a thread with its own loop, for sync tests (the hub runs in yet another thread)."""
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name=f"{type(self).__name__}", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.start(), loop).result(10)
+        return self
+
+    def stop_thread(self) -> None:
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        self._loop.close()
+        self._loop = None
+
+    def in_thread(self) -> _ThreadContext:
+        return _ThreadContext(self)
+
+    # --- helpers for subclasses ----------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        message: str = "fake failure",
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        self.failures.extend(Failure(status, message, headers or {}) for _ in range(times))
+
+    def pop_failure(self) -> Failure | None:
+        return self.failures.pop(0) if self.failures else None
+
+    async def record(self, request: web.Request) -> Recorded:
+        raw = await request.read()
+        rec = Recorded(request.method, request.path, dict(request.query), dict(request.headers), raw)
+        if raw and request.content_type == "application/json":
+            try:
+                rec.json = json.loads(raw)
+            except ValueError:
+                rec.json = None
+        self.requests.append(rec)
+        return rec
+
+    @property
+    def last(self) -> Recorded:
+        return self.requests[-1]
+
+
+class _ThreadContext:
+    def __init__(self, fake: FakeServer) -> None:
+        self.fake = fake
+
+    def __enter__(self) -> Any:
+        return self.fake.start_thread()
+
+    def __exit__(self, *exc: object) -> None:
+        self.fake.stop_thread()

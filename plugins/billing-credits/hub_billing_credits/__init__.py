@@ -1,0 +1,27 @@
+"""Credits billing mode for AIGNE Hub (service-provider mode): model rates, accounts with an append-only
+ledger, expiring grants, atomic holds, 402 with a payment link, payment webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from quart import Blueprint
+
+from hub_core import hookimpl
+from hub_core.billing import BillingMode
+from hub_billing_credits.mode import CreditsMode
+
+__all__ = ["CreditsMode"]
+
+
+@hookimpl
+def register_billing_modes(register: Callable[[BillingMode], None]) -> None:
+    register(CreditsMode())  # one instance per hub: it holds that hub's sweeper and account cache
+
+
+@hookimpl
+def register_routes(register: Callable[[Blueprint], None]) -> None:
+    from hub_billing_credits.api import bp
+
+    register(bp)

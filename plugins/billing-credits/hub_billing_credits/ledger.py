@@ -1,0 +1,331 @@
+"""Accounts, the append-only ledger, expiring grants and holds, kept consistent on SQLite and PostgreSQL.
+
+Every transaction that changes an account starts by writing its row (`_lock`): on PostgreSQL that takes the
+row lock, on SQLite the database write lock, so what the transaction then reads cannot change under it, in
+this process or in another hub sharing the database. Admission is one conditional UPDATE
+(``held = held + x WHERE balance - held >= x``), so concurrent calls can never reserve more than the balance.
+
+Invariants (checked by `verify`): ``balance = Σ ledger.amount = Σ grant.remaining (unexpired)``,
+``held = Σ holds``, ``0 ≤ held``, ``0 ≤ balance``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from hub_core.db import models as m
+
+log = structlog.get_logger("hub_billing_credits.ledger")
+
+CREDIT_KINDS = ("grant", "topup", "refund", "adjust")
+DEBIT_KINDS = ("charge", "expiry", "adjust")
+
+
+@dataclass(frozen=True)
+class Welcome:
+    amount: int  # units
+    expires_in_days: float | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _lock(user_id: int) -> bool:
+    """Write the account row first thing in a transaction (see the module docstring)."""
+    return bool(await m.CreditAccount.filter(user_id=user_id).update(version=F("version") + 1))
+
+
+async def ensure_account(user_id: int, welcome: Welcome | None = None) -> bool:
+    """Create the user's account (with the welcome grant, once per user ever); True when created now."""
+    if await m.CreditAccount.exists(user_id=user_id):
+        return False
+    try:
+        async with in_transaction():
+            await m.CreditAccount.create(user_id=user_id)
+            if welcome is not None and welcome.amount > 0:
+                await _credit(
+                    user_id,
+                    welcome.amount,
+                    kind="grant",
+                    source="welcome",
+                    reason="welcome grant",
+                    expires_at=_expiry(welcome.expires_in_days),
+                    idempotency_key=f"welcome:{user_id}",
+                )
+    except IntegrityError:
+        return False  # another request (or another hub) created it first
+    return True
+
+
+def _expiry(days: float | None) -> datetime | None:
+    return _now() + timedelta(days=days) if days else None
+
+
+async def credit(
+    user_id: int,
+    amount: int,
+    *,
+    kind: str = "grant",
+    source: str = "admin",
+    reason: str | None = None,
+    actor_user_id: int | None = None,
+    expires_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> m.CreditLedger | None:
+    """Add credits as a grant (optionally expiring). Returns the ledger entry, or None when an entry with
+    the same `idempotency_key` exists (a webhook delivered twice)."""
+    if amount <= 0:
+        raise ValueError("a credit must be positive")
+    await ensure_account(user_id)
+    try:
+        async with in_transaction():
+            await _lock(user_id)
+            if idempotency_key and await m.CreditLedger.exists(idempotency_key=idempotency_key):
+                return None
+            return await _credit(
+                user_id,
+                amount,
+                kind=kind,
+                source=source,
+                reason=reason,
+                actor_user_id=actor_user_id,
+                expires_at=expires_at,
+                idempotency_key=idempotency_key,
+                metadata=metadata,
+            )
+    except IntegrityError:
+        if idempotency_key:
+            return None
+        raise
+
+
+async def _credit(user_id: int, amount: int, **kw: Any) -> m.CreditLedger:
+    grant = await m.CreditGrant.create(
+        user_id=user_id,
+        source=kw.get("source") or "admin",
+        amount=amount,
+        remaining=amount,
+        expires_at=kw.get("expires_at"),
+    )
+    await m.CreditAccount.filter(user_id=user_id).update(
+        balance=F("balance") + amount, credited=F("credited") + amount
+    )
+    account = await m.CreditAccount.get(user_id=user_id)
+    return await m.CreditLedger.create(
+        user_id=user_id,
+        kind=kw.get("kind") or "grant",
+        amount=amount,
+        balance_after=account.balance,
+        reason=kw.get("reason"),
+        actor_user_id=kw.get("actor_user_id"),
+        grant_id=grant.id,
+        idempotency_key=kw.get("idempotency_key"),
+        metadata={**(kw.get("metadata") or {}), **({"expiresAt": grant.expires_at.isoformat()} if grant.expires_at else {})},
+        created_at=_now(),
+    )
+
+
+async def debit(
+    user_id: int,
+    amount: int,
+    *,
+    kind: str = "adjust",
+    reason: str | None = None,
+    actor_user_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Take credits away (an admin correction), never below the credits not reserved by calls in flight.
+    Returns the units taken."""
+    if amount <= 0:
+        raise ValueError("a debit must be positive")
+    async with in_transaction():
+        if not await _lock(user_id):
+            return 0
+        return await _take(
+            user_id, amount, kind=kind, reason=reason, actor_user_id=actor_user_id, idempotency_key=idempotency_key
+        )
+
+
+async def _take(user_id: int, wanted: int, **kw: Any) -> int:
+    """Inside a locked transaction: debit up to `wanted` from the unreserved balance, earliest-expiring
+    grants first; one ledger entry. Returns the units taken."""
+    account = await m.CreditAccount.get(user_id=user_id)
+    amount = min(wanted, max(0, account.balance - account.held))
+    if amount <= 0:
+        return 0
+    await _consume_grants(user_id, amount)
+    await m.CreditAccount.filter(user_id=user_id).update(
+        balance=F("balance") - amount, debited=F("debited") + amount
+    )
+    await m.CreditLedger.create(
+        user_id=user_id,
+        kind=kw.get("kind") or "charge",
+        amount=-amount,
+        balance_after=account.balance - amount,
+        reason=kw.get("reason"),
+        actor_user_id=kw.get("actor_user_id"),
+        call_id=kw.get("call_id"),
+        request_id=kw.get("request_id"),
+        idempotency_key=kw.get("idempotency_key"),
+        metadata=kw.get("metadata") or {},
+        created_at=_now(),
+    )
+    return amount
+
+
+async def _consume_grants(user_id: int, amount: int) -> None:
+    grants = await m.CreditGrant.filter(user_id=user_id, remaining__gt=0, expired_at=None)
+    far = datetime.max.replace(tzinfo=UTC)
+    grants.sort(key=lambda g: (g.expires_at or far, g.id))
+    left = amount
+    for grant in grants:
+        if left <= 0:
+            break
+        take = min(grant.remaining, left)
+        await m.CreditGrant.filter(id=grant.id).update(remaining=F("remaining") - take)
+        left -= take
+    if left > 0:  # the balance said the credits were there: the grants disagree, which verify() reports
+        log.error("grants do not cover a debit", user_id=user_id, missing=left)
+
+
+# --- holds ------------------------------------------------------------------------------------------------
+
+
+async def reserve(user_id: int, amount: int, call_id: str, request_id: str | None) -> bool:
+    """Reserve `amount` for one call if the unreserved balance covers it (atomically); False otherwise."""
+    async with in_transaction():
+        ok = await m.CreditAccount.filter(user_id=user_id, balance__gte=F("held") + amount).update(
+            held=F("held") + amount, version=F("version") + 1
+        )
+        if not ok:
+            return False
+        await m.CreditHold.create(
+            id=call_id, user_id=user_id, amount=amount, request_id=(request_id or "")[:64], created_at=_now()
+        )
+    return True
+
+
+async def settle(
+    user_id: int, call_id: str, cost: int, *, request_id: str | None = None, metadata: dict[str, Any] | None = None
+) -> int:
+    """Release the call's hold and charge `cost`; idempotent per `call_id`. Returns the units charged (the
+    cost, or less when even the released hold and the free balance cannot cover it)."""
+    key = f"charge:{call_id}"
+    async with in_transaction():
+        if not await _lock(user_id):
+            return 0
+        hold = await m.CreditHold.get_or_none(id=call_id)
+        if hold is not None:
+            await m.CreditHold.filter(id=call_id).delete()
+            await m.CreditAccount.filter(user_id=user_id).update(held=F("held") - hold.amount)
+        else:
+            done = await m.CreditLedger.get_or_none(idempotency_key=key)
+            if done is not None:
+                return -done.amount  # settled before
+        if cost <= 0:
+            return 0
+        return await _take(
+            user_id,
+            cost,
+            kind="charge",
+            reason="model call",
+            call_id=call_id,
+            request_id=(request_id or "")[:64] or None,
+            idempotency_key=key,
+            metadata=metadata,
+        )
+
+
+async def release_stale_holds(older_than_seconds: float) -> int:
+    """Release holds of calls that never settled (their hub died); returns how many."""
+    cutoff = _now() - timedelta(seconds=older_than_seconds)
+    released = 0
+    for hold in await m.CreditHold.filter(created_at__lt=cutoff).limit(500):
+        async with in_transaction():
+            await _lock(hold.user_id)
+            if await m.CreditHold.filter(id=hold.id).delete():
+                await m.CreditAccount.filter(user_id=hold.user_id).update(held=F("held") - hold.amount)
+                released += 1
+                log.warning("released a stale hold", call_id=hold.id, user_id=hold.user_id)
+    return released
+
+
+# --- expiry -----------------------------------------------------------------------------------------------
+
+
+async def expire_due(user_id: int | None = None, now: datetime | None = None) -> int:
+    """Expire the unused part of every grant past its expiry; returns how many grants expired."""
+    now = now or _now()
+    query = m.CreditGrant.filter(expires_at__lte=now, expired_at=None)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    count = 0
+    for grant in await query.limit(500):
+        async with in_transaction():
+            await _lock(grant.user_id)
+            fresh = await m.CreditGrant.get(id=grant.id)
+            if fresh.expired_at is not None:
+                continue
+            await m.CreditGrant.filter(id=grant.id).update(remaining=0, expired_at=now)
+            count += 1
+            if fresh.remaining <= 0:
+                continue
+            await m.CreditAccount.filter(user_id=grant.user_id).update(
+                balance=F("balance") - fresh.remaining, debited=F("debited") + fresh.remaining
+            )
+            account = await m.CreditAccount.get(user_id=grant.user_id)
+            await m.CreditLedger.create(
+                user_id=grant.user_id,
+                kind="expiry",
+                amount=-fresh.remaining,
+                balance_after=account.balance,
+                reason="grant expired",
+                grant_id=grant.id,
+                idempotency_key=f"expiry:{grant.id}",
+                created_at=now,
+            )
+    return count
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+async def figures(user_id: int) -> dict[str, int]:
+    account = await m.CreditAccount.get_or_none(user_id=user_id)
+    if account is None:
+        return {"balance": 0, "held": 0, "credited": 0, "debited": 0, "grant_count": 0}
+    grants = await m.CreditGrant.filter(user_id=user_id, expired_at=None, remaining__gt=0).count()
+    return {
+        "balance": account.balance,
+        "held": account.held,
+        "credited": account.credited,
+        "debited": account.debited,
+        "grant_count": grants,
+    }
+
+
+async def verify(user_id: int) -> dict[str, Any]:
+    """Recompute the account from the ledger, grants and holds; ``ok`` says whether everything agrees."""
+    account = await m.CreditAccount.get_or_none(user_id=user_id)
+    ledger = await _sum(m.CreditLedger.filter(user_id=user_id), "amount")
+    grants = await _sum(m.CreditGrant.filter(user_id=user_id, expired_at=None), "remaining")
+    holds = await _sum(m.CreditHold.filter(user_id=user_id), "amount")
+    balance = account.balance if account else 0
+    held = account.held if account else 0
+    ok = balance == ledger == grants and held == holds and balance >= 0 and held >= 0
+    return {"ok": ok, "balance": balance, "ledger": ledger, "grants": grants, "held": held, "holds": holds}
+
+
+async def _sum(query: Any, column: str) -> int:
+    rows = await query.annotate(total=Sum(column)).values("total")
+    return int(rows[0]["total"] or 0) if rows else 0

@@ -1,0 +1,266 @@
+"""The credits billing mode: every call is priced from its model's rate and paid from the caller's credits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from hub_core import HubError
+from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, request_base_url
+from hub_core.db import models as m
+from hub_core.rates import to_units
+from hub_billing_credits import ledger
+
+if TYPE_CHECKING:
+    import click
+
+    from hub_core.types import Caller, CallRecord
+
+log = structlog.get_logger("hub_billing_credits")
+
+PREFIXES = ("", "$", "€", "¥")
+MAX_ACCOUNT_CACHE = 100_000
+
+
+class CreditsMode(BillingMode):
+    name = "credits"
+    display_name = "Credits"
+    description = (
+        "Service-provider mode: each call is priced from its model's rate and paid from the caller's credits; "
+        "models without a rate are refused; an empty balance answers 402 with the payment link."
+    )
+    charges = True
+    settings_schema = {
+        "type": "object",
+        "properties": {
+            "payment_link": {"type": "string", "title": "Payment link (URL where users buy credits)"},
+            "credit_prefix": {"type": "string", "enum": list(PREFIXES), "title": "Credit prefix"},
+            "currency": {"type": "string", "title": "Currency name shown with balances"},
+            "welcome_amount": {"type": "string", "title": "Welcome grant for new users (credits)"},
+            "welcome_expiry_days": {"type": "number", "title": "Welcome grant expires after (days, 0 = never)"},
+            "default_output_reserve": {
+                "type": "integer",
+                "title": "Output tokens held for a chat call without max_tokens",
+            },
+            "hold_ttl_seconds": {"type": "integer", "title": "Release holds of calls that never settled after"},
+            "sweep_interval_seconds": {"type": "number", "title": "Expire grants and stale holds every"},
+        },
+    }
+    defaults = {
+        "payment_link": "",
+        "credit_prefix": "",
+        "currency": "",
+        "welcome_amount": "0",
+        "welcome_expiry_days": 0,
+        "default_output_reserve": 4096,
+        "hold_ttl_seconds": 6 * 3600,
+        "sweep_interval_seconds": 30.0,
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._accounts: set[int] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # --- settings ---------------------------------------------------------------------------------------
+
+    def validate_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        clean = super().validate_settings(changes)
+        if "credit_prefix" in clean and clean["credit_prefix"] not in PREFIXES:
+            raise HubError(400, "invalid_setting", "credit_prefix must be one of '', '$', '€', '¥'")
+        if "payment_link" in clean:
+            link = str(clean["payment_link"] or "")
+            if link and not link.startswith(("http://", "https://", "/")):
+                raise HubError(400, "invalid_setting", "payment_link must be an http(s) URL or a path")
+            clean["payment_link"] = link
+        if "welcome_amount" in clean:
+            clean["welcome_amount"] = str(_credits(clean["welcome_amount"], "welcome_amount"))
+        for key in ("welcome_expiry_days", "sweep_interval_seconds"):
+            if key in clean:
+                clean[key] = _number(clean[key], key, minimum=0)
+        for key in ("default_output_reserve", "hold_ttl_seconds"):
+            if key in clean:
+                clean[key] = int(_number(clean[key], key, minimum=1))
+        return clean
+
+    def welcome(self) -> ledger.Welcome | None:
+        amount = to_units(self.settings["welcome_amount"])
+        if amount <= 0:
+            return None
+        return ledger.Welcome(amount, float(self.settings["welcome_expiry_days"]) or None)
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="credits-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(float(self.settings["sweep_interval_seconds"]) or 30.0)
+            try:
+                await self.sweep()
+            except Exception as exc:  # the database may be briefly down; try again next round
+                log.warning("credits sweep failed", error=str(exc))
+
+    async def sweep(self) -> dict[str, int]:
+        """Expire grants past their date and release holds of calls that never settled."""
+        expired = await ledger.expire_due()
+        released = await ledger.release_stale_holds(float(self.settings["hold_ttl_seconds"]))
+        return {"expired": expired, "released": released}
+
+    # --- the call pipeline ------------------------------------------------------------------------------
+
+    async def ensure_account(self, user_id: int) -> None:
+        if user_id in self._accounts:
+            return
+        await ledger.ensure_account(user_id, self.welcome())
+        if len(self._accounts) > MAX_ACCOUNT_CACHE:
+            self._accounts.clear()
+        self._accounts.add(user_id)
+
+    async def admit(self, call: BillingCall) -> Hold | None:
+        if call.rate is None:
+            raise HubError(
+                400,
+                "unsupported_model",
+                f"Unsupported model {call.provider}/{call.model}: it has no rate, so it cannot be billed",
+                param="model",
+            )
+        user_id = call.caller.user_id
+        await self.ensure_account(user_id)
+        amount = call.worst_case_units(int(self.settings["default_output_reserve"]))
+        if amount > 0 and not await ledger.reserve(user_id, amount, call.call_id, call.request_id):
+            raise not_enough(self.payment_link(call.base_url))
+        return Hold(call.call_id, user_id, amount, call.rate)
+
+    async def settle(self, hold: Hold, cost: int | None, record: CallRecord) -> int | None:
+        meta = {"model": record.model, "provider": record.provider, "status": record.status}
+        return await ledger.settle(
+            hold.user_id, hold.call_id, cost or 0, request_id=record.request_id, metadata=meta
+        )
+
+    # --- what users see ---------------------------------------------------------------------------------
+
+    async def account(self, caller: Caller) -> dict[str, Any] | None:
+        await self.ensure_account(caller.user_id)
+        await ledger.expire_due(user_id=caller.user_id)
+        return await ledger.figures(caller.user_id)
+
+    async def availability(self, caller: Caller) -> HubError | None:
+        figures = await self.account(caller) or {}
+        if figures.get("balance", 0) - figures.get("held", 0) <= 0:
+            return not_enough(self.payment_link(request_base_url()))
+        return None
+
+    def payment_link(self, base_url: str) -> str | None:
+        link = str(self.settings.get("payment_link") or "")
+        if link.startswith("/"):
+            return base_url + link if base_url else link
+        if link:
+            return link
+        if self.manager is not None:
+            for provider in self.manager.host.payment_providers.values():
+                found = provider.checkout_link(base_url, None)
+                if found:
+                    return str(found)
+        return f"{base_url}/credits" if base_url else None
+
+    # --- admin operations (API and CLI) -----------------------------------------------------------------
+
+    async def grant(
+        self,
+        user_id: int,
+        amount: Any,
+        *,
+        reason: str | None = None,
+        actor_user_id: int | None = None,
+        kind: str = "grant",
+        expires_at: datetime | None = None,
+        idempotency_key: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> m.CreditLedger | None:
+        units = to_units(_credits(amount, "amount", positive=True))
+        if not await m.User.exists(id=user_id):
+            raise HubError(404, "not_found", f"User {user_id} not found")
+        await self.ensure_account(user_id)
+        source = {"topup": "payment", "refund": "refund"}.get(kind, "admin")
+        return await ledger.credit(
+            user_id,
+            units,
+            kind=kind,
+            source=source,
+            reason=reason,
+            actor_user_id=actor_user_id,
+            expires_at=expires_at,
+            idempotency_key=idempotency_key,
+            metadata=metadata,
+        )
+
+    async def take(self, user_id: int, amount: Any, *, reason: str | None, actor_user_id: int | None) -> int:
+        units = to_units(_credits(amount, "amount", positive=True))
+        await self.ensure_account(user_id)
+        return await ledger.debit(user_id, units, reason=reason, actor_user_id=actor_user_id)
+
+    async def apply_payment(self, provider: str, event: PaymentEvent) -> m.CreditLedger | None:
+        """Credit a verified payment once per (provider, event id); None when it was credited before."""
+        user = None
+        if event.user_id is not None:
+            user = await m.User.get_or_none(id=event.user_id)
+        elif event.user_did:
+            user = await m.User.get_or_none(did=event.user_did)
+        if user is None:
+            raise HubError(404, "unknown_customer", "The payment names no user of this hub")
+        expires = None
+        if event.expires_in_days:
+            from datetime import UTC, timedelta
+
+            expires = datetime.now(UTC) + timedelta(days=event.expires_in_days)
+        return await self.grant(
+            user.id,
+            event.credits,
+            reason=event.reason,
+            kind="topup",
+            expires_at=expires,
+            idempotency_key=f"payment:{provider}:{event.event_id}"[:200],
+            metadata={"provider": provider, "eventId": event.event_id, **event.metadata},
+        )
+
+    def cli_commands(self) -> list[click.Command]:
+        from hub_billing_credits.cli import commands
+
+        return commands()
+
+
+def _credits(value: Any, name: str, *, positive: bool = False) -> Decimal:
+    try:
+        dec = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise HubError(400, "invalid_request", f"{name} must be a decimal number of credits") from exc
+    if not dec.is_finite() or dec < 0 or (positive and dec <= 0):
+        raise HubError(400, "invalid_request", f"{name} must be {'> 0' if positive else '≥ 0'}")
+    if dec > Decimal(900_000_000):
+        raise HubError(400, "invalid_request", f"{name} is too large (at most 900,000,000 credits)")
+    return dec
+
+
+def _number(value: Any, name: str, *, minimum: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise HubError(400, "invalid_setting", f"{name} must be a number") from exc
+    if number < minimum:
+        raise HubError(400, "invalid_setting", f"{name} must be ≥ {minimum:g}")
+    return number

@@ -1,0 +1,799 @@
+"""Anthropic provider for AIGNE Hub: the Messages API (JSON and named SSE events) behind the hub's standard
+format (OpenAI chat completions), with tools, images, documents, thinking and prompt caching.
+
+Requests become ``POST {base}/messages`` bodies; answers come back as ``chat.completion`` /
+``chat.completion.chunk`` objects whose usage counts cache reads and writes the way OpenAI counts cached
+tokens (inside ``prompt_tokens``), so billing sees one convention for every provider.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from hub_core import (
+    Chunk,
+    Credential,
+    HubError,
+    NormalizedResponse,
+    Normalizer,
+    Provider,
+    Route,
+    UpstreamRequest,
+    Usage,
+    hookimpl,
+)
+from hub_core.providers.sse import SSEParser
+from hub_core.providers.translate import openai_usage
+
+API_VERSION = "2023-06-01"
+#: ``max_tokens`` is required by Anthropic; every current Claude model can produce at least this many
+DEFAULT_MAX_TOKENS = 4096
+#: the tool that carries ``response_format: json_schema`` answers; user tools may not use this name
+JSON_TOOL = "hub_json_response"
+#: ``reasoning_effort`` → thinking budget (Anthropic's minimum budget is 1024)
+EFFORT_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "content_filter",
+}
+#: fields the count_tokens endpoint accepts (it rejects the sampling parameters of /messages)
+COUNT_TOKENS_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
+
+
+# --- standard request → Messages API request -----------------------------------------------------------
+
+
+def _bad(message: str, param: str | None = None) -> HubError:
+    return HubError(400, "invalid_request", message, param=param)
+
+
+def messages_body(payload: dict[str, Any], model: str, stream: bool) -> tuple[dict[str, Any], list[str]]:
+    """The Messages API body for a standard chat request, and the ``anthropic-beta`` values it asks for."""
+    if int(payload.get("n") or 1) != 1:
+        raise _bad("n: Anthropic returns exactly one choice per request", "n")
+    system, messages = convert_messages(payload.get("messages") or [])
+    tools = convert_tools(payload.get("tools"))
+    thinking, from_effort = _thinking(payload)
+    thinking_on = bool(thinking and thinking.get("type") in ("enabled", "adaptive"))
+    max_tokens = _max_tokens(payload, thinking, from_effort)
+    body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": messages}
+    tool_choice = _tool_choice(payload.get("tool_choice"), payload.get("parallel_tool_calls"))
+    forced, instruction = _response_format(payload.get("response_format"), tools, thinking_on)
+    if forced is not None:
+        tools.append(forced)
+        tool_choice = {"type": "tool", "name": JSON_TOOL}
+    if instruction:
+        system.append({"type": "text", "text": instruction})
+    if system:
+        body["system"] = system
+    if tools:
+        body["tools"] = tools
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+    if thinking is not None:
+        body["thinking"] = thinking
+    _sampling(payload, body, thinking_on)
+    if stream:
+        body["stream"] = True
+    beta = payload.get("anthropic_beta") or []
+    if isinstance(beta, str):
+        beta = [beta]
+    return body, [str(b) for b in beta]
+
+
+def count_tokens_body(payload: dict[str, Any], model: str) -> tuple[dict[str, Any], list[str]]:
+    body, beta = messages_body(payload, model, stream=False)
+    return {k: body[k] for k in COUNT_TOKENS_FIELDS if k in body}, beta
+
+
+def convert_messages(messages: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Standard messages → (system blocks, alternating user/assistant messages)."""
+    system: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
+    for i, msg in enumerate(messages):
+        if not isinstance(msg, dict):
+            raise _bad(f"messages[{i}] must be an object", f"messages[{i}]")
+        role = msg.get("role")
+        if role in ("system", "developer"):
+            system.extend(_system_blocks(msg.get("content"), i))
+            continue
+        if role == "user":
+            blocks, anthropic_role = _content_blocks(msg.get("content"), i), "user"
+        elif role == "assistant":
+            blocks, anthropic_role = _assistant_blocks(msg, i), "assistant"
+        elif role == "tool":
+            blocks, anthropic_role = [_tool_result(msg, i)], "user"
+        else:
+            raise _bad(f"messages[{i}].role {role!r} is not supported by Anthropic; use tools", "messages")
+        if isinstance(msg.get("cache_control"), dict) and blocks:
+            blocks[-1]["cache_control"] = msg["cache_control"]
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == anthropic_role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": anthropic_role, "content": blocks})
+    for msg in out:
+        if msg["role"] == "user":  # Anthropic wants tool results before anything else in their message
+            msg["content"].sort(key=lambda b: b.get("type") != "tool_result")
+    return system, out
+
+
+def _system_blocks(content: Any, i: int) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    blocks = []
+    for part in content or []:
+        if not isinstance(part, dict) or part.get("type") != "text":
+            raise _bad(f"messages[{i}]: system messages may only contain text", f"messages[{i}]")
+        if part.get("text"):
+            blocks.append(_with_cache({"type": "text", "text": part["text"]}, part))
+    return blocks
+
+
+def _content_blocks(content: Any, i: int) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    if not isinstance(content, list):
+        raise _bad(f"messages[{i}].content must be a string or an array", f"messages[{i}]")
+    blocks = []
+    for j, part in enumerate(content):
+        block = _part_block(part, f"messages[{i}].content[{j}]")
+        if block is not None:
+            blocks.append(block)
+    return blocks
+
+
+def _part_block(part: Any, where: str) -> dict[str, Any] | None:
+    if not isinstance(part, dict):
+        raise _bad(f"{where} must be an object", where)
+    kind = part.get("type")
+    if kind == "text":
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise _bad(f"{where}.text must be a string", where)
+        return _with_cache({"type": "text", "text": text}, part) if text else None
+    if kind == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else image
+        return _with_cache(_image_block(url, where), part)
+    if kind == "file":
+        return _with_cache(_file_block(part.get("file"), where), part)
+    raise _bad(f"{where}: content type {kind!r} is not supported by Anthropic", where)
+
+
+def _with_cache(block: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(part.get("cache_control"), dict):
+        block["cache_control"] = part["cache_control"]
+    return block
+
+
+def _split_data_url(url: str, where: str) -> tuple[str, str]:
+    header, sep, data = url.partition(",")
+    if not sep or not header.endswith(";base64"):
+        raise _bad(f"{where}: only base64 data URLs are supported", where)
+    return header[5:].split(";", 1)[0].lower(), data
+
+
+def _image_block(url: Any, where: str) -> dict[str, Any]:
+    if not isinstance(url, str) or not url:
+        raise _bad(f"{where}.image_url.url must be a URL or a data URL", where)
+    if url.startswith("data:"):
+        media_type, data = _split_data_url(url, where)
+        if media_type not in IMAGE_TYPES:
+            raise _bad(f"{where}: Anthropic accepts {', '.join(sorted(IMAGE_TYPES))} images", where)
+        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+    if url.startswith(("http://", "https://")):
+        return {"type": "image", "source": {"type": "url", "url": url}}
+    raise _bad(f"{where}.image_url.url must be an http(s) URL or a data URL", where)
+
+
+def _file_block(file: Any, where: str) -> dict[str, Any]:
+    data = file.get("file_data") if isinstance(file, dict) else None
+    if not isinstance(data, str) or not data:
+        raise _bad(f"{where}: only inline files (file.file_data) are supported by Anthropic", where)
+    media_type, payload = (
+        _split_data_url(data, where) if data.startswith("data:") else ("application/pdf", data)
+    )
+    block: dict[str, Any]
+    if media_type == "application/pdf":
+        block = {"type": "document", "source": {"type": "base64", "media_type": media_type, "data": payload}}
+    elif media_type.startswith("text/"):
+        try:
+            text = base64.b64decode(payload, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise _bad(f"{where}: the text file is not valid base64 UTF-8", where) from exc
+        block = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": text}}
+    else:
+        raise _bad(f"{where}: Anthropic accepts PDF and plain-text documents, not {media_type}", where)
+    if isinstance(file, dict) and file.get("filename"):
+        block["title"] = str(file["filename"])
+    return block
+
+
+def _assistant_blocks(msg: dict[str, Any], i: int) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for tb in msg.get("thinking_blocks") or []:  # must go back unchanged for thinking + tool use
+        if isinstance(tb, dict) and tb.get("type") == "thinking":
+            blocks.append(
+                {"type": "thinking", "thinking": tb.get("thinking", ""), "signature": tb.get("signature", "")}
+            )
+        elif isinstance(tb, dict) and tb.get("type") == "redacted_thinking":
+            blocks.append({"type": "redacted_thinking", "data": tb.get("data", "")})
+    content = msg.get("content")
+    if isinstance(content, list):  # assistant parts are text (or refusal) only
+        content = [p for p in content if isinstance(p, dict) and p.get("type") == "text"]
+    blocks.extend(_content_blocks(content, i))
+    for j, call in enumerate(msg.get("tool_calls") or []):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not fn.get("name") or not call.get("id"):
+            raise _bad(f"messages[{i}].tool_calls[{j}] needs an id and a function name", "messages")
+        try:
+            arguments = json.loads(fn.get("arguments") or "{}")
+        except ValueError as exc:
+            raise _bad(
+                f"messages[{i}].tool_calls[{j}].function.arguments is not valid JSON", "messages"
+            ) from exc
+        if not isinstance(arguments, dict):
+            raise _bad(f"messages[{i}].tool_calls[{j}].function.arguments must be a JSON object", "messages")
+        blocks.append({"type": "tool_use", "id": call["id"], "name": fn["name"], "input": arguments})
+    return blocks
+
+
+def _tool_result(msg: dict[str, Any], i: int) -> dict[str, Any]:
+    call_id = msg.get("tool_call_id")
+    if not isinstance(call_id, str) or not call_id:
+        raise _bad(f"messages[{i}].tool_call_id is required for tool messages", "messages")
+    content = msg.get("content")
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call_id}
+    if isinstance(content, list):
+        block["content"] = _content_blocks(content, i)
+    elif content is not None:
+        block["content"] = str(content)
+    if msg.get("is_error"):
+        block["is_error"] = True
+    return block
+
+
+def convert_tools(tools: Any) -> list[dict[str, Any]]:
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise _bad("tools must be an array", "tools")
+    out = []
+    for i, tool in enumerate(tools):
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if tool.get("type", "function") != "function" or not isinstance(fn, dict) or not fn.get("name"):
+            raise _bad(f"tools[{i}] must be a function tool with a name", "tools")
+        if fn["name"] == JSON_TOOL:
+            raise _bad(f"tools[{i}]: the tool name {JSON_TOOL!r} is reserved by the hub", "tools")
+        entry: dict[str, Any] = {
+            "name": fn["name"],
+            "input_schema": fn.get("parameters") or {"type": "object", "properties": {}},
+        }
+        if fn.get("description"):
+            entry["description"] = fn["description"]
+        out.append(_with_cache(entry, tool))
+    return out
+
+
+def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
+    mapped: dict[str, Any] | None
+    if choice is None:
+        mapped = None
+    elif choice in ("auto", "none"):
+        mapped = {"type": choice}
+    elif choice == "required":
+        mapped = {"type": "any"}
+    elif (
+        isinstance(choice, dict)
+        and isinstance(choice.get("function"), dict)
+        and choice["function"].get("name")
+    ):
+        mapped = {"type": "tool", "name": choice["function"]["name"]}
+    else:
+        raise _bad("tool_choice must be 'auto', 'none', 'required' or a function choice", "tool_choice")
+    if parallel is False:
+        mapped = mapped or {"type": "auto"}
+        if mapped["type"] != "none":
+            mapped["disable_parallel_tool_use"] = True
+    return mapped
+
+
+def _thinking(payload: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """Anthropic's own ``thinking`` object when given, else one derived from ``reasoning_effort``; and
+    whether it was derived."""
+    raw = payload.get("thinking")
+    if isinstance(raw, dict):
+        return dict(raw), False
+    effort = payload.get("reasoning_effort")
+    if effort is None or effort == "none":
+        return None, False
+    if effort not in EFFORT_BUDGETS:
+        raise _bad(f"reasoning_effort must be one of {', '.join(EFFORT_BUDGETS)}", "reasoning_effort")
+    return {"type": "enabled", "budget_tokens": EFFORT_BUDGETS[effort]}, True
+
+
+def _max_tokens(payload: dict[str, Any], thinking: dict[str, Any] | None, from_effort: bool) -> int:
+    requested = payload.get("max_completion_tokens") or payload.get("max_tokens")
+    if requested is not None and (not isinstance(requested, int) or requested < 1):
+        raise _bad("max_tokens must be a positive integer", "max_tokens")
+    budget = thinking.get("budget_tokens") if thinking else None
+    if thinking is not None and from_effort:
+        # OpenAI's limit includes reasoning; fit the budget under it rather than raising the caller's cap
+        if requested is None:
+            return int(budget or 0) + DEFAULT_MAX_TOKENS
+        if requested <= 1024:
+            raise _bad(
+                "max_completion_tokens must be above 1024 to use reasoning_effort with Claude", "max_tokens"
+            )
+        thinking["budget_tokens"] = min(int(budget or 0), requested - 1)
+        return requested
+    if requested is None:
+        return int(budget) + DEFAULT_MAX_TOKENS if isinstance(budget, int) else DEFAULT_MAX_TOKENS
+    return requested
+
+
+def _response_format(
+    fmt: Any, tools: list[dict[str, Any]], thinking_on: bool
+) -> tuple[dict[str, Any] | None, str]:
+    """A forced tool for ``json_schema`` when possible (exact schema, any model), else an instruction.
+
+    Forcing a tool is impossible next to the caller's own tools or with thinking on (Anthropic refuses forced
+    tool use with thinking), so those fall back to instructions in the system prompt.
+    """
+    if not fmt or not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+        return None, ""
+    if fmt["type"] == "json_object":
+        return None, "Answer only with one valid JSON object and no other text."
+    if fmt["type"] != "json_schema":
+        raise _bad("response_format.type must be 'text', 'json_object' or 'json_schema'", "response_format")
+    spec = fmt.get("json_schema") or {}
+    schema = spec.get("schema") or {"type": "object"}
+    if not tools and not thinking_on and schema.get("type") == "object":
+        description = "Give the final answer as the input of this tool."
+        if spec.get("description"):
+            description += f" {spec['description']}"
+        return {"name": JSON_TOOL, "description": description, "input_schema": schema}, ""
+    return None, (
+        "Answer only with JSON that matches this JSON schema, and no other text:\n"
+        + json.dumps(schema, ensure_ascii=False)
+    )
+
+
+def _sampling(payload: dict[str, Any], body: dict[str, Any], thinking_on: bool) -> None:
+    stop = payload.get("stop")
+    if stop:
+        body["stop_sequences"] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
+    # With thinking on, Anthropic refuses temperature/top_k changes and top_p below 0.95: leave them out
+    temperature = payload.get("temperature")
+    if temperature is not None and not thinking_on:
+        body["temperature"] = min(max(float(temperature), 0.0), 1.0)  # OpenAI's range is 0..2
+    top_p = payload.get("top_p")
+    if top_p is not None and (not thinking_on or top_p >= 0.95):
+        body["top_p"] = top_p
+    if payload.get("top_k") is not None and not thinking_on:
+        body["top_k"] = payload["top_k"]
+    user = payload.get("user")
+    if isinstance(user, str) and user:
+        body["metadata"] = {"user_id": user[:256]}
+
+
+# --- Messages API answer → standard answer ---------------------------------------------------------------
+
+
+def usage_of(raw: dict[str, Any] | None) -> Usage:
+    """Anthropic usage → `Usage`. ``input_tokens`` there excludes cache reads and writes; here it includes
+    them (as OpenAI's ``prompt_tokens`` includes cached tokens), with both kept as their own fields."""
+    raw = raw or {}
+    fresh = int(raw.get("input_tokens") or 0)
+    read = int(raw.get("cache_read_input_tokens") or 0)
+    write = int(raw.get("cache_creation_input_tokens") or 0)
+    details = raw.get("output_tokens_details") or {}
+    return Usage(
+        input_tokens=fresh + read + write,
+        output_tokens=int(raw.get("output_tokens") or 0),
+        cached_input_tokens=read,
+        cache_write_tokens=write,
+        reasoning_tokens=int(details.get("thinking_tokens") or 0),
+    )
+
+
+def finish_reason(stop_reason: str | None, json_answer: bool = False) -> str:
+    if json_answer and stop_reason == "tool_use":
+        return "stop"
+    return FINISH_REASONS.get(stop_reason or "end_turn", "stop")
+
+
+def to_completion(data: dict[str, Any], usage: Usage) -> dict[str, Any]:
+    texts: list[str] = []
+    reasoning: list[str] = []
+    thinking_blocks: list[dict[str, Any]] = []
+    tool_calls: list[dict[str, Any]] = []
+    json_answer = False
+    for block in data.get("content") or []:
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(block.get("text") or "")
+        elif kind == "thinking":
+            reasoning.append(block.get("thinking") or "")
+            thinking_blocks.append(
+                {
+                    "type": "thinking",
+                    "thinking": block.get("thinking") or "",
+                    "signature": block.get("signature") or "",
+                }
+            )
+        elif kind == "redacted_thinking":
+            thinking_blocks.append({"type": "redacted_thinking", "data": block.get("data") or ""})
+        elif kind == "tool_use" and block.get("name") == JSON_TOOL:
+            texts.append(json.dumps(block.get("input") or {}, ensure_ascii=False))
+            json_answer = True
+        elif kind == "tool_use":
+            arguments = json.dumps(block.get("input") or {}, ensure_ascii=False)
+            tool_calls.append(
+                {
+                    "id": block.get("id"),
+                    "type": "function",
+                    "function": {"name": block.get("name"), "arguments": arguments},
+                }
+            )
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(texts) if texts or not tool_calls else None,
+        "refusal": None,
+    }
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    if reasoning:
+        message["reasoning_content"] = "".join(reasoning)
+    if thinking_blocks:
+        message["thinking_blocks"] = thinking_blocks
+    return {
+        "id": data.get("id") or "",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": data.get("model") or "",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": finish_reason(data.get("stop_reason"), json_answer),
+            }
+        ],
+        "usage": openai_usage(usage),
+    }
+
+
+def _load(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise HubError(
+            502, "upstream_malformed", f"Anthropic sent malformed JSON: {exc}", type="upstream_error"
+        ) from exc
+    if not isinstance(data, dict):
+        raise HubError(
+            502, "upstream_malformed", "Anthropic sent JSON that is not an object", type="upstream_error"
+        )
+    return data
+
+
+def error_parts(body: bytes) -> tuple[str, str]:
+    """(error.type, error.message) of an Anthropic error body, tolerating anything else."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "", body[:300].decode(errors="replace").strip()
+    err = data.get("error") if isinstance(data, dict) else None
+    if isinstance(err, dict):
+        return str(err.get("type") or ""), str(err.get("message") or "")[:1000]
+    return "", str(data)[:300]
+
+
+def _in_band_error(data: dict[str, Any]) -> HubError:
+    """An ``error`` event (or error object inside a 200) → the `HubError` the client sees."""
+    err = data.get("error") if isinstance(data.get("error"), dict) else {}
+    etype, message = str(err.get("type") or ""), str(err.get("message") or "unknown error")
+    if etype == "overloaded_error":
+        return HubError(
+            503, "upstream_overloaded", f"Anthropic is overloaded: {message}", type="upstream_error"
+        )
+    if etype == "rate_limit_error":
+        return HubError(429, "rate_limited", f"Anthropic rate limit: {message}")
+    return HubError(
+        502, "upstream_error", f"Anthropic error during the answer: {message}", type="upstream_error"
+    )
+
+
+class AnthropicNormalizer(Normalizer):
+    """A Messages API JSON answer → ``chat.completion``."""
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = _load(body)
+        if data.get("type") == "error":
+            raise _in_band_error(data)
+        if data.get("type") != "message" or not isinstance(data.get("content"), list):
+            raise HubError(
+                502, "upstream_malformed", "Anthropic sent an answer without a message", type="upstream_error"
+            )
+        self.usage = usage_of(data.get("usage"))
+        self.saw_usage = isinstance(data.get("usage"), dict)
+        return NormalizedResponse(to_completion(data, self.usage), self.usage)
+
+
+class AnthropicStreamNormalizer(Normalizer):
+    """Anthropic's named SSE events → ``chat.completion.chunk`` objects, ending with one usage-only chunk.
+
+    Tool-use blocks become ``tool_calls`` numbered in order of appearance; ``thinking_delta`` becomes
+    ``delta.reasoning_content`` and ``signature_delta`` / redacted thinking become ``delta.thinking_blocks``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sse = SSEParser()
+        self._raw_usage: dict[str, Any] = {}
+        self._id = ""
+        self._model = ""
+        self._created = int(time.time())
+        self._tool_index: dict[int, int] = {}  # Anthropic block index → tool_calls index
+        self._json_blocks: set[int] = set()
+        self._stopped = False
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        return self._chunks(self._sse.feed(data))
+
+    def finish(self) -> list[Chunk]:
+        out = self._chunks(self._sse.finish())
+        if not self._stopped:
+            raise HubError(
+                502, "upstream_broken", "Anthropic's stream ended before message_stop", type="upstream_error"
+            )
+        return out
+
+    def _chunks(self, events: list[tuple[str | None, bytes]]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for event, payload in events:
+            if not payload:
+                continue
+            data = _load(payload)
+            handler = self._handlers.get(str(data.get("type") or event))
+            try:
+                chunk = handler(self, data) if handler else None
+            except HubError as exc:
+                if not out:
+                    raise
+                self.pending_error = exc  # the gateway delivers the chunks before it first
+                break
+            if chunk is not None:
+                out.append(chunk)
+        return out
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> Chunk:
+        return Chunk(
+            {
+                "id": self._id,
+                "object": "chat.completion.chunk",
+                "created": self._created,
+                "model": self._model,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            }
+        )
+
+    def _update_usage(self, raw: Any) -> None:
+        if isinstance(raw, dict):  # message_delta counts are cumulative: later values replace earlier ones
+            self._raw_usage.update({k: v for k, v in raw.items() if v is not None})
+            self.usage = usage_of(self._raw_usage)
+
+    def _on_message_start(self, data: dict[str, Any]) -> Chunk:
+        message = data.get("message") or {}
+        self._id, self._model = str(message.get("id") or ""), str(message.get("model") or "")
+        self._update_usage(message.get("usage"))
+        return self._chunk({"role": "assistant", "content": ""})
+
+    def _on_content_block_start(self, data: dict[str, Any]) -> Chunk | None:
+        index, block = int(data.get("index", 0)), data.get("content_block") or {}
+        kind = block.get("type")
+        if kind == "text" and block.get("text"):
+            return self._chunk({"content": block["text"]})
+        if kind == "thinking" and block.get("thinking"):
+            return self._chunk({"reasoning_content": block["thinking"]})
+        if kind == "redacted_thinking":
+            return self._chunk(
+                {"thinking_blocks": [{"type": "redacted_thinking", "data": block.get("data", "")}]}
+            )
+        if kind == "tool_use" and block.get("name") == JSON_TOOL:
+            self._json_blocks.add(index)
+            return None
+        if kind == "tool_use":
+            position = self._tool_index[index] = len(self._tool_index)
+            arguments = json.dumps(block["input"], ensure_ascii=False) if block.get("input") else ""
+            call = {
+                "index": position,
+                "id": block.get("id"),
+                "type": "function",
+                "function": {"name": block.get("name"), "arguments": arguments},
+            }
+            return self._chunk({"tool_calls": [call]})
+        return None  # server tool blocks and the like have no standard form
+
+    def _on_content_block_delta(self, data: dict[str, Any]) -> Chunk | None:
+        index, delta = int(data.get("index", 0)), data.get("delta") or {}
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return self._chunk({"content": delta.get("text", "")})
+        if kind == "thinking_delta":
+            return self._chunk({"reasoning_content": delta.get("thinking", "")})
+        if kind == "signature_delta":
+            block = {"type": "thinking", "thinking": "", "signature": delta.get("signature", "")}
+            return self._chunk({"thinking_blocks": [block]})
+        if kind == "input_json_delta" and delta.get("partial_json"):
+            if index in self._json_blocks:
+                return self._chunk({"content": delta["partial_json"]})
+            if index in self._tool_index:
+                call = {"index": self._tool_index[index], "function": {"arguments": delta["partial_json"]}}
+                return self._chunk({"tool_calls": [call]})
+        return None
+
+    def _on_message_delta(self, data: dict[str, Any]) -> Chunk | None:
+        self._update_usage(data.get("usage"))
+        self.saw_usage = self.saw_usage or isinstance(data.get("usage"), dict)
+        reason = (data.get("delta") or {}).get("stop_reason")
+        if not reason:
+            return None
+        return self._chunk({}, finish_reason(reason, bool(self._json_blocks) and not self._tool_index))
+
+    def _on_message_stop(self, data: dict[str, Any]) -> Chunk:
+        self._stopped = True
+        self.usage = usage_of(self._raw_usage)
+        self.saw_usage = True
+        chunk = self._chunk({})
+        chunk.data["choices"] = []
+        chunk.data["usage"] = openai_usage(self.usage)
+        chunk.usage_only = True
+        return chunk
+
+    def _on_error(self, data: dict[str, Any]) -> None:
+        raise _in_band_error(data)
+
+    _handlers: ClassVar[dict[str, Callable[..., Chunk | None]]] = {
+        "message_start": _on_message_start,
+        "content_block_start": _on_content_block_start,
+        "content_block_delta": _on_content_block_delta,
+        "message_delta": _on_message_delta,
+        "message_stop": _on_message_stop,
+        "error": _on_error,
+    }
+
+
+class CountTokensNormalizer(Normalizer):
+    """``/messages/count_tokens`` → ``{"input_tokens": n}``; counting is free, so usage stays zero."""
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = _load(body)
+        tokens = data.get("input_tokens")
+        if not isinstance(tokens, int):
+            raise HubError(502, "upstream_malformed", "Anthropic sent no input_tokens", type="upstream_error")
+        self.saw_usage = True
+        return NormalizedResponse({"input_tokens": tokens}, self.usage)
+
+
+# --- the provider -------------------------------------------------------------------------------------
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+    display_name = "Anthropic"
+    default_base_url = "https://api.anthropic.com/v1"
+    capabilities = frozenset({"chat", "count_tokens"})
+    env_credentials = {"api_key": "ANTHROPIC_API_KEY"}
+    env_base_url = "ANTHROPIC_BASE_URL"
+    test_model = "claude-haiku-4-5"
+    known_models = {
+        "chat": (
+            "claude-opus-4-1",
+            "claude-opus-4-0",
+            "claude-sonnet-4-5",
+            "claude-sonnet-4-0",
+            "claude-haiku-4-5",
+            "claude-3-7-sonnet-latest",
+            "claude-3-5-haiku-latest",
+        )
+    }
+    #: fields beyond OpenAI's chat format this provider reads (see docs/anthropic-api.md)
+    standard_extensions: ClassVar[frozenset[str]] = frozenset(
+        {"cache_control", "thinking", "top_k", "tool_result_blocks", "anthropic_beta"}
+    )
+
+    def url(self, route: Route, path: str) -> str:
+        base = route.base_url.rstrip("/")
+        if urlsplit(base).path == "":  # ANTHROPIC_BASE_URL in the SDK's form (no /v1), as the SDK does
+            base += "/v1"
+        return base + path
+
+    def _request(self, route: Route, path: str, body: dict[str, Any], beta: list[str]) -> UpstreamRequest:
+        headers = {"Content-Type": "application/json", "anthropic-version": API_VERSION}
+        if beta:
+            headers["anthropic-beta"] = ",".join(beta)
+        return UpstreamRequest("POST", self.url(route, path), headers=headers, json=body)
+
+    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        body, beta = messages_body(payload, route.model, stream)
+        return self._request(route, "/messages", body, beta)
+
+    def _build_count_tokens(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        body, beta = count_tokens_body(payload, route.model)
+        return self._request(route, "/messages/count_tokens", body, beta)
+
+    def apply_credential(self, upstream: UpstreamRequest, credential: Credential | None) -> None:
+        if credential is not None and credential.api_key:
+            upstream.headers["x-api-key"] = credential.api_key
+
+    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+        if kind == "chat":
+            return AnthropicStreamNormalizer() if stream else AnthropicNormalizer()
+        if kind == "count_tokens":
+            return CountTokensNormalizer()
+        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+
+    def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
+        etype, message = error_parts(body)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        retry = {"Retry-After": lowered["retry-after"]} if "retry-after" in lowered else {}
+        extra = {"upstream_status": status, "upstream_type": etype}
+        if status == 429:
+            return HubError(
+                429, "rate_limited", f"Anthropic rate limit: {message}", headers=retry, extra=extra
+            )
+        if status == 529 or etype == "overloaded_error":
+            return HubError(
+                503,
+                "upstream_overloaded",
+                f"Anthropic is overloaded ({status}): {message}",
+                type="upstream_error",
+                headers=retry,
+                extra=extra,
+            )
+        if status == 402:
+            return HubError(
+                502,
+                "upstream_billing",
+                f"Anthropic refused the hub's account: {message}",
+                type="upstream_error",
+                extra=extra,
+            )
+        err = super().map_error(status, body, headers)
+        err.extra.update(extra)
+        return err
+
+    def models_request(self, route: Route) -> UpstreamRequest:
+        return UpstreamRequest(
+            "GET",
+            self.url(route, "/models"),
+            headers={"anthropic-version": API_VERSION},
+            params={"limit": "1000"},
+        )
+
+    def parse_models(self, body: bytes) -> list[str]:
+        data = _load(body)
+        return sorted(str(m["id"]) for m in data.get("data", []) if isinstance(m, dict) and m.get("id"))
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    register(AnthropicProvider())

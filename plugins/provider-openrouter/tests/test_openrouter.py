@@ -1,0 +1,95 @@
+"""OpenRouter through the hub's OpenAI-compatible API, with the official openai SDK as the client."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from hub_core.testing.conformance import ChatConformance, ProviderCase
+from hub_core.types import Usage
+
+
+class TestOpenRouterConformance(ChatConformance):
+    case = ProviderCase(
+        "openrouter",
+        chat_model="openai/gpt-4o-mini",
+        usage_details=Usage(
+            input_tokens=100,
+            output_tokens=50,
+            cached_input_tokens=40,
+            cache_write_tokens=10,
+            reasoning_tokens=20,
+        ),
+        scenario_model=lambda scenario: f"openai/{scenario}",
+        listed_model="anthropic/claude-sonnet-4",
+    )
+
+
+@pytest.fixture
+def server(hub_server_factory, provider_fake):
+    server = hub_server_factory()
+    server.add_provider(
+        "openrouter",
+        base_url=provider_fake.base_url,
+        credential=provider_fake.credential,
+        config={"httpReferer": "https://example.org/my-hub", "appTitle": "My Hub"},
+    )
+    return server
+
+
+@pytest.fixture
+def client(server):
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+
+
+def test_vendor_model_ids_and_attribution_headers(client, provider_fake):
+    reply = client.chat.completions.create(
+        model="openrouter/anthropic/claude-sonnet-4", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert reply.choices[0].message.content == "Echo: hi"
+    sent = provider_fake.requests[-1]
+    assert sent.json["model"] == "anthropic/claude-sonnet-4"
+    assert sent.headers["HTTP-Referer"] == "https://example.org/my-hub"
+    assert sent.headers["X-Title"] == "My Hub"
+
+
+@pytest.mark.parametrize(
+    ("bare", "expected"),
+    [
+        ("gpt-4o-mini", "openai/gpt-4o-mini"),
+        ("claude-sonnet-4", "anthropic/claude-sonnet-4"),
+        ("grok-4", "x-ai/grok-4"),
+    ],
+)
+def test_bare_model_gets_its_vendor(client, provider_fake, bare, expected):
+    client.chat.completions.create(model=f"openrouter/{bare}", messages=[{"role": "user", "content": "hi"}])
+    assert provider_fake.requests[-1].json["model"] == expected
+
+
+def test_cost_reaches_the_client_and_cache_tokens_the_log(client, server):
+    reply = client.chat.completions.create(
+        model="openrouter/openai/usage-details", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert reply.usage.cost == 0.000123
+    assert reply.usage.prompt_tokens_details.cached_tokens == 40
+    row = server.wait_for_calls(1)[0]
+    assert (row["cached_tokens"], row["cache_write_tokens"], row["reasoning_tokens"]) == (40, 10, 20)
+
+
+def test_default_attribution_headers(hub_server_factory, provider_fake):
+    server = hub_server_factory()
+    server.add_provider("openrouter", base_url=provider_fake.base_url, credential=provider_fake.credential)
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    client.chat.completions.create(
+        model="openrouter/openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert provider_fake.requests[-1].headers["X-Title"] == "AIGNE Hub"
+
+
+def test_out_of_credits_is_the_hubs_problem(client, provider_fake):
+    provider_fake.fail_next(402, "Insufficient credits. Add more using https://openrouter.ai/credits")
+    with pytest.raises(openai.APIStatusError) as info:
+        client.chat.completions.create(
+            model="openrouter/openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert (info.value.status_code, info.value.body["code"]) == (502, "upstream_payment_required")

@@ -1,0 +1,349 @@
+// Browser scenarios for the console, run by tests/e2e/test_ui_e2e.py: `node console.mjs SCENARIO`.
+// Drives Debian's Chromium through playwright-core (no browser download) against a live hub and a fake
+// OpenAI upstream. Environment: HUB_URL, ADMIN_KEY, FAKE_URL, FAKE_KEY, CHROMIUM, SCREENSHOTS, MEMBER_KEY.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, "../../ui/package.json"));
+const { chromium } = require("playwright-core");
+
+const env = process.env;
+const HUB = env.HUB_URL;
+const SHOTS = env.SCREENSHOTS;
+const TIMEOUT = 15_000;
+
+async function launch(viewport = { width: 1280, height: 860 }) {
+  const browser = await chromium.launch({
+    executablePath: env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  const context = await browser.newContext({ viewport, locale: "en-US" });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("dialog", (d) => d.accept()); // window.confirm in revoke/delete
+  return { browser, context, page, errors };
+}
+
+async function shot(page, name) {
+  if (!SHOTS) return;
+  await page.waitForLoadState("networkidle").catch(() => {});
+  await page.waitForTimeout(150); // let transitions settle so screenshots are stable
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, key = env.ADMIN_KEY, next = "") {
+  await page.goto(`${HUB}/signin${next ? `?next=${encodeURIComponent(next)}` : ""}`);
+  await page.getByLabel("Access key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** A call from an API client (not the browser): proves the UI's changes reached the gateway. */
+async function chatStatus(key, model = "openai/gpt-4o-mini") {
+  const resp = await fetch(`${HUB}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "ping" }] }),
+  });
+  return { status: resp.status, body: await resp.json() };
+}
+
+async function eventually(fn, what, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+}
+
+const scenarios = {
+  async signin({ page }) {
+    await page.goto(`${HUB}/`);
+    await page.waitForURL(/\/signin/);
+    await shot(page, "sign-in");
+    await page.getByLabel("Access key").fill("ahk-not-a-real-key-000000000000000000000");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: /invalid|Unauthorized/i }).waitFor();
+    await page.getByLabel("Access key").fill(env.ADMIN_KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/console$/);
+    await page.getByRole("heading", { name: "Quick start" }).waitFor();
+    // nothing is configured yet: the provider step is still to do
+    await page.locator(".steps li.todo", { hasText: "Configure a provider" }).waitFor();
+    await shot(page, "quick-start-empty");
+    // the session survives a reload (HttpOnly cookie), and sign-out ends it
+    await page.reload();
+    await page.getByRole("heading", { name: "Quick start" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/signin/);
+    await page.goto(`${HUB}/console/providers`);
+    await page.waitForURL(/\/signin\?next=/);
+  },
+
+  async provider({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/providers");
+    await page.getByRole("heading", { name: "Providers and credentials" }).waitFor();
+    const card = page.locator('article[data-provider="openai"]');
+    await card.getByRole("button", { name: "Add OpenAI" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Base URL").fill(env.FAKE_URL);
+    await dialog.getByLabel("Models (optional)").fill("gpt-4o-mini, gpt-4o, dall-e-3, text-embedding-3-small");
+    await dialog.getByLabel("API key").fill(env.FAKE_KEY);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    // the credential is listed masked, never in full
+    const masked = card.locator("code.masked");
+    await masked.waitFor();
+    const text = await masked.innerText();
+    assert.ok(!text.includes(env.FAKE_KEY), `credential shown unmasked: ${text}`);
+    assert.match(text, /…|\*/);
+    await card.getByText("Healthy").waitFor();
+    // a second credential through the schema-driven form
+    await card.getByRole("button", { name: "Add credential" }).click();
+    await page.getByRole("dialog").getByLabel("Name").fill("backup");
+    await page.getByRole("dialog").getByLabel("API key").fill(env.FAKE_KEY);
+    await page.getByRole("dialog").getByRole("button", { name: "Save credential" }).click();
+    await card.locator("tr", { hasText: "backup" }).waitFor();
+    await card.getByRole("button", { name: "Test" }).click();
+    await card.getByText(/Test call succeeded/).waitFor();
+    await shot(page, "providers");
+    const ok = await chatStatus(env.ADMIN_KEY);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  },
+
+  async plugins({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/plugins");
+    const row = page.locator('tr[data-plugin="openai"]');
+    const toggle = row.getByRole("switch", { name: "Enable plugin openai" });
+    await toggle.waitFor();
+    assert.equal(await toggle.getAttribute("aria-checked"), "true");
+    await shot(page, "plugins");
+    await toggle.click();
+    await eventually(async () => (await toggle.getAttribute("aria-checked")) === "false", "plugin off");
+    const off = await chatStatus(env.ADMIN_KEY);
+    assert.notEqual(off.status, 200, "a call still worked with the provider plugin disabled");
+    assert.ok(off.body.error?.message, JSON.stringify(off.body));
+    await toggle.click();
+    await eventually(async () => (await toggle.getAttribute("aria-checked")) === "true", "plugin on");
+    const on = await chatStatus(env.ADMIN_KEY);
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    console.log(JSON.stringify({ disabledStatus: off.status, disabledError: off.body.error.message }));
+  },
+
+  async playground({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/playground");
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await eventually(async () => (await picker.inputValue()).startsWith("openai/"), "a chat model");
+    const groups = await picker.locator("optgroup").evaluateAll((gs) => gs.map((g) => g.label));
+    assert.deepEqual(groups, ["openai"]);
+    await picker.selectOption("openai/gpt-4o-mini");
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
+    await page.getByLabel("Message").fill(`hello hub ${words}`);
+    await page.getByRole("button", { name: "Send" }).click();
+    // streamed: the stop button is there while tokens arrive
+    await page.getByRole("button", { name: "Stop" }).waitFor();
+    const answer = page.locator(".msg.assistant").last();
+    await answer.locator(".msg-text", { hasText: "Echo: hello hub" }).waitFor();
+    await answer.locator(".msg-text", { hasText: "word39" }).waitFor({ timeout: 30_000 });
+    const meta = answer.getByTestId("answer-meta");
+    await meta.filter({ hasText: "output tokens" }).waitFor();
+    assert.match(await meta.innerText(), /\d+ input tokens · \d+ output tokens · first token \d+ ms · total \d+ ms/);
+    await shot(page, "playground-chat");
+    // stop a second answer mid-stream
+    await page.getByLabel("Message").fill(`stop me ${words}`);
+    await page.getByRole("button", { name: "Send" }).click();
+    await answer.page().locator(".msg.assistant").last().locator(".msg-text", { hasText: "Echo: stop" }).waitFor();
+    await page.getByRole("button", { name: "Stop" }).click();
+    const stopped = page.locator(".msg.assistant").last();
+    await stopped.getByTestId("answer-meta").filter({ hasText: "stopped" }).waitFor();
+    assert.ok(!(await stopped.innerText()).includes("word39"), "the stopped answer kept streaming");
+    // history is kept in this browser
+    await page.reload();
+    await page.locator(".msg.user", { hasText: "hello hub" }).waitFor();
+    assert.equal(await page.locator(".msg.assistant").count(), 2);
+  },
+
+  async image({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/playground");
+    await page.getByRole("tab", { name: "Image" }).click();
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await eventually(async () => (await picker.inputValue()) === "openai/dall-e-3", "the image model");
+    await page.getByLabel("Prompt").fill("a lighthouse at dusk");
+    await page.getByRole("button", { name: "Generate" }).click();
+    const img = page.getByRole("img", { name: /Generated image 1/ });
+    await img.waitFor();
+    const loaded = await img.evaluate((el) => el.complete && el.naturalWidth > 0);
+    assert.ok(loaded, "generated image did not load");
+    await shot(page, "playground-image");
+    await page.getByRole("tab", { name: "Embeddings" }).click();
+    await eventually(async () => (await picker.inputValue()) === "openai/text-embedding-3-small", "the embedding model");
+    await page.getByLabel("Text").fill("vectors please");
+    await page.getByRole("button", { name: "Embed" }).click();
+    await page.getByTestId("answer-meta").filter({ hasText: "dimensions" }).waitFor();
+    await shot(page, "playground-embeddings");
+  },
+
+  async keys({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/users");
+    await page.getByRole("heading", { name: "Users and access keys" }).waitFor();
+    await page.getByRole("button", { name: "New key" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Key name").fill("ci-app");
+    await dialog.getByLabel("Belongs to").selectOption("new");
+    await dialog.getByLabel("New user's name").fill("ci-user");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    const shown = page.getByTestId("new-key");
+    await shown.waitFor();
+    const key = (await shown.innerText()).trim();
+    assert.match(key, /^ahk-/);
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByRole("button", { name: "Copied" }).waitFor();
+    await shot(page, "key-created");
+    await page.getByRole("button", { name: "Done" }).click();
+    assert.equal((await chatStatus(key)).status, 200);
+    const row = page.locator('tr[data-key="ci-app"]');
+    await row.getByText("active").waitFor();
+    await page.locator('tr[data-user="ci-user"]').waitFor();
+    await shot(page, "users-and-keys");
+    await row.getByRole("button", { name: "Revoke key ci-app" }).click();
+    await row.getByText("revoked").waitFor();
+    const after = await chatStatus(key);
+    assert.equal(after.status, 401, JSON.stringify(after.body));
+  },
+
+  async usage({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/usage");
+    await page.getByRole("heading", { name: "Usage analytics" }).waitFor();
+    const unavailable = page.getByTestId("not-available");
+    const history = page.getByTestId("call-history");
+    await Promise.race([unavailable.waitFor(), history.waitFor()]);
+    if (await unavailable.isVisible()) {
+      await shot(page, "usage");
+      console.log(JSON.stringify({ usage: "not-available" }));
+      return;
+    }
+    await history.locator("tr", { hasText: "gpt-4o-mini" }).first().waitFor();
+    await shot(page, "usage");
+    console.log(JSON.stringify({ usage: "found-call" }));
+  },
+
+  async credits({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/credits");
+    await page.getByRole("heading", { name: "Credits" }).waitFor();
+    const unavailable = page.getByTestId("not-available");
+    await Promise.race([unavailable.waitFor(), page.locator("table, .state.empty").first().waitFor()]);
+    await shot(page, "credits");
+    console.log(JSON.stringify({ credits: (await unavailable.isVisible()) ? "not-available" : "shown" }));
+  },
+
+  async rates({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/models");
+    await page.getByRole("heading", { name: "Models and rates" }).waitFor();
+    const unavailable = page.getByTestId("not-available");
+    await Promise.race([unavailable.waitFor(), page.getByRole("button", { name: "New rate" }).waitFor()]);
+    await shot(page, "models-and-rates");
+    console.log(JSON.stringify({ rates: (await unavailable.isVisible()) ? "not-available" : "shown" }));
+  },
+
+  async member({ page }) {
+    await signIn(page, env.MEMBER_KEY);
+    await page.waitForURL(/\/account$/);
+    await page.getByRole("heading", { name: "My account" }).waitFor();
+    // members see no console entries and are refused there
+    assert.equal(await page.getByRole("link", { name: "Providers" }).count(), 0);
+    await page.getByRole("button", { name: "New key" }).click();
+    await page.getByRole("dialog").getByLabel("Key name").fill("my-laptop");
+    await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
+    const key = (await page.getByTestId("new-key").innerText()).trim();
+    await page.getByRole("button", { name: "Done" }).click();
+    assert.equal((await chatStatus(key)).status, 200);
+    await page.locator('tr[data-key="my-laptop"]').waitFor();
+    await shot(page, "my-account");
+    await page.goto(`${HUB}/console/providers`);
+    await page.getByRole("heading", { name: "Administrators only" }).waitFor();
+  },
+
+  async pricing({ page }) {
+    await page.goto(`${HUB}/pricing`);
+    await page.getByRole("heading", { name: "Pricing" }).waitFor();
+    await Promise.race([page.getByTestId("not-available").waitFor(), page.locator("table").waitFor()]);
+    await shot(page, "pricing");
+  },
+
+  async chinese({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console");
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh");
+    await page.getByRole("heading", { name: "快速开始" }).waitFor();
+    await shot(page, "quick-start-zh");
+    await page.reload();
+    await page.getByRole("heading", { name: "快速开始" }).waitFor(); // the choice is remembered
+  },
+
+  async phone() {
+    const { browser, page } = await launch({ width: 390, height: 844 });
+    try {
+      await signIn(page, env.ADMIN_KEY, "/playground");
+      await page.getByRole("heading", { name: "Playground" }).waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 400, `page scrolls sideways on a phone: ${width}px`);
+      await shot(page, "phone-playground");
+      await page.getByRole("button", { name: /Menu/ }).click();
+      await page.getByRole("link", { name: "Providers" }).click();
+      await page.getByRole("heading", { name: "Providers and credentials" }).waitFor();
+      await shot(page, "phone-providers");
+    } finally {
+      await browser.close();
+    }
+  },
+
+  async mounted({ page }) {
+    // HUB_URL points at a hub mounted under a path prefix
+    await page.goto(`${HUB}/`);
+    await page.waitForURL(/\/signin/);
+    assert.ok(new URL(page.url()).pathname.startsWith(new URL(HUB).pathname), page.url());
+    await signIn(page, env.ADMIN_KEY, "/console/plugins");
+    await page.locator('tr[data-plugin="openai"]').waitFor();
+    await page.getByRole("link", { name: "Providers" }).click();
+    await page.waitForURL(`${HUB}/console/providers`);
+    await page.getByRole("heading", { name: "Providers and credentials" }).waitFor();
+  },
+};
+
+const name = process.argv[2];
+if (!scenarios[name]) {
+  console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
+  process.exit(2);
+}
+const ctx = name === "phone" ? null : await launch();
+try {
+  await scenarios[name](ctx ?? {});
+  if (ctx?.errors.length) throw new Error(`page errors: ${ctx.errors.join("; ")}`);
+  console.log(`scenario ${name}: ok`);
+} catch (err) {
+  if (ctx && SHOTS) await ctx.page.screenshot({ path: path.join(env.FAILURES ?? SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
+  console.error(`scenario ${name} failed: ${err.stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  await ctx?.browser.close();
+}

@@ -1,0 +1,104 @@
+"""What the hub writes to its log (JSON format): a request id on every line about a request, and never a
+secret, neither the caller's access key nor the provider credential, not even when things go wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from typing import Any
+
+import openai
+import pytest
+
+from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
+
+CREDENTIAL = "sk-proj-Very5ecretCredentialValue9876"
+HELLO = [{"role": "user", "content": "hi"}]
+LONGER = [{"role": "user", "content": "one two three"}]
+
+
+class Capture(io.StringIO):
+    def close(self) -> None:  # the hub may still write while pytest tears things down
+        pass
+
+
+def capture_stderr(monkeypatch: pytest.MonkeyPatch) -> Capture:
+    """The hub configures structlog with the stderr it finds when its app is created. Call this in the test
+    body: pytest puts its own capture back on sys.stderr between setup and call."""
+    out = Capture()
+    monkeypatch.setattr(sys, "stderr", out)
+    return out
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))  # JSON format: every structlog line parses
+    return lines
+
+
+def test_request_ids_on_call_lines_and_no_secrets(hub_server_factory, hub_settings, monkeypatch):
+    log_capture = capture_stderr(monkeypatch)
+    with fake_in_thread(FakeOpenAI(api_key=CREDENTIAL)) as fake:
+        server = hub_server_factory(hub_settings.with_(log_format="json", log_level="debug"))
+        server.add_provider("openai", base_url=fake.base_url, credential=CREDENTIAL)
+        key = server.create_key(name="logged")
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+
+        ok = client.chat.completions.with_raw_response.create(model="openai/gpt-4o-mini", messages=HELLO)
+        request_ids = {ok.headers["x-request-id"]: "success"}
+        list(
+            client.chat.completions.create(
+                model="openai/gpt-4o-mini",
+                messages=HELLO,
+                stream=True,
+                extra_headers={"x-request-id": "req-stream-1"},
+            )
+        )
+        request_ids["req-stream-1"] = "success"
+
+        # an upstream that echoes the credential it rejects, in full
+        fake.fail_next(401, f"Incorrect API key provided: {CREDENTIAL}. Get a key at example.com")
+        with pytest.raises(openai.APIStatusError) as info:
+            client.chat.completions.create(
+                model="openai/gpt-4o-mini", messages=HELLO, extra_headers={"x-request-id": "req-echo-1"}
+            )
+        request_ids["req-echo-1"] = "error"
+        assert info.value.status_code == 502
+        assert CREDENTIAL not in info.value.response.text
+        assert "sk-p…9876" in info.value.message  # masked, so an operator can still tell which key it was
+
+        for model in ("openai/fail-500", "openai/malformed", "openai/stream-error"):
+            with pytest.raises(openai.APIError):
+                list(client.chat.completions.create(model=model, messages=LONGER, stream=True))
+
+        # a bad key, a key sent in another header, a key in the query string
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"{server.url}/v1", api_key=key + "x", max_retries=0).models.list()
+        with pytest.raises(openai.BadRequestError):
+            client.chat.completions.create(
+                model="openai/gpt-4o-mini", messages=HELLO, extra_headers={"x-api-key": CREDENTIAL}
+            )
+        rows = server.wait_for_calls(6)
+        server.stop()
+
+    text = log_capture.getvalue()
+    assert key not in text
+    assert key[12:] not in text  # not even the part after the visible prefix
+    assert CREDENTIAL not in text and CREDENTIAL[8:-4] not in text
+    assert all(CREDENTIAL not in (r["error"] or "") for r in rows)
+
+    lines = json_lines(text)
+    calls = [line for line in lines if line.get("event") == "call finished"]
+    assert len(calls) == 6
+    assert all(line.get("request_id") for line in calls)
+    by_id = {line["request_id"]: line for line in calls}
+    for rid, status in request_ids.items():
+        assert by_id[rid]["status"] == status
+    assert by_id["req-stream-1"]["stream"] is True and by_id["req-stream-1"]["provider"] == "openai"
+    assert by_id["req-echo-1"]["level"] == "warning" and "sk-p…9876" in by_id["req-echo-1"]["error"]
+    # every line written while a request was in flight names that request
+    in_request = [line for line in lines if "path" in line]
+    assert in_request and all(line.get("request_id") for line in in_request)

@@ -1,0 +1,57 @@
+// Credential fields drawn from a provider plugin's JSON schema (properties, required, "secret" hints).
+import type { CredentialSchema } from "../api";
+import { useI18n } from "../i18n";
+
+const NOT_SECRET = new Set(["access_key_id", "region", "account_id", "project", "organization", "endpoint"]);
+
+export function schemaFields(schema: CredentialSchema | undefined): [string, { title: string; secret: boolean; required: boolean; description?: string }][] {
+  const props = schema?.properties ?? {};
+  const required = new Set(schema?.required ?? []);
+  const names = Object.keys(props).length ? Object.keys(props) : ["api_key"];
+  return names.map((name) => {
+    const p = props[name] ?? {};
+    const secret = p.secret ?? !NOT_SECRET.has(name);
+    return [name, { title: p.title ?? humanize(name), secret, required: required.has(name) || (!Object.keys(props).length && name === "api_key"), description: p.description }];
+  });
+}
+
+function humanize(name: string): string {
+  const s = name.replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1).replace(/\bapi\b/gi, "API").replace(/\bid\b/gi, "ID");
+}
+
+export function SchemaFields({
+  schema,
+  values,
+  onChange,
+  idPrefix,
+}: {
+  schema: CredentialSchema | undefined;
+  values: Record<string, string>;
+  onChange: (v: Record<string, string>) => void;
+  idPrefix: string;
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      {schemaFields(schema).map(([name, f]) => (
+        <label className="field" key={name}>
+          <span className="field-label">
+            {t(f.title)}
+            {f.required && <span aria-hidden="true"> *</span>}
+          </span>
+          <input
+            id={`${idPrefix}-${name}`}
+            name={name}
+            type={f.secret ? "password" : "text"}
+            autoComplete="off"
+            required={f.required}
+            value={values[name] ?? ""}
+            onChange={(e) => onChange({ ...values, [name]: e.target.value })}
+          />
+          {f.description && <small className="hint">{f.description}</small>}
+        </label>
+      ))}
+    </>
+  );
+}

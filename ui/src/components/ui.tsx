@@ -1,0 +1,254 @@
+// Small building blocks shared by every page: async loading, states, pager, dialog, copy button, switch.
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { ApiError, isNotAvailable } from "../api";
+import { useI18n } from "../i18n";
+
+export interface AsyncState<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+  setData: (d: T) => void;
+}
+
+/** Run `load` when `deps` change; keep the previous data while reloading so lists do not flash. */
+export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): AsyncState<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setLoading(true);
+    setError(null);
+    load(ctrl.signal)
+      .then((d) => !ctrl.signal.aborted && setData(d))
+      .catch((e) => !ctrl.signal.aborted && setError(e))
+      .finally(() => !ctrl.signal.aborted && setLoading(false));
+    return () => ctrl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, loading, reload, setData };
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function Loading({ label }: { label?: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="state loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {label ?? t("Loading…")}
+    </div>
+  );
+}
+
+export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const { t } = useI18n();
+  return (
+    <div className="state error" role="alert">
+      <strong>{t("Something went wrong")}:</strong> {errorMessage(error)}
+      {onRetry && (
+        <button type="button" className="btn small" onClick={onRetry}>
+          {t("Retry")}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** For pages whose backend belongs to a plugin or API that is not installed (or disabled) yet. */
+export function NotAvailable({ feature, detail }: { feature: string; detail?: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="state unavailable" role="status" data-testid="not-available">
+      <strong>{t("{feature} is not available on this hub.", { feature })}</strong>
+      <p>{detail ?? t("The API behind this page is not installed or its plugin is disabled. Ask an administrator, or check the Plugins page.")}</p>
+    </div>
+  );
+}
+
+/** Loading / error / not-available handling around a rendered result. */
+export function AsyncView<T>({
+  state,
+  feature,
+  children,
+}: {
+  state: AsyncState<T>;
+  feature?: string;
+  children: (data: T) => ReactNode;
+}) {
+  if (state.error) {
+    if (feature && isNotAvailable(state.error)) return <NotAvailable feature={feature} />;
+    return <ErrorNotice error={state.error} onRetry={state.reload} />;
+  }
+  if (state.data === undefined) return <Loading />;
+  return (
+    <div className={state.loading ? "reloading" : undefined} aria-busy={state.loading}>
+      {children(state.data)}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="state empty">{children}</div>;
+}
+
+export function Pager({
+  page,
+  pageSize,
+  count,
+  onPage,
+}: {
+  page: number;
+  pageSize: number;
+  count: number;
+  onPage: (p: number) => void;
+}) {
+  const { t } = useI18n();
+  const pages = Math.max(1, Math.ceil(count / pageSize));
+  return (
+    <nav className="pager" aria-label={t("Pagination")}>
+      <button type="button" className="btn small" disabled={page <= 1} onClick={() => onPage(page - 1)}>
+        ‹ {t("Previous")}
+      </button>
+      <span>{t("Page {page} of {pages} · {count} total", { page, pages, count })}</span>
+      <button type="button" className="btn small" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+        {t("Next")} ›
+      </button>
+    </nav>
+  );
+}
+
+export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const id = useId();
+  const { t } = useI18n();
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) {
+      if (typeof d.showModal === "function") d.showModal();
+      else d.setAttribute("open", "");
+    }
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="modal"
+      aria-labelledby={id}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <header>
+        <h2 id={id}>{title}</h2>
+        <button type="button" className="btn ghost" aria-label={t("Close")} onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="modal-body">{children}</div>
+    </dialog>
+  );
+}
+
+export function CopyButton({ text, label }: { text: string; label?: string }) {
+  const { t } = useI18n();
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="btn small"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+        } catch {
+          // clipboard needs a secure context; fall back to selecting the text for the user
+          const el = document.createElement("textarea");
+          el.value = text;
+          document.body.appendChild(el);
+          el.select();
+          document.execCommand?.("copy");
+          el.remove();
+        }
+        setCopied(true);
+        setTimeout(() => setCopied(false), 2000);
+      }}
+    >
+      {copied ? t("Copied") : (label ?? t("Copy"))}
+    </button>
+  );
+}
+
+export function Switch({
+  checked,
+  onChange,
+  label,
+  disabled,
+}: {
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  label: string;
+  disabled?: boolean;
+}) {
+  return (
+    <button
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      aria-label={label}
+      title={label}
+      disabled={disabled}
+      className={`switch ${checked ? "on" : ""}`}
+      onClick={() => onChange(!checked)}
+    >
+      <span aria-hidden="true" />
+    </button>
+  );
+}
+
+export function Badge({ tone, children }: { tone: "ok" | "warn" | "bad" | "muted"; children: ReactNode }) {
+  return <span className={`badge ${tone}`}>{children}</span>;
+}
+
+export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+  return (
+    <label className="field">
+      <span className="field-label">{label}</span>
+      {children}
+      {hint && <small className="hint">{hint}</small>}
+    </label>
+  );
+}
+
+/** A submit handler with a busy flag and an inline error. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async <T,>(fn: () => Promise<T>): Promise<T | undefined> => {
+    setBusy(true);
+    setError(null);
+    try {
+      return await fn();
+    } catch (e) {
+      setError(e);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run, setError };
+}
+
+export function InlineError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="inline-error" role="alert">
+      {errorMessage(error)}
+    </p>
+  );
+}

@@ -1,0 +1,321 @@
+// The model-rate table (credits billing): filters, create for several providers at once, edit, delete,
+// bulk re-pricing from upstream unit costs; rates are shown per 1M tokens (per image / second for media).
+import { useState } from "react";
+import { admin, type Provider } from "../api";
+import { billing, type ModelRate } from "../billing";
+import { useI18n } from "../i18n";
+import { perMillion } from "./Pricing";
+import { AsyncView, Badge, Empty, Field, InlineError, Modal, Pager, useAction, useAsync } from "../components/ui";
+
+const PAGE = 20;
+const TYPES = ["chat", "embedding", "image", "video"];
+
+export function providerName(rate: ModelRate): string {
+  return typeof rate.provider === "string" ? rate.provider : (rate.provider?.name ?? String(rate.providerId ?? ""));
+}
+
+function rateKind(rate: ModelRate): string {
+  return rate.kind ?? rate.type;
+}
+
+function shown(kind: string, value: string | number | null | undefined): string {
+  return kind === "image" || kind === "video" ? (value === null || value === undefined ? "–" : String(value)) : perMillion(value);
+}
+
+export function ModelRatesPage() {
+  const { t } = useI18n();
+  const [page, setPage] = useState(1);
+  const [provider, setProvider] = useState("");
+  const [model, setModel] = useState("");
+  const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
+  const [repricing, setRepricing] = useState(false);
+  const providers = useAsync(() => admin.providers(), []);
+  const rates = useAsync(() => billing.rates({ page, pageSize: PAGE, provider, model, includeDeprecated: true }), [page, provider, model]);
+  const action = useAction();
+  return (
+    <section>
+      <h1>{t("Models and rates")}</h1>
+      <p className="muted">{t("What each model costs in credits. In credits mode a model without a rate is refused.")}</p>
+      <AsyncView state={rates} feature={t("Model rates")}>
+        {(p) => (
+          <>
+            <div className="row gap wrap filters">
+              <select aria-label={t("Provider")} value={provider} onChange={(e) => { setProvider(e.target.value); setPage(1); }}>
+                <option value="">{t("All providers")}</option>
+                {(providers.data ?? []).map((pr) => (
+                  <option key={pr.id} value={pr.name}>
+                    {pr.displayName}
+                  </option>
+                ))}
+              </select>
+              <input type="search" aria-label={t("Search models")} placeholder={t("Search models")} value={model} onChange={(e) => { setModel(e.target.value); setPage(1); }} />
+              <div className="spacer" />
+              <button type="button" className="btn small" onClick={() => setRepricing(true)}>
+                {t("Bulk re-pricing")}
+              </button>
+              <button type="button" className="btn small primary" onClick={() => setEditing("new")}>
+                {t("New rate")}
+              </button>
+            </div>
+            <InlineError error={action.error} />
+            {p.list.length === 0 ? (
+              <Empty>{t("No model rates yet.")}</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table className="table">
+                  <thead>
+                    <tr>
+                      <th>{t("Provider")}</th>
+                      <th>{t("Model")}</th>
+                      <th>{t("Type")}</th>
+                      <th className="num">{t("Input / 1M")}</th>
+                      <th className="num">{t("Output / 1M")}</th>
+                      <th className="num">{t("Cache read / write")}</th>
+                      <th className="num">{t("Unit costs ($/1M)")}</th>
+                      <th>{t("Status")}</th>
+                      <th>
+                        <span className="sr-only">{t("Actions")}</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {p.list.map((r) => (
+                      <tr key={r.id}>
+                        <td>{providerName(r)}</td>
+                        <td>
+                          <code>{r.model}</code>
+                          {r.modelDisplay && r.modelDisplay !== r.model && <div className="muted small">{r.modelDisplay}</div>}
+                        </td>
+                        <td>{t(rateKind(r))}</td>
+                        <td className="num">{shown("chat", r.inputRate)}</td>
+                        <td className="num">{shown(rateKind(r), r.outputRate)}</td>
+                        <td className="num">
+                          {r.caching?.readRate != null ? perMillion(r.caching.readRate) : "–"} / {r.caching?.writeRate != null ? perMillion(r.caching.writeRate) : "–"}
+                        </td>
+                        <td className="num">
+                          {r.unitCosts?.input != null ? perMillion(r.unitCosts.input) : "–"} / {r.unitCosts?.output != null ? perMillion(r.unitCosts.output) : "–"}
+                        </td>
+                        <td>
+                          {r.deprecated ? (
+                            <Badge tone="muted">{t("deprecated")}</Badge>
+                          ) : r.status && r.status.available === false ? (
+                            <Badge tone="bad">{t("unavailable")}</Badge>
+                          ) : (
+                            <Badge tone="ok">{t("active")}</Badge>
+                          )}
+                        </td>
+                        <td className="row gap">
+                          <button type="button" className="btn small" onClick={() => setEditing(r)}>
+                            {t("Edit")}
+                          </button>
+                          <button
+                            type="button"
+                            className="btn small danger"
+                            onClick={() => {
+                              if (window.confirm(t("Delete the rate for {model}?", { model: r.model })))
+                                action.run(() => billing.deleteRate(r.id)).then(rates.reload);
+                            }}
+                          >
+                            {t("Delete")}
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            <Pager page={page} pageSize={PAGE} count={p.count} onPage={setPage} />
+          </>
+        )}
+      </AsyncView>
+      {editing && (
+        <RateForm
+          rate={editing === "new" ? null : editing}
+          providers={providers.data ?? []}
+          onClose={() => setEditing(null)}
+          onSaved={() => {
+            setEditing(null);
+            rates.reload();
+          }}
+        />
+      )}
+      {repricing && (
+        <RepriceForm
+          onClose={() => setRepricing(false)}
+          onSaved={() => {
+            setRepricing(false);
+            rates.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+/** Rates are entered per 1M tokens (as people quote them) and sent per token. */
+function toPerToken(perMillionText: string, kind: string): string | null {
+  if (perMillionText.trim() === "") return null;
+  const n = Number(perMillionText);
+  if (!Number.isFinite(n)) return null;
+  return kind === "image" || kind === "video" ? String(n) : String(n / 1_000_000);
+}
+
+function fromPerToken(v: string | number | null | undefined, kind: string): string {
+  if (v === null || v === undefined || v === "") return "";
+  const n = Number(v);
+  return kind === "image" || kind === "video" ? String(n) : String(Number((n * 1_000_000).toPrecision(12)));
+}
+
+function RateForm({
+  rate,
+  providers,
+  onClose,
+  onSaved,
+}: {
+  rate: ModelRate | null;
+  providers: Provider[];
+  onClose: () => void;
+  onSaved: () => void;
+}) {
+  const { t } = useI18n();
+  const kind0 = rate ? rateKind(rate) : "chat";
+  const [selected, setSelected] = useState<string[]>(rate ? [providerName(rate)] : []);
+  const [f, setF] = useState({
+    model: rate?.model ?? "",
+    modelDisplay: rate?.modelDisplay ?? "",
+    kind: kind0,
+    input: fromPerToken(rate?.inputRate, "chat"),
+    output: fromPerToken(rate?.outputRate, kind0),
+    cacheRead: fromPerToken(rate?.caching?.readRate, "chat"),
+    cacheWrite: fromPerToken(rate?.caching?.writeRate, "chat"),
+    costIn: fromPerToken(rate?.unitCosts?.input, "chat"),
+    costOut: fromPerToken(rate?.unitCosts?.output, kind0),
+  });
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  const action = useAction();
+  const media = f.kind === "image" || f.kind === "video";
+  return (
+    <Modal title={rate ? t("Edit rate") : t("New rate")} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const body = {
+            model: f.model.trim(),
+            modelDisplay: f.modelDisplay.trim() || null,
+            kind: f.kind,
+            type: f.kind,
+            inputRate: toPerToken(f.input, "chat") ?? "0",
+            outputRate: toPerToken(f.output, f.kind) ?? "0",
+            caching: { readRate: toPerToken(f.cacheRead, "chat"), writeRate: toPerToken(f.cacheWrite, "chat") },
+            unitCosts: { input: toPerToken(f.costIn, "chat"), output: toPerToken(f.costOut, f.kind) },
+          };
+          const ok = await action.run(async () => {
+            if (rate) return billing.updateRate(rate.id, body);
+            if (!selected.length) throw new Error(t("Choose at least one provider."));
+            return billing.createRates(selected, body);
+          });
+          if (ok) onSaved();
+        }}
+      >
+        <fieldset disabled={!!rate}>
+          <legend>{t("Providers")}</legend>
+          <div className="checks">
+            {providers.map((p) => (
+              <label key={p.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={selected.includes(p.name)}
+                  onChange={(e) => setSelected(e.target.checked ? [...selected, p.name] : selected.filter((n) => n !== p.name))}
+                />{" "}
+                {p.displayName}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div className="grid2">
+          <Field label={t("Model ID")}>
+            <input name="model" required value={f.model} disabled={!!rate} onChange={set("model")} />
+          </Field>
+          <Field label={t("Display name")}>
+            <input name="modelDisplay" value={f.modelDisplay} onChange={set("modelDisplay")} />
+          </Field>
+          <Field label={t("Type")}>
+            <select name="kind" value={f.kind} disabled={!!rate} onChange={set("kind")}>
+              {TYPES.map((k) => (
+                <option key={k} value={k}>
+                  {t(k)}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t("Input credits per 1M tokens")}>
+            <input name="inputRate" inputMode="decimal" value={f.input} onChange={set("input")} />
+          </Field>
+          <Field label={media ? (f.kind === "image" ? t("Credits per image") : t("Credits per second")) : t("Output credits per 1M tokens")}>
+            <input name="outputRate" inputMode="decimal" value={f.output} onChange={set("output")} />
+          </Field>
+          <Field label={t("Cache read per 1M tokens")}>
+            <input name="cacheRead" inputMode="decimal" value={f.cacheRead} onChange={set("cacheRead")} />
+          </Field>
+          <Field label={t("Cache write per 1M tokens")}>
+            <input name="cacheWrite" inputMode="decimal" value={f.cacheWrite} onChange={set("cacheWrite")} />
+          </Field>
+          <Field label={t("Upstream cost in (USD per 1M)")}>
+            <input name="costIn" inputMode="decimal" value={f.costIn} onChange={set("costIn")} />
+          </Field>
+          <Field label={t("Upstream cost out (USD per 1M)")}>
+            <input name="costOut" inputMode="decimal" value={f.costOut} onChange={set("costOut")} />
+          </Field>
+        </div>
+        <InlineError error={action.error} />
+        <div className="row gap end">
+          <button type="button" className="btn" onClick={onClose}>
+            {t("Cancel")}
+          </button>
+          <button type="submit" className="btn primary" disabled={action.busy}>
+            {t("Save")}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function RepriceForm({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+  const { t } = useI18n();
+  const [margin, setMargin] = useState("20");
+  const [price, setPrice] = useState("0.000002");
+  const action = useAction();
+  return (
+    <Modal title={t("Bulk re-pricing")} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (await action.run(() => billing.bulkReprice({ profitMargin: Number(margin), creditPrice: Number(price) }))) onSaved();
+        }}
+      >
+        <p className="muted small">
+          {t("Every rate with upstream unit costs is recomputed: rate = unit cost × (1 + margin) ÷ credit price.")}
+        </p>
+        <Field label={t("Profit margin (%)")}>
+          <input name="margin" inputMode="decimal" required value={margin} onChange={(e) => setMargin(e.target.value)} />
+        </Field>
+        <Field label={t("Credit price (USD per credit)")}>
+          <input name="creditPrice" inputMode="decimal" required value={price} onChange={(e) => setPrice(e.target.value)} />
+        </Field>
+        <InlineError error={action.error} />
+        <div className="row gap end">
+          <button type="button" className="btn" onClick={onClose}>
+            {t("Cancel")}
+          </button>
+          <button type="submit" className="btn primary" disabled={action.busy}>
+            {t("Re-price")}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,401 @@
+// Try models through the hub's own OpenAI-compatible API: streaming chat (stop button, history kept in this
+// browser), image generation and embeddings; each answer shows its tokens, latency and (when billed) cost.
+import { useEffect, useMemo, useRef, useState } from "react";
+import { ApiError, openai, raw, request } from "../api";
+import { useAuth } from "../auth";
+import { billing } from "../billing";
+import { formatNumber, useI18n } from "../i18n";
+import { readEvents } from "../sse";
+import { AsyncView, Empty, InlineError, errorMessage, useAction, useAsync } from "../components/ui";
+
+export type ModelType = "chat" | "image" | "embedding";
+export interface PlaygroundModel {
+  id: string;
+  provider: string;
+  type: ModelType;
+}
+
+export function guessType(id: string): ModelType {
+  const m = id.toLowerCase();
+  if (m.includes("embed")) return "embedding";
+  if (m.includes("dall-e") || m.includes("image") || m.includes("imagen") || m.includes("flux")) return "image";
+  return "chat";
+}
+
+function normType(type: string | undefined): ModelType | null {
+  if (!type) return null;
+  if (type.startsWith("image")) return "image";
+  if (type.startsWith("embed")) return "embedding";
+  if (type.startsWith("chat")) return "chat";
+  return null;
+}
+
+async function loadModels(): Promise<PlaygroundModel[]> {
+  const [list, publicList] = await Promise.all([openai.models(), billing.publicModels().catch(() => [])]);
+  const types = new Map<string, ModelType>();
+  for (const p of Array.isArray(publicList) ? publicList : []) {
+    const ty = normType(p.type);
+    if (ty) types.set(p.key, ty);
+  }
+  return list.data.map((m) => ({
+    id: m.id,
+    provider: m.owned_by || m.id.split("/")[0],
+    type: types.get(m.id) ?? guessType(m.id),
+  }));
+}
+
+export function groupByProvider(models: PlaygroundModel[]): [string, PlaygroundModel[]][] {
+  const groups = new Map<string, PlaygroundModel[]>();
+  for (const m of models) groups.set(m.provider, [...(groups.get(m.provider) ?? []), m]);
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+export function PlaygroundPage() {
+  const { t } = useI18n();
+  const { session } = useAuth();
+  const models = useAsync(() => loadModels(), []);
+  const [tab, setTab] = useState<ModelType>("chat");
+  const storeKey = `aigne-hub:playground:${session?.user.id ?? "anon"}`;
+  const [model, setModel] = useState<string>(() => localStorage.getItem(`${storeKey}:model:chat`) ?? "");
+  const ofType = useMemo(() => (models.data ?? []).filter((m) => m.type === tab), [models.data, tab]);
+
+  useEffect(() => {
+    const saved = localStorage.getItem(`${storeKey}:model:${tab}`);
+    if (ofType.some((m) => m.id === saved)) setModel(saved!);
+    else if (!ofType.some((m) => m.id === model)) setModel(ofType[0]?.id ?? "");
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ofType, tab, storeKey]);
+
+  const choose = (id: string) => {
+    setModel(id);
+    localStorage.setItem(`${storeKey}:model:${tab}`, id);
+  };
+
+  const tabs: [ModelType, string][] = [
+    ["chat", t("Chat")],
+    ["image", t("Image")],
+    ["embedding", t("Embeddings")],
+  ];
+  return (
+    <section className="playground">
+      <h1>{t("Playground")}</h1>
+      <div className="row gap wrap playground-bar">
+        <div role="tablist" aria-label={t("Mode")} className="tabs">
+          {tabs.map(([id, label]) => (
+            <button key={id} type="button" role="tab" aria-selected={tab === id} className={tab === id ? "active" : ""} onClick={() => setTab(id)}>
+              {label}
+            </button>
+          ))}
+        </div>
+        <label className="model-picker">
+          <span>{t("Model")}</span>
+          <select aria-label={t("Model")} value={model} onChange={(e) => choose(e.target.value)} disabled={!ofType.length}>
+            {groupByProvider(ofType).map(([provider, ms]) => (
+              <optgroup key={provider} label={provider}>
+                {ms.map((m) => (
+                  <option key={m.id} value={m.id}>
+                    {m.id.slice(provider.length + 1) || m.id}
+                  </option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
+        </label>
+      </div>
+      <AsyncView state={models}>
+        {() =>
+          !ofType.length ? (
+            <Empty>{t("No {type} models are available. Configure a provider first.", { type: t(tab) })}</Empty>
+          ) : tab === "chat" ? (
+            <Chat model={model} storeKey={`${storeKey}:history`} />
+          ) : tab === "image" ? (
+            <ImageGen model={model} />
+          ) : (
+            <Embeddings model={model} />
+          )
+        }
+      </AsyncView>
+    </section>
+  );
+}
+
+interface Message {
+  role: "user" | "assistant" | "system";
+  content: string;
+  model?: string;
+  meta?: { inputTokens?: number; outputTokens?: number; ttfbMs?: number; totalMs?: number; credits?: string | null; error?: string; stopped?: boolean };
+}
+
+function loadHistory(key: string): Message[] {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(key) ?? "[]");
+    return Array.isArray(parsed) ? parsed.slice(-200) : [];
+  } catch {
+    return [];
+  }
+}
+
+function Chat({ model, storeKey }: { model: string; storeKey: string }) {
+  const { t } = useI18n();
+  const [messages, setMessages] = useState<Message[]>(() => loadHistory(storeKey));
+  const [input, setInput] = useState("");
+  const [system, setSystem] = useState("");
+  const [streaming, setStreaming] = useState(false);
+  const ctrl = useRef<AbortController | null>(null);
+  const endRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    localStorage.setItem(storeKey, JSON.stringify(messages.slice(-200)));
+    endRef.current?.scrollIntoView?.({ block: "nearest" });
+  }, [messages, storeKey]);
+
+  const send = async () => {
+    const text = input.trim();
+    if (!text || streaming || !model) return;
+    const history: Message[] = [...messages, { role: "user", content: text }];
+    const answer: Message = { role: "assistant", content: "", model, meta: {} };
+    setMessages([...history, answer]);
+    setInput("");
+    setStreaming(true);
+    const controller = new AbortController();
+    ctrl.current = controller;
+    const started = performance.now();
+    const update = (patch: Partial<Message>, meta?: Message["meta"]) =>
+      setMessages((ms) => {
+        const copy = [...ms];
+        const last = copy[copy.length - 1];
+        copy[copy.length - 1] = { ...last, ...patch, meta: { ...last.meta, ...meta } };
+        return copy;
+      });
+    let content = "";
+    try {
+      const payload = [
+        ...(system.trim() ? [{ role: "system", content: system.trim() }] : []),
+        ...history.filter((m) => !m.meta?.error).map((m) => ({ role: m.role, content: m.content })),
+      ];
+      const resp = await raw(
+        "POST",
+        "/v1/chat/completions",
+        { model, messages: payload, stream: true, stream_options: { include_usage: true } },
+        { signal: controller.signal, headers: { Accept: "text/event-stream" } },
+      );
+      const credits = resp.headers.get("x-aigne-hub-credits") ?? resp.headers.get("x-credits-used");
+      let ttfb: number | undefined;
+      for await (const ev of readEvents(resp.body!)) {
+        if (ev.data === "[DONE]") break;
+        const chunk = JSON.parse(ev.data);
+        if (chunk.error) throw new ApiError(502, chunk.error.code ?? "stream_error", chunk.error.message ?? "stream error");
+        const delta = chunk.choices?.[0]?.delta?.content ?? "";
+        if (delta) {
+          ttfb ??= performance.now() - started;
+          content += delta;
+          update({ content }, { ttfbMs: ttfb });
+        }
+        if (chunk.usage) update({}, { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens });
+      }
+      update({}, { totalMs: performance.now() - started, credits });
+    } catch (e) {
+      if ((e as Error).name === "AbortError") update({}, { stopped: true, totalMs: performance.now() - started });
+      else update({}, { error: errorMessage(e), totalMs: performance.now() - started });
+    } finally {
+      setStreaming(false);
+      ctrl.current = null;
+    }
+  };
+
+  return (
+    <div className="chat">
+      <details className="system-prompt">
+        <summary>{t("System prompt")}</summary>
+        <textarea aria-label={t("System prompt")} rows={2} value={system} onChange={(e) => setSystem(e.target.value)} />
+      </details>
+      <div className="messages" aria-live="polite" aria-label={t("Conversation")} role="log">
+        {messages.length === 0 && <p className="muted">{t("Send a message to start. The conversation is kept in this browser only.")}</p>}
+        {messages.map((m, i) => (
+          <div key={i} className={`msg ${m.role}`} data-role={m.role}>
+            <div className="msg-role">{m.role === "user" ? t("You") : m.model ?? t("Assistant")}</div>
+            <div className="msg-text">{m.content || (m.role === "assistant" && !m.meta?.error && streaming && i === messages.length - 1 ? "…" : "")}</div>
+            {m.meta?.error && (
+              <div className="error-text small" role="alert">
+                {m.meta.error}
+              </div>
+            )}
+            {m.role === "assistant" && m.meta && (m.meta.totalMs !== undefined || m.meta.stopped) && <AnswerMeta meta={m.meta} />}
+          </div>
+        ))}
+        <div ref={endRef} />
+      </div>
+      <form
+        className="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <textarea
+          aria-label={t("Message")}
+          placeholder={t("Type a message… (Enter to send, Shift+Enter for a new line)")}
+          rows={2}
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+              e.preventDefault();
+              void send();
+            }
+          }}
+        />
+        <div className="composer-actions">
+          {streaming ? (
+            <button type="button" className="btn danger" onClick={() => ctrl.current?.abort()}>
+              {t("Stop")}
+            </button>
+          ) : (
+            <button type="submit" className="btn primary" disabled={!input.trim() || !model}>
+              {t("Send")}
+            </button>
+          )}
+          <button type="button" className="btn" disabled={streaming || !messages.length} onClick={() => setMessages([])}>
+            {t("Clear")}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function AnswerMeta({ meta }: { meta: NonNullable<Message["meta"]> }) {
+  const { t } = useI18n();
+  const parts: string[] = [];
+  if (meta.stopped) parts.push(t("stopped"));
+  if (meta.inputTokens !== undefined) parts.push(t("{n} input tokens", { n: formatNumber(meta.inputTokens) }));
+  if (meta.outputTokens !== undefined) parts.push(t("{n} output tokens", { n: formatNumber(meta.outputTokens) }));
+  if (meta.ttfbMs !== undefined) parts.push(t("first token {ms} ms", { ms: Math.round(meta.ttfbMs) }));
+  if (meta.totalMs !== undefined) parts.push(t("total {ms} ms", { ms: Math.round(meta.totalMs) }));
+  if (meta.credits) parts.push(t("{n} credits", { n: meta.credits }));
+  return (
+    <div className="msg-meta small muted" data-testid="answer-meta">
+      {parts.join(" · ")}
+    </div>
+  );
+}
+
+interface ImageResult {
+  images: string[];
+  ms: number;
+  usage?: { input_tokens?: number; output_tokens?: number };
+}
+
+function ImageGen({ model }: { model: string }) {
+  const { t } = useI18n();
+  const [prompt, setPrompt] = useState("");
+  const [size, setSize] = useState("1024x1024");
+  const [n, setN] = useState(1);
+  const [result, setResult] = useState<ImageResult | null>(null);
+  const action = useAction();
+  return (
+    <div className="gen">
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const started = performance.now();
+          const data = await action.run(() =>
+            request<{ data: { url?: string; b64_json?: string }[]; usage?: ImageResult["usage"] }>("POST", "/v1/images/generations", {
+              model,
+              prompt,
+              n,
+              size,
+              response_format: "b64_json",
+            }),
+          );
+          if (data)
+            setResult({
+              images: data.data.map((d) => (d.b64_json ? `data:image/png;base64,${d.b64_json}` : (d.url ?? ""))).filter(Boolean),
+              ms: performance.now() - started,
+              usage: data.usage,
+            });
+        }}
+      >
+        <label className="field">
+          <span className="field-label">{t("Prompt")}</span>
+          <textarea name="prompt" rows={3} required value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+        </label>
+        <div className="row gap wrap">
+          <label className="field">
+            <span className="field-label">{t("Size")}</span>
+            <select value={size} onChange={(e) => setSize(e.target.value)}>
+              {["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"].map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span className="field-label">{t("Count")}</span>
+            <input type="number" min={1} max={4} value={n} onChange={(e) => setN(Number(e.target.value))} />
+          </label>
+        </div>
+        <InlineError error={action.error} />
+        <button type="submit" className="btn primary" disabled={action.busy || !prompt.trim()}>
+          {action.busy ? t("Generating…") : t("Generate")}
+        </button>
+      </form>
+      {result && (
+        <div className="gen-result">
+          <div className="small muted" data-testid="answer-meta">
+            {t("{n} images", { n: result.images.length })} · {t("total {ms} ms", { ms: Math.round(result.ms) })}
+            {result.usage?.output_tokens !== undefined && <> · {t("{n} output tokens", { n: result.usage.output_tokens })}</>}
+          </div>
+          <div className="images">
+            {result.images.map((src, i) => (
+              <a key={i} href={src} target="_blank" rel="noreferrer">
+                <img src={src} alt={t("Generated image {n} for: {prompt}", { n: i + 1, prompt })} />
+              </a>
+            ))}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Embeddings({ model }: { model: string }) {
+  const { t } = useI18n();
+  const [input, setInput] = useState("");
+  const [result, setResult] = useState<{ vector: number[]; tokens?: number; ms: number } | null>(null);
+  const action = useAction();
+  return (
+    <div className="gen">
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const started = performance.now();
+          const data = await action.run(() =>
+            request<{ data: { embedding: number[] }[]; usage?: { prompt_tokens?: number } }>("POST", "/v1/embeddings", { model, input }),
+          );
+          if (data) setResult({ vector: data.data[0]?.embedding ?? [], tokens: data.usage?.prompt_tokens, ms: performance.now() - started });
+        }}
+      >
+        <label className="field">
+          <span className="field-label">{t("Text")}</span>
+          <textarea name="input" rows={3} required value={input} onChange={(e) => setInput(e.target.value)} />
+        </label>
+        <InlineError error={action.error} />
+        <button type="submit" className="btn primary" disabled={action.busy || !input.trim()}>
+          {action.busy ? t("Embedding…") : t("Embed")}
+        </button>
+      </form>
+      {result && (
+        <div className="gen-result">
+          <div className="small muted" data-testid="answer-meta">
+            {t("{n} dimensions", { n: result.vector.length })}
+            {result.tokens !== undefined && <> · {t("{n} input tokens", { n: result.tokens })}</>} · {t("total {ms} ms", { ms: Math.round(result.ms) })}
+          </div>
+          <p className="small">{t("First 10 values")}:</p>
+          <pre className="vector">[{result.vector.slice(0, 10).map((v) => v.toFixed(6)).join(", ")}{result.vector.length > 10 ? ", …" : ""}]</pre>
+        </div>
+      )}
+    </div>
+  );
+}

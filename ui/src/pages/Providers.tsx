@@ -1,0 +1,417 @@
+// Every installed provider plugin, configured or not: add / edit / enable / disable, credentials (masked)
+// with add (form from the plugin's credential schema), activate, delete; health from each credential's
+// state and last error, and a live test call through the hub.
+import { useState } from "react";
+import { admin, request, type AvailableProvider, type Credential, type Provider } from "../api";
+import { formatDate, formatNumber, useI18n } from "../i18n";
+import { Link } from "../router";
+import { SchemaFields, schemaFields } from "../components/SchemaForm";
+import {
+  AsyncView,
+  Badge,
+  Empty,
+  Field,
+  InlineError,
+  Modal,
+  Switch,
+  errorMessage,
+  useAction,
+  useAsync,
+} from "../components/ui";
+
+interface Row {
+  plugin: AvailableProvider | null;
+  provider: Provider | null;
+  name: string;
+}
+
+async function load(): Promise<Row[]> {
+  const [available, providers] = await Promise.all([admin.availableProviders(), admin.providers()]);
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const rows: Row[] = available.map((a) => ({ plugin: a, provider: byName.get(a.name) ?? null, name: a.name }));
+  for (const p of providers) if (!available.some((a) => a.name === p.name)) rows.push({ plugin: null, provider: p, name: p.name });
+  return rows;
+}
+
+export function ProvidersPage() {
+  const { t } = useI18n();
+  const state = useAsync(() => load(), []);
+  const [editing, setEditing] = useState<Row | null>(null);
+  const [addingCred, setAddingCred] = useState<Row | null>(null);
+  return (
+    <section>
+      <h1>{t("Providers and credentials")}</h1>
+      <p className="muted">
+        {t("Every installed provider plugin. Credentials are encrypted at rest and only ever shown masked.")}
+      </p>
+      <AsyncView state={state}>
+        {(rows) =>
+          rows.length === 0 ? (
+            <Empty>
+              {t("No provider plugin is installed.")} <Link to="/console/plugins">{t("Plugins")}</Link>
+            </Empty>
+          ) : (
+            <div className="cards">
+              {rows.map((row) => (
+                <ProviderCard
+                  key={row.name}
+                  row={row}
+                  onChanged={state.reload}
+                  onEdit={() => setEditing(row)}
+                  onAddCredential={() => setAddingCred(row)}
+                />
+              ))}
+            </div>
+          )
+        }
+      </AsyncView>
+      {editing && (
+        <ProviderForm
+          row={editing}
+          onClose={() => setEditing(null)}
+          onSaved={() => {
+            setEditing(null);
+            state.reload();
+          }}
+        />
+      )}
+      {addingCred?.provider && (
+        <CredentialForm
+          provider={addingCred.provider}
+          plugin={addingCred.plugin}
+          onClose={() => setAddingCred(null)}
+          onSaved={() => {
+            setAddingCred(null);
+            state.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function health(p: Provider): { tone: "ok" | "warn" | "bad" | "muted"; label: string } {
+  if (!p.enabled) return { tone: "muted", label: "Disabled" };
+  if (p.plugin && !p.pluginEnabled) return { tone: "warn", label: "Plugin disabled" };
+  const active = p.credentials.filter((c) => c.active);
+  if (!p.credentials.length) return { tone: "warn", label: "No credential" };
+  if (!active.length) return { tone: "bad", label: "All credentials failing" };
+  if (active.length < p.credentials.length) return { tone: "warn", label: "Some credentials failing" };
+  return { tone: "ok", label: "Healthy" };
+}
+
+function ProviderCard({
+  row,
+  onChanged,
+  onEdit,
+  onAddCredential,
+}: {
+  row: Row;
+  onChanged: () => void;
+  onEdit: () => void;
+  onAddCredential: () => void;
+}) {
+  const { t } = useI18n();
+  const action = useAction();
+  const p = row.provider;
+  const title = p?.displayName ?? row.plugin?.displayName ?? row.name;
+  const h = p ? health(p) : null;
+  return (
+    <article className="card provider" aria-label={title} data-provider={row.name}>
+      <header className="card-head">
+        <div>
+          <h2>{title}</h2>
+          <div className="muted small">
+            <code>{row.name}</code>
+            {row.plugin?.plugin && <> · {t("plugin")} {row.plugin.plugin}</>}
+            {row.plugin && <> · {row.plugin.capabilities.map((c) => t(c)).join(", ")}</>}
+          </div>
+        </div>
+        {p ? (
+          <div className="row gap">
+            {h && <Badge tone={h.tone}>{t(h.label)}</Badge>}
+            <Switch
+              checked={p.enabled}
+              label={t("Enable {name}", { name: title })}
+              disabled={action.busy}
+              onChange={(v) => action.run(() => admin.updateProvider(p.id, { enabled: v })).then(onChanged)}
+            />
+          </div>
+        ) : (
+          <Badge tone="muted">{t("Not configured")}</Badge>
+        )}
+      </header>
+      {!row.plugin && <p className="warn-text">{t("Its plugin is not installed, so calls to it fail.")}</p>}
+      {p ? (
+        <>
+          <dl className="facts">
+            <dt>{t("Base URL")}</dt>
+            <dd>
+              <code>{p.baseUrl ?? row.plugin?.defaultBaseUrl ?? "–"}</code>
+            </dd>
+            {p.region && (
+              <>
+                <dt>{t("Region")}</dt>
+                <dd>{p.region}</dd>
+              </>
+            )}
+          </dl>
+          <CredentialTable provider={p} onChanged={onChanged} />
+          <InlineError error={action.error} />
+          <div className="row gap wrap">
+            <button type="button" className="btn small primary" onClick={onAddCredential}>
+              {t("Add credential")}
+            </button>
+            <button type="button" className="btn small" onClick={onEdit}>
+              {t("Edit")}
+            </button>
+            {row.plugin?.testModel && <TestButton provider={p} model={row.plugin.testModel} />}
+            <button
+              type="button"
+              className="btn small danger"
+              onClick={() => {
+                if (window.confirm(t("Delete provider {name} and its credentials?", { name: title })))
+                  action.run(() => admin.deleteProvider(p.id)).then(onChanged);
+              }}
+            >
+              {t("Delete")}
+            </button>
+          </div>
+        </>
+      ) : (
+        <div className="row gap">
+          <button type="button" className="btn small primary" onClick={onEdit}>
+            {t("Add {name}", { name: title })}
+          </button>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function CredentialTable({ provider, onChanged }: { provider: Provider; onChanged: () => void }) {
+  const { t } = useI18n();
+  const action = useAction();
+  if (!provider.credentials.length) return <p className="muted small">{t("No credentials yet.")}</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table compact">
+        <caption className="sr-only">{t("Credentials of {name}", { name: provider.displayName })}</caption>
+        <thead>
+          <tr>
+            <th>{t("Name")}</th>
+            <th>{t("Value")}</th>
+            <th>{t("Weight")}</th>
+            <th>{t("Used")}</th>
+            <th>{t("Last used")}</th>
+            <th>{t("Active")}</th>
+            <th>
+              <span className="sr-only">{t("Actions")}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {provider.credentials.map((c: Credential) => (
+            <tr key={c.id}>
+              <td>{c.name}</td>
+              <td>
+                <code className="masked">{c.maskedValue}</code>
+                {c.error && (
+                  <div className="error-text small" title={c.error}>
+                    {t("Last error")}: {c.error}
+                  </div>
+                )}
+              </td>
+              <td>{c.weight}</td>
+              <td>{formatNumber(c.usageCount)}</td>
+              <td>{formatDate(c.lastUsedAt)}</td>
+              <td>
+                <Switch
+                  checked={c.active}
+                  label={t("Credential {name} active", { name: c.name })}
+                  disabled={action.busy}
+                  onChange={(v) => action.run(() => admin.updateCredential(provider.id, c.id, { active: v })).then(onChanged)}
+                />
+              </td>
+              <td>
+                <button
+                  type="button"
+                  className="btn small danger"
+                  aria-label={t("Delete credential {name}", { name: c.name })}
+                  onClick={() => {
+                    if (window.confirm(t("Delete credential {name}?", { name: c.name })))
+                      action.run(() => admin.deleteCredential(provider.id, c.id)).then(onChanged);
+                  }}
+                >
+                  {t("Delete")}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <InlineError error={action.error} />
+    </div>
+  );
+}
+
+/** A real call through the hub with the plugin's cheap test model: proves routing, credential and upstream. */
+function TestButton({ provider, model }: { provider: Provider; model: string }) {
+  const { t } = useI18n();
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <>
+      <button
+        type="button"
+        className="btn small"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          const started = performance.now();
+          try {
+            await request("POST", "/v1/chat/completions", {
+              model: `${provider.name}/${model}`,
+              messages: [{ role: "user", content: "Hello, world!" }],
+              max_tokens: 5,
+            });
+            setResult({ ok: true, text: t("Test call succeeded in {ms} ms", { ms: Math.round(performance.now() - started) }) });
+          } catch (e) {
+            setResult({ ok: false, text: errorMessage(e) });
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? t("Testing…") : t("Test")}
+      </button>
+      {result && (
+        <span role="status" className={result.ok ? "ok-text small" : "error-text small"}>
+          {result.text}
+        </span>
+      )}
+    </>
+  );
+}
+
+function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void; onSaved: () => void }) {
+  const { t } = useI18n();
+  const existing = row.provider;
+  const title = existing?.displayName ?? row.plugin?.displayName ?? row.name;
+  const [displayName, setDisplayName] = useState(title);
+  const [baseUrl, setBaseUrl] = useState(existing?.baseUrl ?? row.plugin?.defaultBaseUrl ?? "");
+  const [region, setRegion] = useState(existing?.region ?? "");
+  const [models, setModels] = useState(
+    Array.isArray(existing?.config?.models) ? (existing.config.models as string[]).join(", ") : "",
+  );
+  const [cred, setCred] = useState<Record<string, string>>({});
+  const action = useAction();
+  const hasCred = Object.values(cred).some((v) => v.trim());
+  return (
+    <Modal title={existing ? t("Edit {name}", { name: title }) : t("Add {name}", { name: title })} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const modelList = models
+            .split(/[,\n]/)
+            .map((m) => m.trim())
+            .filter(Boolean);
+          const config = { ...(existing?.config ?? {}), models: modelList.length ? modelList : undefined };
+          if (!modelList.length) delete config.models;
+          const body = { displayName, baseUrl: baseUrl.trim() || null, region: region.trim() || null, config };
+          const ok = await action.run(async () => {
+            if (existing) return admin.updateProvider(existing.id, body);
+            const created = await admin.createProvider({ name: row.name, enabled: true, ...body });
+            if (hasCred) await admin.addCredential(created.id, { value: cleaned(cred) });
+            return created;
+          });
+          if (ok) onSaved();
+        }}
+      >
+        <Field label={t("Display name")}>
+          <input name="displayName" value={displayName} maxLength={100} required onChange={(e) => setDisplayName(e.target.value)} />
+        </Field>
+        <Field label={t("Base URL")} hint={row.plugin?.defaultBaseUrl ? t("Default: {url}", { url: row.plugin.defaultBaseUrl }) : undefined}>
+          <input name="baseUrl" type="url" value={baseUrl} placeholder="https://…" onChange={(e) => setBaseUrl(e.target.value)} />
+        </Field>
+        <Field label={t("Region")} hint={t("Only for providers that need one (e.g. Bedrock).")}>
+          <input name="region" value={region} maxLength={50} onChange={(e) => setRegion(e.target.value)} />
+        </Field>
+        <Field label={t("Models (optional)")} hint={t("Comma-separated. Leave empty to use the upstream's model list.")}>
+          <input name="models" value={models} onChange={(e) => setModels(e.target.value)} />
+        </Field>
+        {!existing && (
+          <fieldset>
+            <legend>{t("First credential (optional)")}</legend>
+            <SchemaFields schema={row.plugin?.credentialSchema} values={cred} onChange={setCred} idPrefix={`new-${row.name}`} />
+          </fieldset>
+        )}
+        <InlineError error={action.error} />
+        <div className="row gap end">
+          <button type="button" className="btn" onClick={onClose}>
+            {t("Cancel")}
+          </button>
+          <button type="submit" className="btn primary" disabled={action.busy}>
+            {t("Save")}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function cleaned(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim()).map(([k, v]) => [k, v.trim()]));
+}
+
+function CredentialForm({
+  provider,
+  plugin,
+  onClose,
+  onSaved,
+}: {
+  provider: Provider;
+  plugin: AvailableProvider | null;
+  onClose: () => void;
+  onSaved: () => void;
+}) {
+  const { t } = useI18n();
+  const [name, setName] = useState("");
+  const [weight, setWeight] = useState(100);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const action = useAction();
+  const fields = schemaFields(plugin?.credentialSchema);
+  const credentialType = fields.some(([n]) => n === "access_key_id") ? "access_key_pair" : "api_key";
+  return (
+    <Modal title={t("Add credential to {name}", { name: provider.displayName })} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const ok = await action.run(() =>
+            admin.addCredential(provider.id, { name: name.trim() || undefined, value: cleaned(values), weight, credentialType }),
+          );
+          if (ok) onSaved();
+        }}
+      >
+        <Field label={t("Name")} hint={t("Optional; shown in lists and logs.")}>
+          <input name="name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+        </Field>
+        <SchemaFields schema={plugin?.credentialSchema} values={values} onChange={setValues} idPrefix={`cred-${provider.id}`} />
+        <Field label={t("Weight")} hint={t("Share of traffic among active credentials (1–10000).")}>
+          <input name="weight" type="number" min={1} max={10000} value={weight} onChange={(e) => setWeight(Number(e.target.value))} />
+        </Field>
+        <InlineError error={action.error} />
+        <div className="row gap end">
+          <button type="button" className="btn" onClick={onClose}>
+            {t("Cancel")}
+          </button>
+          <button type="submit" className="btn primary" disabled={action.busy}>
+            {t("Save credential")}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
