@@ -128,6 +128,20 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def other_threads_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process's threads other than the main one (the SQLite worker, executors)."""
+    total = 0.0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            if int(tid) != pid:
+                with open(f"/proc/{pid}/task/{tid}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def rss_mb(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -197,6 +211,7 @@ async def run(spec: Spec) -> dict[str, Any]:
     tasks = [asyncio.create_task(worker(spec, win, i)) for i in range(spec.concurrency)]
     await asyncio.sleep(spec.warmup)
     cpu0 = {name: cpu_seconds(pid) for name, pid in spec.cpu_pids.items()}
+    threads0 = {name: other_threads_cpu_seconds(pid) for name, pid in spec.cpu_pids.items()}
     self0 = resource.getrusage(resource.RUSAGE_SELF)
     win.start = time.perf_counter()
     deadline = win.start + spec.duration
@@ -210,6 +225,7 @@ async def run(spec: Spec) -> dict[str, Any]:
             next_progress += spec.progress
     win.end = time.perf_counter()
     cpu1 = {name: cpu_seconds(pid) for name, pid in spec.cpu_pids.items()}
+    threads1 = {name: other_threads_cpu_seconds(pid) for name, pid in spec.cpu_pids.items()}
     self1 = resource.getrusage(resource.RUSAGE_SELF)
     win.stop = True
     _, pending = await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT + 5)
@@ -220,6 +236,10 @@ async def run(spec: Spec) -> dict[str, Any]:
     for name in spec.cpu_pids:
         a, b = cpu0[name], cpu1[name]
         cpu[name] = None if a is None or b is None else b - a
+    threads: dict[str, float | None] = {}
+    for name in spec.cpu_pids:
+        a, b = threads0[name], threads1[name]
+        threads[name] = None if a is None or b is None else b - a
     cpu["loadgen"] = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)
     return {
         "ok": win.ok,
@@ -230,6 +250,7 @@ async def run(spec: Spec) -> dict[str, Any]:
         "p50_ms": _ms(percentile(win.latencies, 0.50)),
         "p99_ms": _ms(percentile(win.latencies, 0.99)),
         "cpu_s": cpu,
+        "thread_cpu_s": threads,
         "rss_mb": {name: rss_mb(pid) for name, pid in spec.cpu_pids.items()},
     }
 

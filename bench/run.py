@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py                # the comparison (about two minutes), writes docs/performance.md
     .venv/bin/python bench/run.py --soak 60      # hub RSS over 60 s of steady load (memory plateau)
-    .venv/bin/python bench/run.py --profile DIR  # also sample the hub with py-spy under load
+    .venv/bin/python bench/run.py --profile DIR  # also sample hub and pass-through with py-spy
 
 Processes: a cheap fake OpenAI upstream and the load generator share one core; the hub (``aigne-hub serve``
 with SQLite, key auth, routing and usage logging on) and the pass-through are pinned to the other, one at a
@@ -157,10 +157,17 @@ def hub_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def hub_cli(env: dict[str, str], *args: str) -> str:
+def hub_command() -> list[str]:
+    """``aigne-hub`` from this interpreter's environment; BENCH_HUB_COMMAND overrides it (for comparing
+    variants of the hub, e.g. a wrapper that patches something out)."""
+    if override := os.environ.get("BENCH_HUB_COMMAND"):
+        return override.split()
     exe = Path(PY).parent / "aigne-hub"
-    cmd = [str(exe)] if exe.exists() else [shutil.which("aigne-hub") or "aigne-hub"]
-    out = subprocess.run([*cmd, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return [str(exe)] if exe.exists() else [shutil.which("aigne-hub") or "aigne-hub"]
+
+
+def hub_cli(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([*hub_command(), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
         raise RuntimeError(f"aigne-hub {' '.join(args[:2])} failed:\n{out.stdout}\n{out.stderr}")
     return out.stdout
@@ -180,8 +187,7 @@ def start_hub(stack: Stack, cpu: int | None, fake_port: int) -> tuple[Target, An
     hub_cli(env, "credentials", "add", "openai", "--value", "sk-bench-upstream-key")
     key = hub_cli(env, "keys", "create", "--name", "bench", "--role", "member").strip().splitlines()[-1]
     port = free_port()
-    exe = Path(PY).parent / "aigne-hub"
-    proc = stack.spawn("hub", [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)], cpu, env)
+    proc = stack.spawn("hub", [*hub_command(), "serve", "--host", "127.0.0.1", "--port", str(port)], cpu, env)
 
     def healthy() -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -254,7 +260,7 @@ def py_spy(pid: int, out: Path, seconds: float) -> Iterator[None]:
     proc = None
     if exe.exists():
         args = [str(exe), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
-        args += ["--format", "raw", "--output", str(out), "--nonblocking"]
+        args += ["--format", "raw", "--output", str(out)]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:
         print("  (py-spy not installed: no profile)", flush=True)
@@ -314,6 +320,12 @@ def busy(result: dict[str, Any]) -> str:
         if sec is not None and result["seconds"]
     ]
     return " ".join(parts)
+
+
+def thread_ms(result: dict[str, Any]) -> float | None:
+    """The part of `cpu_ms` spent outside the event loop's thread (SQLite worker, executors)."""
+    threads = result.get("thread_cpu_s", {}).get("server")
+    return None if threads is None or not result["ok"] else 1000 * threads / result["ok"]
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -458,8 +470,8 @@ def compare(args: argparse.Namespace, stack: Stack) -> int:
                 if args.targets and tname not in args.targets:
                     continue
                 target = targets[tname]
-                profiling = args.profile and tname == "hub" and rnd == 0 and conc == 16
-                out = Path(args.profile) / f"hub-{name}.txt" if profiling else None
+                profiling = args.profile and target.pid and rnd == 0 and conc == 16
+                out = Path(args.profile) / f"{tname}-{name}.txt" if profiling else None
                 with py_spy(target.pid or 0, out, args.duration) if out else _nothing():
                     r = measure(
                         target, 1.0 if stream else 0.0, conc, load_cpu, args.warmup, args.duration, {"upstream": fake_pid}
@@ -468,9 +480,14 @@ def compare(args: argparse.Namespace, stack: Stack) -> int:
                 print(
                     f"  round {rnd + 1} {name:<10} {LABELS[tname]:<13} {r['rps']:8.0f}/s  "
                     f"p50 {fmt(r['p50_ms'], 2):>6} ms  p99 {fmt(r['p99_ms'], 2):>6} ms  "
-                    f"cpu/req {fmt(cpu_ms(r), 3):>6} ms  busy {busy(r)}  errors {r['errors']}",
+                    f"cpu/req {fmt(cpu_ms(r), 3):>6} ms (threads {fmt(thread_ms(r), 3)})  busy {busy(r)}  "
+                    f"errors {r['errors']}",
                     flush=True,
                 )
+    if args.profile:
+        for path in Path(args.profile).glob("*-16.txt"):
+            path.with_name(path.stem + "-top.txt").write_text(top_frames(path))
+        print(f"\nProfiles in {args.profile} (py-spy collapsed stacks and -top.txt summaries)")
     if args.targets or args.scenarios:
         return 0  # a partial run (for profiling): no table, nothing written
     total_hub_ok = sum(r["ok"] + r["errors"] for rs in results["hub"].values() for r in rs)
@@ -483,11 +500,6 @@ def compare(args: argparse.Namespace, stack: Stack) -> int:
         f"requests it answered (plus warm-up and checks), every one with its tokens."
     )
     print("\n" + table + "\n\n" + summary + "\n\n" + logged_note + "\n\nMachine: " + note)
-    if args.profile:
-        for name in ("json-16", "stream-16"):
-            path = Path(args.profile) / f"hub-{name}.txt"
-            (Path(args.profile) / f"hub-{name}-top.txt").write_text(top_frames(path))
-        print(f"\nProfiles in {args.profile} (collapsed stacks and -top.txt summaries)")
     if not args.no_write:
         replace_section("results", f"{summary}\n\n{table}\n\n{logged_note}\n\nMachine: {note}")
         print(f"\nwrote {DOC.relative_to(ROOT)}")

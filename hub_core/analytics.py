@@ -249,7 +249,12 @@ async def summary(scope: Scope, window: Window) -> dict[str, Any]:
 async def top_models(scope: Scope, window: Window, limit: int = 5) -> dict[str, Any]:
     base = _rollups(scope, window).annotate(**SUMS).group_by("provider", "model")
     rows = await base.order_by("-s_calls").limit(limit).values("provider", "model", *SUMS)
-    count = len(await _rollups(scope, window).annotate(n=Sum("calls")).group_by("provider", "model").values("provider"))
+    count = len(
+        await _rollups(scope, window)
+        .annotate(n=Sum("calls"))
+        .group_by("provider", "model")
+        .values("provider")
+    )
     items = [
         {
             "provider": r["provider"] or None,
@@ -349,7 +354,12 @@ def call_query(scope: Scope, filters: dict[str, Any]) -> Any:
         query = query.filter(status__in=["error", "aborted"])
     elif status in ("error", "aborted"):
         query = query.filter(status=status)
-    for key, column in (("model", "model"), ("kind", "kind"), ("provider", "provider"), ("requestId", "request_id")):
+    for key, column in (
+        ("model", "model"),
+        ("kind", "kind"),
+        ("provider", "provider"),
+        ("requestId", "request_id"),
+    ):
         if filters.get(key):
             query = query.filter(**{column: filters[key]})
     if filters.get("minDuration") is not None:

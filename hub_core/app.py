@@ -10,7 +10,8 @@ import structlog
 from quart import Quart, Response, request
 
 from hub_core import db
-from hub_core.api import admin, aigne_v2, meta, openai_v1, session, ui
+from hub_core.api import admin, aigne_v2, anthropic_v1, meta, openai_v1, session, ui, usage
+from hub_core.api import billing as billing_api
 from hub_core.api.common import admin_error, as_hub_error
 from hub_core.config import Settings
 from hub_core.hub import Hub
@@ -35,7 +36,7 @@ def create_app(
     app.extensions["aigne_hub"] = hub
     prefix = settings.mount_path
 
-    for bp in (openai_v1.bp, aigne_v2.bp, admin.bp, meta.bp):
+    for bp in (openai_v1.bp, anthropic_v1.bp, aigne_v2.bp, admin.bp, meta.bp, billing_api.bp, usage.bp):
         app.register_blueprint(bp, url_prefix=prefix + (bp.url_prefix or ""))
     for plugin_name, bp in hub.host.blueprints:
         _register_plugin_blueprint(app, hub, plugin_name, bp, prefix)
@@ -54,7 +55,7 @@ def create_app(
     @app.after_request
     async def _tag_response(response: Response) -> Response:
         response.headers.setdefault("x-request-id", getattr(request, "hub_request_id", ""))
-        return response
+        return hub.gateway.billing.tag_response(response)  # x-aigne-hub-credits: the call's cost
 
     @app.errorhandler(Exception)
     async def _fallback(exc: Exception) -> Response:

@@ -20,8 +20,9 @@ import structlog
 from hub_core.db import models as m
 from hub_core.errors import HubError
 from hub_core.rates import (
-    RateBook,
+    OUTPUT_LIMIT_KEYS,
     Rate,
+    RateBook,
     cost_of,
     credits_str,
     fair_prompt_tokens,
@@ -84,6 +85,12 @@ class BillingCall:
         usage.input_tokens = worst_case_prompt_tokens(self.payload, self.kind)
         return usage
 
+    def output_limited(self) -> bool:
+        """Whether the request bounds its own output (a chat ``max_tokens``; images and videos always)."""
+        return self.kind != "chat" or any(
+            isinstance(self.payload.get(k), int) and self.payload[k] > 0 for k in OUTPUT_LIMIT_KEYS
+        )
+
     def worst_case_units(self, default_output_tokens: int) -> int:
         if self.rate is None:
             return 0
@@ -133,7 +140,9 @@ class BillingMode:
         """Check an admin's changes; return the cleaned values. Raise `HubError` 400 on a bad value."""
         unknown = sorted(set(changes) - set(self.defaults))
         if unknown:
-            raise HubError(400, "invalid_setting", f"Unknown setting(s) for {self.name}: {', '.join(unknown)}")
+            raise HubError(
+                400, "invalid_setting", f"Unknown setting(s) for {self.name}: {', '.join(unknown)}"
+            )
         return dict(changes)
 
     async def start(self) -> None:
@@ -216,7 +225,10 @@ class PaymentProvider:
 
 def not_enough(link: str | None, message: str | None = None) -> HubError:
     """402 with type ``NOT_ENOUGH`` and the payment link, rendered by every dialect."""
-    text = message or "Hello, in order to continue using AI services, please first buy some credits in the link below."
+    text = (
+        message
+        or "Hello, in order to continue using AI services, please first buy some credits in the link below."
+    )
     if link:
         text = f"{text} {link}"
     return HubError(
@@ -503,7 +515,9 @@ class BillingManager:
         """Choose the active mode (``none`` turns billing off). The caller bumps the generation."""
         if name != NO_BILLING and name not in self.modes:
             known = ", ".join(sorted(self.modes)) or "none installed"
-            raise HubError(400, "unknown_billing_mode", f"Unknown billing mode {name!r} (modes: {known}, none)")
+            raise HubError(
+                400, "unknown_billing_mode", f"Unknown billing mode {name!r} (modes: {known}, none)"
+            )
         await _put_state(MODE_KEY, name)
         return name
 

@@ -21,8 +21,11 @@ T = TypeVar("T")
 
 def _settings() -> Any:
     from hub_core.config import Settings
+    from hub_core.logging import configure_logging
 
-    return Settings.from_env()
+    settings = Settings.from_env()
+    configure_logging(settings)  # log lines go to stderr, so stdout stays parseable (--json, keys create)
+    return settings
 
 
 def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
@@ -168,19 +171,23 @@ def keys() -> None:
 @click.option("--name", required=True, help="What the key is for (an app, a person).")
 @click.option("--role", type=click.Choice(["member", "admin"]), default="member", show_default=True)
 @click.option(
-    "--user", "user_ref", default=None, help="Attach to this user id; default: a new user named NAME."
+    "--user",
+    "user_ref",
+    type=int,
+    default=None,
+    help="Attach to this user id; default: a new user named NAME.",
 )
 @click.option("--expires-in", type=int, default=None, help="Days until the key expires.")
 @click.option("--json", "as_json", is_flag=True)
 @run_async
 async def keys_create(
-    settings: Any, name: str, role: str, user_ref: str | None, expires_in: int | None, as_json: bool
+    settings: Any, name: str, role: str, user_ref: int | None, expires_in: int | None, as_json: bool
 ) -> None:
     """Create a key. The key itself is printed alone on the last line, and never shown again."""
     from hub_core.services import users
 
-    if user_ref:
-        user = await users.get_user(int(user_ref))
+    if user_ref is not None:
+        user = await users.get_user(user_ref)
     else:
         user = await users.create_user(name, role)
     expires = datetime.now(UTC) + timedelta(days=expires_in) if expires_in else None
@@ -400,3 +407,12 @@ async def secrets_rotate(settings: Any) -> None:
     click.echo(f"Re-encrypted {result['reencrypted']} credential(s) under key {result['currentKeyId']}.")
     if result["droppedKeyIds"]:
         click.echo(f"Removed old key(s): {', '.join(result['droppedKeyIds'])}.")
+
+
+def _add_billing_commands() -> None:
+    from hub_core.billing_cli import billing  # imports this module's helpers, so it comes last
+
+    main.add_command(billing)
+
+
+_add_billing_commands()

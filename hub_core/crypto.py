@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,6 +50,7 @@ class Keyring:
     keys: dict[str, bytes]
     current: str
     path: Path | None = None  # set when the keyring lives in a key file (and can be rotated in place)
+    _mtime: int | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, secret_env: str | None, key_file: Path) -> Keyring:
@@ -59,9 +60,9 @@ class Keyring:
             ring = {key_id(k): k for k in keys}
             return cls(ring, key_id(keys[0]))
         if key_file.exists():
-            data = json.loads(key_file.read_text())
-            ring = {kid: base64.b64decode(v) for kid, v in data["keys"].items()}
-            return cls(ring, data["current"], key_file)
+            ring = cls({}, "", key_file)
+            ring.refresh()
+            return ring
         key = AESGCM.generate_key(bit_length=256)
         ring = cls({key_id(key): key}, key_id(key), key_file)
         ring.save()
@@ -81,6 +82,24 @@ class Keyring:
             json.dump(payload, fh)
         os.chmod(tmp, 0o600)
         tmp.replace(self.path)
+        self._mtime = self.path.stat().st_mtime_ns
+
+    def refresh(self) -> bool:
+        """Re-read the key file when another process changed it (``aigne-hub secrets rotate`` under a running
+        hub); True when it did. Keyrings from ``AIGNE_HUB_SECRET_KEY`` never change."""
+        if self.path is None:
+            return False
+        try:
+            mtime = self.path.stat().st_mtime_ns
+            if mtime == self._mtime:
+                return False
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return False
+        self.keys = {kid: base64.b64decode(v) for kid, v in data["keys"].items()}
+        self.current = data["current"]
+        self._mtime = mtime
+        return True
 
     def add_new_key(self) -> str:
         key = AESGCM.generate_key(bit_length=256)
@@ -119,7 +138,9 @@ class Keyring:
 
 
 def mask(secret: str) -> str:
-    """``sk-abcd…wxyz``: the first and last four characters, never more than a quarter of the secret."""
-    if len(secret) < 12:
+    """``sk-a…wxyz``: up to four characters from each end, never more than a quarter of the secret (a short
+    secret shows fewer; under eight characters, none)."""
+    shown = min(4, len(secret) // 8)
+    if shown == 0:
         return "***"
-    return f"{secret[:4]}…{secret[-4:]}"
+    return f"{secret[:shown]}…{secret[-shown:]}"

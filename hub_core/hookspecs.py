@@ -47,8 +47,8 @@ def register_billing_modes(register: Callable[[BillingMode], None]) -> None:
     """Register billing modes (``free``, ``credits`` ...) this plugin ships.
 
     Called once at startup. Call ``register(mode)`` once per ``BillingMode`` instance; the admin chooses
-    the active one. Return value ignored. All implementations run. Failure policy as for
-    ``register_providers``.
+    the active one. Return value ignored. All implementations run. ``async def`` is not useful here
+    (registration is synchronous). Failure policy as for ``register_providers``.
 
     :param register: callback that records one ``BillingMode`` instance under this plugin's name.
     """
@@ -73,7 +73,8 @@ def register_payment_providers(register: Callable[[PaymentProvider], None]) -> N
 def register_routes(register: Callable[[Blueprint], None]) -> None:
     """Add HTTP routes (a Quart ``Blueprint``) to the hub, mounted under the hub's mount path.
 
-    Called once at startup. Return value ignored. All implementations run. Routes of a plugin that is
+    Called once at startup. Return value ignored. All implementations run. ``async def`` is not useful
+    here (registration is synchronous; the view functions themselves are async). Routes of a plugin that is
     disabled later answer 404 until it is enabled again. Failure policy as for ``register_providers``.
 
     :param register: callback that mounts one ``Blueprint``.

@@ -10,7 +10,9 @@ import binascii
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from quart import Blueprint, Response, request, send_file
 
@@ -90,6 +92,31 @@ def public_base() -> str:
 
 def media_url(name: str) -> str:
     return f"{public_base()}/media/{name}"
+
+
+def file_entries(output: str) -> Callable[[list[str]], list[dict[str, Any]]]:
+    """How a chat answer's generated files (``data:`` URLs or URLs) become AIGNE file entries: stored and
+    linked (``output == "url"``) or inline base64 (``"file"``). Bound to the request up front, because a
+    stream's end is rendered after the request context is gone; the files are small (chat images), so the
+    synchronous write there is fine."""
+    root, base = store(), public_base()
+
+    def entries(urls: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for url in urls:
+            if not (url.startswith("data:") and ";base64," in url):
+                out.append({"type": "url", "url": url})
+                continue
+            head, data = url.split(",", 1)
+            mime = head[5:].split(";", 1)[0] or "application/octet-stream"
+            if output == "file":
+                out.append({"type": "file", "data": data, "mimeType": mime})
+            else:
+                name = root.save(decode_base64(data), mime)
+                out.append({"type": "url", "url": f"{base}/media/{name}", "mimeType": mime})
+        return out
+
+    return entries
 
 
 @bp.errorhandler(Exception)

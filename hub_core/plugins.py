@@ -119,11 +119,27 @@ class PluginHost:
             try:
                 plugin = ep.load()
                 self.pm.register(plugin, name=ep.name)
+                if problem := self._unsupported(ep.name):
+                    self.pm.unregister(name=ep.name)
+                    raise TypeError(problem)
             except Exception as exc:
                 info.status, info.error = "failed", _describe(exc)
                 log.error("plugin failed to load", plugin=ep.name, error=info.error)
                 continue
             info.hooks = self._hooks_of(ep.name)
+
+    def _unsupported(self, name: str) -> str | None:
+        """Why a plugin cannot be used as written: an implementation of a hook the hub does not have (a typo
+        would otherwise be ignored silently), or a hook wrapper (the policy helpers call implementations
+        directly, so a wrapper would never run as one)."""
+        plugin = self.pm.get_plugin(name)
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            impls = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+            if caller.spec is None and not all(i.optionalhook for i in impls):
+                return f"unknown hook {caller.name!r}; the hooks are listed in hub_core.hookspecs"
+            if any(i.hookwrapper or i.wrapper for i in impls):
+                return f"hook wrappers are not supported ({caller.name})"
+        return None
 
     def register_builtin(self, name: str, plugin: object) -> None:
         """Register a default plugin; its implementations should be ``trylast`` so others can override."""
@@ -263,8 +279,9 @@ class PluginHost:
         return None
 
     async def each(self, hook_name: str, **kwargs: Any) -> None:
-        """Run every implementation, lowest priority first, so the ``trylast`` defaults run first and any other
-        plugin sees, changes or replaces what they did (the highest priority has the last word). Fail closed."""
+        """Run every implementation, lowest priority first: the ``trylast`` defaults run first, so any other
+        plugin sees, changes or replaces what they did (the highest priority has the last word).
+        Fail closed."""
         for impl in reversed(self._ordered(hook_name)):
             try:
                 result = _call_impl(impl, kwargs)

@@ -34,7 +34,12 @@ KIND_ALIASES = {
     "image_generation": "image",
     "embeddings": "embedding",
 }
-ORIGINAL_TYPE = {"chat": "chatCompletion", "embedding": "embedding", "image": "imageGeneration", "video": "video"}
+ORIGINAL_TYPE = {
+    "chat": "chatCompletion",
+    "embedding": "embedding",
+    "image": "imageGeneration",
+    "video": "video",
+}
 
 
 def to_units(value: Decimal | str | int | float | None) -> int:
@@ -75,7 +80,7 @@ def normalize_kind(kind: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """One model's price. `output_rate` is per output token (chat), per image (image) or per second (video)."""
+    """One model's price; `output_rate` is per output token (chat), image (image) or second (video)."""
 
     id: int
     provider: str
@@ -164,6 +169,7 @@ class RateBook:
 
 # --- estimates for holds ---------------------------------------------------------------------------------
 
+OUTPUT_LIMIT_KEYS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
 IMAGE_PART_TOKENS = 1500  # a generous price for one image in a prompt (OpenAI: 85 to ~1,100)
 MESSAGE_OVERHEAD = 4
 
@@ -223,7 +229,7 @@ def requested_output(payload: dict[str, Any], kind: str, default_tokens: int) ->
     """The most output a request can produce, as a `Usage` (tokens for chat, images, video seconds)."""
     if kind == "chat":
         limit = None
-        for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        for key in OUTPUT_LIMIT_KEYS:
             value = payload.get(key)
             if isinstance(value, int) and value > 0:
                 limit = value
@@ -331,7 +337,9 @@ async def create_rate(settings: Settings, body: dict[str, Any]) -> m.ModelRate:
         raise bad_request("model is required (at most 200 characters)", param="model")
     kind = normalize_kind(body.get("kind") or body.get("type") or "chat")
     try:
-        row = await m.ModelRate.create(provider=provider, model=model, kind=kind, **_fields_from(body, creating=True))
+        row = await m.ModelRate.create(
+            provider=provider, model=model, kind=kind, **_fields_from(body, creating=True)
+        )
     except IntegrityError as exc:
         raise HubError(409, "rate_exists", f"A {kind} rate for {provider}/{model} already exists") from exc
     await bump_generation(settings)
@@ -353,7 +361,9 @@ async def upsert_rate(settings: Settings, body: dict[str, Any]) -> m.ModelRate:
     """Create the rate, or update the existing one for the same provider, model and kind (CLI)."""
     provider = str(body.get("provider") or "").strip().lower()
     kind = normalize_kind(body.get("kind") or body.get("type") or "chat")
-    row = await m.ModelRate.get_or_none(provider=provider, model=str(body.get("model") or "").strip(), kind=kind)
+    row = await m.ModelRate.get_or_none(
+        provider=provider, model=str(body.get("model") or "").strip(), kind=kind
+    )
     if row is None:
         return await create_rate(settings, body)
     return await update_rate(settings, row.id, body)
@@ -373,7 +383,7 @@ async def delete_rate(settings: Settings, rate_id: int) -> None:
 
 
 def suggested_rate(unit_cost: Decimal, margin_percent: Decimal, credit_price: Decimal) -> Decimal:
-    """``unitCost × (1 + margin%) ÷ creditPrice``: the sell rate for an upstream cost."""
+    """``unitCost * (1 + margin%) / creditPrice``: the sell rate for an upstream cost."""
     if credit_price <= 0:
         raise bad_request("creditPrice must be greater than 0", param="creditPrice")
     rate = unit_cost * (1 + margin_percent / 100) / credit_price

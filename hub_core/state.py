@@ -94,6 +94,7 @@ class RuntimeState:
 
     async def reload(self) -> None:
         async with self._reload_lock:
+            self.keyring.refresh()  # a rotation by the CLI rewrote the key file before bumping the generation
             self.generation = await current_generation()
             self._marker_mtime = _mtime(self.settings.state_marker)
             self.providers = await self._load_providers()

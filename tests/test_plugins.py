@@ -67,6 +67,15 @@ def test_plugins_list_cli_shows_the_broken_plugin_with_its_error(tmp_path):
     assert "Traceback" not in table.stdout + table.stderr
 
 
+def test_misspelt_hooks_and_hook_wrappers_are_refused_at_load_time():
+    host = build_plugin_host(Settings(), [installed("openai"), entry_point("typo"), entry_point("wrapper")])
+    typo, wrapper = host.infos["hubtest_typo"], host.infos["hubtest_wrapper"]
+    assert typo.status == "failed" and "unknown hook 'register_provider'" in (typo.error or "")
+    assert wrapper.status == "failed" and "hook wrappers are not supported (select_route)" in (wrapper.error or "")
+    assert host.pm.get_plugin("hubtest_wrapper") is None  # unregistered: its wrapper never runs
+    assert host.infos["openai"].status == "enabled"
+
+
 def test_load_plugins_allow_list_excludes_the_others(hub_server_factory, hub_settings, fake_openai_thread):
     settings = hub_settings.with_(load_plugins=frozenset({"openai"}))
     server = hub_server_factory(settings, entry_points=[installed("openai"), entry_point("hooks")])
@@ -77,7 +86,7 @@ def test_load_plugins_allow_list_excludes_the_others(hub_server_factory, hub_set
     assert "AIGNE_HUB_LOAD_PLUGINS" in plugins["hubtest_hooks"]["error"]
     assert plugins["openai"]["status"] == "enabled"
     assert hubtest.EVENTS == []  # never imported into the hub's hooks: its on_startup did not run
-    assert call("GET", f"{server.url}/hubtest/ping").status == 404
+    assert call("GET", f"{server.url}/hubtest/ping").body is None  # its route is not mounted (no JSON pong)
     assert chat(server.url, "openai/gpt-4o-mini", key=server.admin_key).status == 200
 
 
@@ -96,13 +105,13 @@ def test_load_plugins_allow_list_is_read_from_the_environment_and_accepts_distri
 def test_duplicate_provider_name_refuses_the_second_plugin_naming_both(
     hub_server_factory, hub_settings, fake_openai_thread
 ):
-    server = hub_server_factory(hub_settings, entry_points=[installed("openai"), entry_point("dup")])
+    server = hub_server_factory(hub_settings, entry_points=[installed("openai"), entry_point("dup", name="openai_impostor")])
     server.add_provider("openai", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)
 
     plugins = plugins_of(server)
-    dup = plugins["hubtest_dup"]
+    dup = plugins["openai_impostor"]
     assert dup["status"] == "failed"
-    assert "'openai'" in dup["error"] and "'hubtest_dup'" in dup["error"], dup["error"]
+    assert "'openai'" in dup["error"] and "'openai_impostor'" in dup["error"], dup["error"]
     assert plugins["openai"]["registered"] == {"providers": ["openai"]}
     assert server.hub.host.provider_plugin("openai") == "openai"
     assert chat(server.url, "openai/gpt-4o-mini", key=server.admin_key).status == 200

@@ -14,8 +14,7 @@ from quart import Blueprint, Response, request
 
 from hub_core.api.common import aigne_error, as_hub_error, current_hub, json_response
 from hub_core.db import models as m
-from hub_core.default_plugins.routing import split_model
-from hub_core.errors import HubError, bad_request
+from hub_core.errors import HubError, bad_request, model_not_found
 from hub_core.types import Caller
 
 if TYPE_CHECKING:
@@ -123,11 +122,7 @@ async def _check_model(hub: Hub, caller: Caller | None, model: str) -> None:
     else:
         route = hub.routing.select_route(model=model, kind="chat", caller=None)  # type: ignore[arg-type]
     if route is None:
-        name, _ = split_model(model, hub.host.providers)
-        message = (
-            f"Model {model} not found" if name else f"Model {model} is not supported: use provider/model"
-        )
-        raise HubError(404 if name else 400, "model_not_found", message)
+        raise model_not_found(model)
 
 
 def _any_provider(hub: Hub) -> bool:

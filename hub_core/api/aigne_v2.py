@@ -9,6 +9,7 @@ this blueprint. Every error is ``{"error": {"message", "type", "code"}}``, which
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -53,12 +54,15 @@ async def _error(exc: Exception) -> Response:
     return aigne_error(err)
 
 
-async def _start(endpoint: str, kind: str, parse: Any) -> tuple[Hub, Any, CallContext]:
+async def _start(
+    endpoint: str, kind: str, parse: Callable[[dict[str, Any]], Any], stream: bool | None = None
+) -> tuple[Hub, Any, CallContext]:
     """Authenticate (before reading the body, so a bad key is a 401 whatever the body), parse, begin."""
     hub = current_hub()
     caller = await hub.gateway.authenticate(request)
     call = parse(await json_body())
-    stream = bool(getattr(call, "stream", False))
+    if stream is None:
+        stream = bool(getattr(call, "stream", False))
     ctx = hub.gateway.begin(request, caller, endpoint=endpoint, kind=kind, model=call.model, stream=stream)
     return hub, call, ctx
 
@@ -95,9 +99,16 @@ async def chat() -> Response:
         result = await hub.gateway.call_json(ctx, call.model, call.payload)
         out = ChatOutput(call.json_mode)
         out.add_completion(result.json())
-        return json_response(out.result(usage_of(hub)(ctx), _model_with_provider(ctx)))
+        files = media.file_entries(call.output)
+        return json_response(out.result(usage_of(hub)(ctx), _model_with_provider(ctx), files))
     upstream = await hub.gateway.call_stream(ctx, call.model, call.payload)
-    return _stream(hub, ctx, upstream, AigneSSE(ctx, call.json_mode, usage_of(hub)), "text/event-stream")
+    return _stream(
+        hub,
+        ctx,
+        upstream,
+        AigneSSE(ctx, call.json_mode, usage_of(hub), media.file_entries(call.output)),
+        "text/event-stream",
+    )
 
 
 @bp.post("/api/v2/chat/completions")
@@ -107,12 +118,9 @@ async def completions() -> Response:
         "/api/v2/completions" if request.path.endswith("/v2/completions") else "/api/v2/chat/completions"
     )
     wants_sse = "text/event-stream" in request.headers.get("accept", "")
-    hub = current_hub()
-    caller = await hub.gateway.authenticate(request)
-    call = parse_completions(await json_body())
-    stream = wants_sse or call.stream
-    ctx = hub.gateway.begin(request, caller, endpoint=endpoint, kind="chat", model=call.model, stream=stream)
-    if not stream:
+    # a stream when the client accepts SSE; otherwise the body's ``stream`` decides (plain text or JSON)
+    hub, call, ctx = await _start(endpoint, "chat", parse_completions, stream=wants_sse or None)
+    if not ctx.record.stream:
         result = await hub.gateway.call_json(ctx, call.model, call.payload)
         out = ChatOutput(json_mode=False)
         out.add_completion(result.json())
@@ -126,7 +134,9 @@ async def completions() -> Response:
 # --- images ----------------------------------------------------------------------------------------------
 
 
-async def _generate_images(endpoint: str, parse: Any) -> tuple[MediaCall, CallContext, list[dict[str, Any]]]:
+async def _generate_images(
+    endpoint: str, parse: Callable[[dict[str, Any]], MediaCall]
+) -> tuple[MediaCall, CallContext, list[dict[str, Any]]]:
     """Run an image call and keep its pictures: stored under unguessable names (URL output) or inline."""
     hub, call, ctx = await _start(endpoint, "image", parse)
     result = await hub.gateway.call_json(ctx, call.model, call.payload)

@@ -89,7 +89,11 @@ async def list_rates() -> Response:
     count = await query.count()
     rows = await query.order_by("provider", "model", "kind").offset((page - 1) * size).limit(size)
     return json_response(
-        {"count": count, "list": [rates.rate_dict(r) for r in rows], "paging": {"page": page, "pageSize": size}}
+        {
+            "count": count,
+            "list": [rates.rate_dict(r) for r in rows],
+            "paging": {"page": page, "pageSize": size},
+        }
     )
 
 

@@ -136,8 +136,15 @@ async def quota() -> Response:
     if mode is None:
         avg, _ = analytics.days_left(0, used_30d, active_days)
         return json_response(
-            {**out, "total": None, "remaining": None, "used": None, "pendingCredit": None,
-             "dailyAvgCredits": avg, "estimatedDaysRemaining": None}
+            {
+                **out,
+                "total": None,
+                "remaining": None,
+                "used": None,
+                "pendingCredit": None,
+                "dailyAvgCredits": avg,
+                "estimatedDaysRemaining": None,
+            }
         )
     figures = await mode.account(Caller(user_id, "", "", "member")) or {}
     remaining = int(figures.get("balance", 0)) - int(figures.get("held", 0))
@@ -205,7 +212,9 @@ async def project_trends() -> Response:
     if scope.app_did is None:
         raise bad_request("appDid is required", param="appDid")
     window = _window()
-    return json_response({**await analytics.trends(scope, window), "summary": await analytics.summary(scope, window)})
+    return json_response(
+        {**await analytics.trends(scope, window), "summary": await analytics.summary(scope, window)}
+    )
 
 
 # --- the call log -------------------------------------------------------------------------------------------
@@ -243,7 +252,11 @@ async def calls() -> Response:
     count = await query.count()
     rows = await query.order_by("-id").offset((page - 1) * size).limit(size)
     return json_response(
-        {"count": count, "list": [analytics.call_dict(r) for r in rows], "paging": {"page": page, "pageSize": size}}
+        {
+            "count": count,
+            "list": [analytics.call_dict(r) for r in rows],
+            "paging": {"page": page, "pageSize": size},
+        }
     )
 
 

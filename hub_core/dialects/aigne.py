@@ -90,6 +90,7 @@ class ChatCall:
     payload: dict[str, Any]
     stream: bool
     json_mode: bool
+    output: str = "url"  # how generated files come back: "url" (stored by the hub) or "file" (inline)
 
 
 def parse_chat(body: dict[str, Any]) -> ChatCall:
@@ -105,7 +106,8 @@ def parse_chat(body: dict[str, Any]) -> ChatCall:
     if response_format is not None:
         payload["response_format"] = response_format
     _model_options(need_object(inp.get("modelOptions"), "input.modelOptions", required=False), payload)
-    return ChatCall(model, payload, bool(options.get("streaming")), response_format is not None)
+    output = "file" if inp.get("outputFileType") == "file" else "url"
+    return ChatCall(model, payload, bool(options.get("streaming")), response_format is not None, output)
 
 
 def _messages(raw: Any) -> list[dict[str, Any]]:

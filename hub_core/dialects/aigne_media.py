@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
 from hub_core.dialects.aigne import envelope, need_object, opt_string, resolve_model
-from hub_core.errors import bad_request
+from hub_core.errors import HubError, bad_request
 
 DEFAULT_IMAGE_MODEL = "openai/dall-e-2"
 DEFAULT_VIDEO_MODEL = "openai/sora-2"
@@ -93,11 +94,20 @@ def images_of(answer: dict[str, Any]) -> list[tuple[bytes | None, str | None, st
     for item in answer.get("data") or []:
         if not isinstance(item, dict):
             continue
-        data = base64.b64decode(item["b64_json"]) if isinstance(item.get("b64_json"), str) else None
+        data = _decode(item["b64_json"]) if isinstance(item.get("b64_json"), str) else None
         url = item.get("url") if isinstance(item.get("url"), str) else None
         if data is not None or url is not None:
             out.append((data, url, item.get("revised_prompt")))
     return out
+
+
+def _decode(data: str) -> bytes:
+    try:
+        return base64.b64decode(data)
+    except (binascii.Error, ValueError) as exc:
+        raise HubError(
+            502, "upstream_malformed", "Upstream sent an image that is not base64", type="upstream_error"
+        ) from exc
 
 
 def parse_video(body: dict[str, Any]) -> MediaCall:

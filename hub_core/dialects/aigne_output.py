@@ -23,6 +23,8 @@ log = structlog.get_logger("hub_core.dialects.aigne")
 CREDIT_PREFIXES = ("$", "€", "¥")
 #: the usage object of a call as it stands (tokens, and credits when billing charges)
 UsageOf = Callable[["CallContext"], dict[str, Any]]
+#: turns generated files (data: URLs or plain URLs) into the output's ``files`` entries (stored or inline)
+FilesOf = Callable[[list[str]], list[dict[str, Any]]]
 
 
 def usage_out(usage: Usage, credits: Decimal | None = None, prefix: str | None = None) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class ChatOutput:
         self.text: list[str] = []
         self.thoughts: list[str] = []
         self.calls: dict[int, dict[str, Any]] = {}
+        self.images: list[str] = []  # generated pictures, as data: URLs or URLs
         self.model: str | None = None
 
     def add_completion(self, body: dict[str, Any]) -> None:
@@ -88,8 +91,14 @@ class ChatOutput:
 
     def _add_delta(self, delta: dict[str, Any]) -> tuple[str, str]:
         text = delta.get("content") or ""
+        if isinstance(text, list):  # some vendors answer with content parts
+            text = "".join(str(p.get("text") or "") for p in text if isinstance(p, dict))
         if not text and not self.text and isinstance(delta.get("refusal"), str):
             text = delta["refusal"]
+        for image in delta.get("images") or []:  # OpenRouter's image output
+            url = (image.get("image_url") or {}).get("url") if isinstance(image, dict) else None
+            if isinstance(url, str):
+                self.images.append(url)
         thoughts = delta.get("reasoning_content") or delta.get("reasoning") or ""
         if not isinstance(thoughts, str):
             thoughts = ""
@@ -127,7 +136,9 @@ class ChatOutput:
             return None
         return value if isinstance(value, dict) else None
 
-    def result(self, usage: dict[str, Any], model_with_provider: str | None) -> dict[str, Any]:
+    def result(
+        self, usage: dict[str, Any], model_with_provider: str | None, files_of: FilesOf | None = None
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         structured = self.structured()
         if structured is not None:
@@ -138,6 +149,8 @@ class ChatOutput:
             out["thoughts"] = "".join(self.thoughts)
         if self.calls:
             out["toolCalls"] = self.tool_calls()
+        if self.images and files_of is not None:
+            out["files"] = files_of(self.images)
         if self.model:
             out["model"] = self.model
         out["usage"] = usage
@@ -158,9 +171,10 @@ class AigneSSE:
     so the client's merged output holds the object and not its source text.
     """
 
-    def __init__(self, ctx: CallContext, json_mode: bool, usage_of: UsageOf) -> None:
+    def __init__(self, ctx: CallContext, json_mode: bool, usage_of: UsageOf, files_of: FilesOf) -> None:
         self.ctx = ctx
         self.usage_of = usage_of
+        self.files_of = files_of
         self.out = ChatOutput(json_mode)
 
     def chunks(self, chunks: list[Chunk]) -> bytes:
@@ -177,9 +191,10 @@ class AigneSSE:
         return b"".join(parts)
 
     def end(self) -> bytes:
-        """One final JSON delta: tool calls, the structured answer, the model and the full usage."""
+        """One final JSON delta: tool calls, the structured answer, files, the model and the full usage."""
         route = self.ctx.route
-        final = self.out.result(self.usage_of(self.ctx), route.model_with_provider if route else None)
+        mwp = route.model_with_provider if route else None
+        final = self.out.result(self.usage_of(self.ctx), mwp, self.files_of)
         final.pop("thoughts", None)  # already streamed as text deltas
         if "text" in final and not self.out.json_mode:
             del final["text"]

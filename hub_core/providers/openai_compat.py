@@ -80,7 +80,7 @@ class OpenAIChatNormalizer(Normalizer):
                     raise _stream_error(payload)
                 self.pending_error = _stream_error(payload)
                 break
-            if b'"usage"' in payload:
+            if b'"usage"' in payload and _has_usage(payload):
                 parsed = _load_object(payload)
                 usage = parsed.get("usage")
                 if usage:
@@ -207,6 +207,18 @@ def _load_object(body: bytes) -> dict[str, Any]:
             502, "upstream_malformed", "Upstream sent JSON that is not an object", type="upstream_error"
         )
     return data
+
+
+def _has_usage(payload: bytes) -> bool:
+    """Whether a chunk carries a usage value. With ``include_usage`` OpenAI puts ``"usage":null`` on every
+    chunk; parsing each one only to find null cost more than the rest of the relay, so those stay raw."""
+    start = payload.find(b'"usage"')
+    while start >= 0:
+        value = payload[start + 7 : start + 24].lstrip()
+        if not value.startswith(b":") or not value[1:].lstrip().startswith(b"null"):
+            return True
+        start = payload.find(b'"usage"', start + 7)
+    return False
 
 
 def _in_band_error(payload: bytes) -> bool:

@@ -15,6 +15,7 @@ import json
 import struct
 import time
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from hub_core.errors import HubError, bad_request
@@ -102,6 +103,22 @@ def stop_list(payload: dict[str, Any]) -> list[str]:
     if isinstance(stop, str):
         return [stop]
     return [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
+
+
+# The gateway builds a call's upstream request and then asks for its normalizer in the same task, but only
+# the builder sees the request body. What a normalizer must know about the request (so far: the embedding
+# encoding the caller asked for) is handed over through this context variable.
+_ENCODING_FORMAT: ContextVar[str | None] = ContextVar("aigne_hub_encoding_format", default=None)
+
+
+def remember_encoding_format(payload: dict[str, Any]) -> None:
+    """Call in ``_build_embedding``: the normalizer created next for this call reads it back."""
+    fmt = payload.get("encoding_format")
+    _ENCODING_FORMAT.set(fmt if fmt in ("float", "base64") else None)
+
+
+def requested_encoding_format() -> str | None:
+    return _ENCODING_FORMAT.get()
 
 
 # --- the answer side ---------------------------------------------------------------------------------------

@@ -77,18 +77,28 @@ async def update_user(settings: Settings, user_id: int, changes: dict[str, Any])
     user = await get_user(user_id)
     if "role" in changes:
         role = check_role(str(changes["role"]))
-        if user.role == "owner" and role != "owner" and await m.User.filter(role="owner").count() == 1:
-            raise HubError(409, "last_owner", "The hub must keep at least one owner")
+        if user.role == "owner" and role != "owner" and await _is_last_active_owner(user):
+            raise HubError(409, "last_owner", "The hub must keep at least one active owner")
         user.role = role
     if "name" in changes:
         user.name = str(changes["name"]).strip() or user.name
     if "email" in changes:
         user.email = changes["email"] or None
     if "disabled" in changes:
-        user.disabled = bool(changes["disabled"])
+        disable = bool(changes["disabled"])
+        if disable and user.role == "owner" and await _is_last_active_owner(user):
+            raise HubError(409, "last_owner", "The hub must keep at least one active owner")
+        user.disabled = disable
     await user.save()
     await bump_generation(settings)
     return user
+
+
+async def _is_last_active_owner(user: m.User) -> bool:
+    """Demoting or disabling this user would leave no active owner (nobody could administer the hub)."""
+    if user.disabled:
+        return False
+    return await m.User.filter(role="owner", disabled=False).exclude(id=user.id).count() == 0
 
 
 async def ensure_owner() -> tuple[m.User, bool]:

@@ -3,8 +3,9 @@
 It speaks the real wire format (chat completions as JSON and SSE with ``stream_options.include_usage``, tool
 calls, embeddings as float or base64, images, models, and OpenAI's error bodies) and fails on command: the
 model name picks the behaviour (``fail-429``, ``fail-500``, ``fail-401``, ``slow-<seconds>``, ``malformed``,
-``stream-error``, ``tool``, ``reasoning-*`` which reasons first, ``fail-video``), or tests push one-shot
-failures with `FakeOpenAI.fail_next`. Video jobs (``/videos``) finish after two polls.
+``stream-error``, ``tool``, ``reasoning-*`` which reasons first, ``image-chat-*`` which also draws,
+``fail-video``), or tests push one-shot failures with `FakeOpenAI.fail_next`. Video jobs (``/videos``)
+finish after two polls.
 """
 
 from __future__ import annotations
@@ -202,6 +203,9 @@ class FakeOpenAI:
         }
         # models named reasoning-* think aloud first, in DeepSeek's `reasoning_content` field
         thinking = f"Thinking about: {' '.join(words[1:])}" if model.startswith("reasoning") else None
+        # models named image-chat-* also answer a picture, as OpenRouter's image models do (`images`)
+        png = f"data:image/png;base64,{base64.b64encode(PNG_1PX).decode()}"
+        drawn = [{"type": "image_url", "image_url": {"url": png}}] if model.startswith("image-chat") else None
         if not body.get("stream"):
             message: dict[str, Any] = {
                 "role": "assistant",
@@ -211,6 +215,8 @@ class FakeOpenAI:
             }
             if thinking:
                 message["reasoning_content"] = thinking
+            if drawn:
+                message["images"] = drawn
             if tool_call:
                 message["tool_calls"] = [tool_call]
             return web.json_response(
@@ -276,6 +282,10 @@ class FakeOpenAI:
             if thinking:
                 delta = {"reasoning_content": thinking}
                 await send([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+            if drawn:
+                await send(
+                    [{"index": 0, "delta": {"images": drawn}, "logprobs": None, "finish_reason": None}]
+                )
             if tool_call:
                 first = {
                     "index": 0,

@@ -33,7 +33,7 @@ async function launch(viewport = { width: 1280, height: 860 }) {
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("pageerror", (e) => errors.push(String(e.stack ?? e)));
   page.on("dialog", (d) => d.accept()); // window.confirm in revoke/delete
   return { browser, context, page, errors };
 }
@@ -154,9 +154,10 @@ const scenarios = {
   async playground({ page }) {
     await signIn(page, env.ADMIN_KEY, "/playground");
     const picker = page.getByRole("combobox", { name: "Model" });
-    await eventually(async () => (await picker.inputValue()).startsWith("openai/"), "a chat model");
-    const groups = await picker.locator("optgroup").evaluateAll((gs) => gs.map((g) => g.label));
-    assert.deepEqual(groups, ["openai"]);
+    await picker.locator('optgroup[label="openai"] option[value="openai/gpt-4o-mini"]').waitFor({ state: "attached" });
+    // grouped by provider; the image and embedding models are on their own tabs
+    const openaiModels = await picker.locator('optgroup[label="openai"] option').allInnerTexts();
+    assert.deepEqual(openaiModels.sort(), ["gpt-4o", "gpt-4o-mini"]);
     await picker.selectOption("openai/gpt-4o-mini");
     const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
     await page.getByLabel("Message").fill(`hello hub ${words}`);
@@ -188,7 +189,8 @@ const scenarios = {
     await signIn(page, env.ADMIN_KEY, "/playground");
     await page.getByRole("tab", { name: "Image" }).click();
     const picker = page.getByRole("combobox", { name: "Model" });
-    await eventually(async () => (await picker.inputValue()) === "openai/dall-e-3", "the image model");
+    await picker.locator('option[value="openai/dall-e-3"]').waitFor({ state: "attached" });
+    await picker.selectOption("openai/dall-e-3");
     await page.getByLabel("Prompt").fill("a lighthouse at dusk");
     await page.getByRole("button", { name: "Generate" }).click();
     const img = page.getByRole("img", { name: /Generated image 1/ });
@@ -197,7 +199,8 @@ const scenarios = {
     assert.ok(loaded, "generated image did not load");
     await shot(page, "playground-image");
     await page.getByRole("tab", { name: "Embeddings" }).click();
-    await eventually(async () => (await picker.inputValue()) === "openai/text-embedding-3-small", "the embedding model");
+    await picker.locator('option[value="openai/text-embedding-3-small"]').waitFor({ state: "attached" });
+    await picker.selectOption("openai/text-embedding-3-small");
     await page.getByLabel("Text").fill("vectors please");
     await page.getByRole("button", { name: "Embed" }).click();
     await page.getByTestId("answer-meta").filter({ hasText: "dimensions" }).waitFor();
@@ -235,41 +238,91 @@ const scenarios = {
   async usage({ page }) {
     await signIn(page, env.ADMIN_KEY, "/console/usage");
     await page.getByRole("heading", { name: "Usage analytics" }).waitFor();
-    const unavailable = page.getByTestId("not-available");
     const history = page.getByTestId("call-history");
-    await Promise.race([unavailable.waitFor(), history.waitFor()]);
-    if (await unavailable.isVisible()) {
-      await shot(page, "usage");
-      console.log(JSON.stringify({ usage: "not-available" }));
-      return;
-    }
-    await history.locator("tr", { hasText: "gpt-4o-mini" }).first().waitFor();
+    await history.waitFor();
+    // the playground's streamed chat is in the history, found by search, with its tokens
+    await page.getByLabel("Search calls").fill("gpt-4o-mini");
+    const row = history.locator("tbody tr", { hasText: "gpt-4o-mini" }).first();
+    await row.waitFor();
+    await page.getByRole("combobox", { name: "Status" }).selectOption("aborted");
+    await history.locator("tbody tr", { hasText: "aborted" }).first().waitFor();
+    await page.getByRole("combobox", { name: "Status" }).selectOption("");
+    await page.getByLabel("Search calls").fill("");
+    await page.getByRole("img", { name: "Calls" }).waitFor();
+    await page.getByText("Top models by calls").waitFor();
+    const calls = await page.locator(".stat", { hasText: "Calls" }).locator(".stat-value").innerText();
+    assert.ok(Number(calls.replace(/,/g, "")) >= 4, `calls shown: ${calls}`);
+    // CSV export downloads the filtered history
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    const csvPath = path.join(env.FAILURES ?? "/tmp", "calls.csv");
+    await download.saveAs(csvPath);
+    const csv = (await import("node:fs")).readFileSync(csvPath, "utf8");
+    assert.match(csv, /gpt-4o-mini/);
     await shot(page, "usage");
-    console.log(JSON.stringify({ usage: "found-call" }));
-  },
-
-  async credits({ page }) {
-    await signIn(page, env.ADMIN_KEY, "/console/credits");
-    await page.getByRole("heading", { name: "Credits" }).waitFor();
-    const unavailable = page.getByTestId("not-available");
-    await Promise.race([unavailable.waitFor(), page.locator("table, .state.empty").first().waitFor()]);
-    await shot(page, "credits");
-    console.log(JSON.stringify({ credits: (await unavailable.isVisible()) ? "not-available" : "shown" }));
+    console.log(JSON.stringify({ usage: "found-call", csvLines: csv.trim().split("\n").length }));
   },
 
   async rates({ page }) {
     await signIn(page, env.ADMIN_KEY, "/console/models");
     await page.getByRole("heading", { name: "Models and rates" }).waitFor();
-    const unavailable = page.getByTestId("not-available");
-    await Promise.race([unavailable.waitFor(), page.getByRole("button", { name: "New rate" }).waitFor()]);
+    await page.getByRole("button", { name: "New rate" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("checkbox", { name: "OpenAI" }).check();
+    await dialog.getByLabel("Model ID").fill("gpt-4o-mini");
+    await dialog.getByLabel("Input credits per 1M tokens").fill("150");
+    await dialog.getByLabel("Output credits per 1M tokens").fill("600");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const row = page.locator("tbody tr", { hasText: "gpt-4o-mini" });
+    await row.getByText("150", { exact: true }).waitFor();
+    await row.getByText("600", { exact: true }).waitFor();
+    await row.getByRole("button", { name: "Edit" }).click();
+    await page.getByRole("dialog").getByLabel("Output credits per 1M tokens").fill("800");
+    await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+    await row.getByText("800", { exact: true }).waitFor();
     await shot(page, "models-and-rates");
-    console.log(JSON.stringify({ rates: (await unavailable.isVisible()) ? "not-available" : "shown" }));
+  },
+
+  async credits({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/credits");
+    await page.getByRole("heading", { name: "Credits", exact: true }).waitFor();
+    const mode = page.getByRole("combobox", { name: "Billing mode" });
+    await mode.selectOption("credits");
+    await page.getByText("charges credits").waitFor();
+    await page.getByLabel("Find user").fill("member-user");
+    await page.getByRole("button", { name: "Grant to member-user" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Amount (credits)").fill("25");
+    await dialog.getByLabel("Reason").fill("e2e welcome");
+    await dialog.getByRole("button", { name: "Grant" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const account = page.locator('tr[data-account="member-user"]');
+    await account.getByText("25", { exact: true }).first().waitFor();
+    await account.getByRole("button", { name: "Ledger" }).click();
+    await page.getByRole("dialog").getByText("e2e welcome").waitFor();
+    await shot(page, "credits-ledger");
+    await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
+    // a charged call from the member: the balance goes down by the rate set on the rates page
+    const paid = await chatStatus(env.MEMBER_KEY);
+    assert.equal(paid.status, 200, JSON.stringify(paid.body));
+    await page.reload();
+    await eventually(async () => {
+      const text = await page.locator('tr[data-account="member-user"] td').nth(1).innerText();
+      return Number(text) < 25;
+    }, "a charged balance", 10_000).catch(async () => {
+      await page.reload();
+      const text = await page.locator('tr[data-account="member-user"] td').nth(1).innerText();
+      assert.ok(Number(text) < 25, `balance after a charged call: ${text}`);
+    });
+    await shot(page, "credits");
+    // credits mode stays on: the member and pricing scenarios show balances and prices
   },
 
   async member({ page }) {
     await signIn(page, env.MEMBER_KEY);
     await page.waitForURL(/\/account$/);
     await page.getByRole("heading", { name: "My account" }).waitFor();
+    if (env.EXPECT_CREDITS) await page.getByTestId("credit-balance").waitFor();
     // members see no console entries and are refused there
     assert.equal(await page.getByRole("link", { name: "Providers" }).count(), 0);
     await page.getByRole("button", { name: "New key" }).click();
@@ -343,6 +396,7 @@ try {
 } catch (err) {
   if (ctx && SHOTS) await ctx.page.screenshot({ path: path.join(env.FAILURES ?? SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
   console.error(`scenario ${name} failed: ${err.stack ?? err}`);
+  if (ctx?.errors.length) console.error(`page errors:\n${ctx.errors.join("\n")}`);
   process.exitCode = 1;
 } finally {
   await ctx?.browser.close();

@@ -1,20 +1,20 @@
-// Endpoints owned by the AIGNE API and the billing/analytics plugins. They follow the original hub's paths
-// (reference section 1.4/1.5); while an endpoint is missing or its plugin is disabled it answers 404 and
-// the page shows "not available" (see `isNotAvailable`). Shapes are read defensively for the same reason.
-import { get, qs, raw, request, url, type Page } from "./api";
+// Endpoints of billing, model rates and usage analytics (hub_core/api/billing.py, hub_core/api/usage.py,
+// the billing-credits plugin) and the public model list (hub_core/api/aigne_catalog.py). Plugin routes answer
+// 404 while their plugin is missing or disabled; pages then show "not available" (see `isNotAvailable`).
+import { get, qs, raw, request, type Page } from "./api";
 
 export interface ModelRate {
-  id: number | string;
-  providerId?: number;
-  provider?: string | { id: number; name: string; displayName?: string };
+  id: number;
+  provider: string;
   model: string;
-  kind?: string;
-  modelDisplay?: string | null;
+  kind: string;
   type: string;
-  inputRate: string | number;
-  outputRate: string | number;
-  unitCosts?: { input?: string | number | null; output?: string | number | null } | null;
-  caching?: { readRate?: string | number | null; writeRate?: string | number | null } | null;
+  modelDisplay?: string | null;
+  description?: string | null;
+  inputRate: string | null;
+  outputRate: string | null;
+  unitCosts?: { input?: string | null; output?: string | null } | null;
+  caching?: { readRate?: string | null; writeRate?: string | null } | null;
   deprecated?: boolean;
   status?: { available?: boolean; error?: string | null } | null;
 }
@@ -30,46 +30,126 @@ export interface PublicModel {
   status?: { available?: boolean } | null;
 }
 
-export interface ModelCall {
-  id: number | string;
-  createdAt?: string;
-  callTime?: number;
-  model: string;
-  provider?: string | null;
-  type?: string;
-  kind?: string;
-  status: string;
+export interface UsageMetrics {
   inputTokens?: number;
   outputTokens?: number;
-  totalUsage?: number;
-  credits?: number | string;
-  duration?: number;
-  durationMs?: number;
-  appDid?: string | null;
-  userDid?: string | null;
-  userId?: number | null;
-  errorReason?: string | null;
-  error?: string | null;
+  cacheReadInputTokens?: number;
+  numberOfImageGeneration?: number;
+  seconds?: number;
 }
 
-export interface TrendPoint {
-  timestamp: number | string;
-  calls?: number;
-  successCalls?: number;
-  successRate?: number;
-  avgDuration?: number;
-  totalCredits?: number;
-  credits?: number;
-  totalTokens?: number;
-  tokens?: number;
+export interface ModelCall {
+  id: number;
+  requestId?: string;
+  callTime?: number;
+  createdAt?: string;
+  userId?: number | null;
+  appDid?: string | null;
+  endpoint?: string;
+  type?: string;
+  model: string;
+  provider?: string | null;
+  stream?: boolean;
+  status: string;
+  errorReason?: string | null;
+  usageMetrics?: UsageMetrics;
+  totalUsage?: number;
+  credits?: string;
+  duration?: number;
+  durationMs?: number;
+  ttfb?: number | null;
+}
+
+export interface Stats {
+  calls: number;
+  successCalls: number;
+  failedCalls?: number;
+  abortedCalls?: number;
+  successRate: number; // percent
+  avgDuration: number; // seconds
+  avgTtfb?: number; // ms
+  totalCredits: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalUsage: number;
+  images?: number;
+}
+
+export interface TrendPoint extends Stats {
+  timestamp: number; // unix seconds, start of the hour or local day
 }
 
 export interface Quota {
-  total?: number | string;
-  remaining?: number | string;
-  used?: number | string;
-  estimatedDaysRemaining?: number;
-  dailyAverage?: number | string;
+  enableCredit?: boolean;
+  total?: string | null;
+  remaining?: string | null;
+  used?: string | null;
+  pendingCredit?: string | null;
+  dailyAvgCredits?: number | string | null;
+  estimatedDaysRemaining?: number | null;
+  creditPrefix?: string;
+  currency?: string | null;
+  usedLast30Days?: string;
+}
+
+export interface TopModel {
+  provider: string | null;
+  model: string;
+  totalCalls: number;
+  totalCredits?: number;
+  totalUsage?: number;
+}
+
+export interface Project {
+  appDid: string | null;
+  appName?: string | null;
+  totalCalls: number;
+  totalCredits: number;
+  totalUsage?: number;
+  avgDuration?: number;
+  successRate: number;
+  lastCallTime: number;
+}
+
+export interface CreditAccount {
+  userId: number;
+  userName: string | null;
+  userDid?: string | null;
+  balance: string;
+  ledgerBalance?: string;
+  pendingCredit: string;
+  total: string;
+  used: string;
+  updatedAt?: string | null;
+}
+
+export interface LedgerEntry {
+  id: number;
+  userId: number;
+  kind: string;
+  amount: string;
+  balanceAfter: string;
+  reason: string | null;
+  actorUserId?: number | null;
+  requestId?: string | null;
+  createdAt: string | null;
+}
+
+export interface BillingMode {
+  name: string;
+  displayName: string;
+  description?: string;
+  charges: boolean;
+  settingsSchema?: { properties?: Record<string, { type?: string; title?: string; enum?: string[] }> };
+  settings?: Record<string, unknown>;
+  plugin: string;
+  pluginEnabled: boolean;
+}
+
+export interface BillingConfig {
+  active: string;
+  modes: BillingMode[];
+  rates: number;
 }
 
 export interface CallFilters {
@@ -84,37 +164,37 @@ export interface CallFilters {
   allUsers?: boolean;
 }
 
+type Range = { startTime: number; endTime: number; allUsers?: boolean; appDid?: string; timezoneOffset?: number };
+
 export const billing = {
   publicModels: (type?: string) => get<PublicModel[]>(`/api/ai-providers/models${qs({ type })}`),
-  rates: (params: { page: number; pageSize: number; provider?: string; model?: string; includeDeprecated?: boolean }) =>
+
+  config: () => get<BillingConfig>("/api/admin/billing"),
+  setConfig: (body: { mode?: string; settings?: Record<string, unknown> }) => request<BillingConfig>("PUT", "/api/admin/billing", body),
+
+  rates: (params: { page: number; pageSize: number; provider?: string; model?: string }) =>
     get<Page<ModelRate>>(`/api/ai-providers/model-rates${qs(params)}`),
-  /** One rate for several providers at once. */
+  /** The same rate for several providers at once. */
   createRates: (providers: string[], body: Record<string, unknown>) =>
-    request<unknown>("POST", "/api/ai-providers/model-rates", { ...body, providers }),
-  updateRate: (id: number | string, body: Record<string, unknown>) =>
-    request<ModelRate>("PUT", `/api/ai-providers/model-rates/${id}`, body),
-  deleteRate: (id: number | string) => request<unknown>("DELETE", `/api/ai-providers/model-rates/${id}`),
+    request<{ list: ModelRate[] }>("POST", "/api/ai-providers/model-rates", { ...body, providers }),
+  updateRate: (id: number, body: Record<string, unknown>) => request<ModelRate>("PUT", `/api/ai-providers/model-rates/${id}`, body),
+  deleteRate: (id: number) => request<unknown>("DELETE", `/api/ai-providers/model-rates/${id}`),
   bulkReprice: (body: { profitMargin: number; creditPrice: number }) =>
-    request<unknown>("POST", "/api/ai-providers/bulk-rate-update", { mode: "margin", ...body }),
+    request<unknown>("POST", "/api/ai-providers/bulk-rate-update", body),
 
-  userInfo: () => get<Record<string, unknown>>("/api/user/info"),
   quota: () => get<Quota>("/api/usage/quota"),
-  accounts: (params: { page: number; pageSize: number; q?: string }) =>
-    get<Page<Record<string, unknown>>>(`/api/admin/credits/accounts${qs(params)}`),
-  ledger: (userId: number, page: number) =>
-    get<Page<Record<string, unknown>>>(`/api/admin/credits/ledger${qs({ userId, page, pageSize: 20 })}`),
+  myLedger: (page: number) => get<Page<LedgerEntry>>(`/api/user/credit/transactions${qs({ page, pageSize: 10 })}`),
+  accounts: (params: { page: number; pageSize: number; q?: string }) => get<Page<CreditAccount>>(`/api/admin/credits/accounts${qs(params)}`),
+  ledger: (userId: number, page: number) => get<Page<LedgerEntry>>(`/api/admin/credits/accounts/${userId}/ledger${qs({ page, pageSize: 20 })}`),
   grant: (body: { userId: number; amount: string; reason?: string; expiresAt?: string | null }) =>
-    request<unknown>("POST", "/api/admin/credits/grants", body),
+    request<LedgerEntry>("POST", "/api/admin/credits/grants", body),
 
-  trends: (params: { startTime: number; endTime: number; allUsers?: boolean; timezoneOffset?: number; appDid?: string }) =>
-    get<{ trends: TrendPoint[] } | TrendPoint[]>(`/api/usage/trends${qs(params)}`),
-  modelStats: (params: { startTime: number; endTime: number; allUsers?: boolean }) =>
-    get<unknown>(`/api/user/usage-stats${qs(params)}`),
-  projects: (params: { page: number; pageSize: number; startTime: number; endTime: number; allUsers?: boolean }) =>
-    get<Page<Record<string, unknown>>>(`/api/usage/projects${qs(params)}`),
-  calls: (f: CallFilters) => get<Page<ModelCall>>(`/api/user/model-calls${qs({ ...f })}`),
-  exportUrl: (f: Omit<CallFilters, "page" | "pageSize">, locale: string) =>
-    url(`/api/user/model-calls/export${qs({ ...f, locale })}`),
+  summary: (r: Range) => get<Stats>(`/api/usage/summary${qs(r)}`),
+  trends: (r: Range) => get<{ trends: TrendPoint[]; granularity: string }>(`/api/usage/trends${qs(r)}`),
+  topModels: (r: Range) => get<{ modelStats: { list: TopModel[] } }>(`/api/usage/models${qs({ ...r, limit: 5 })}`),
+  projects: (r: Range & { page: number; pageSize: number }) =>
+    get<{ projects: Project[]; total: number; page: number; pageSize: number }>(`/api/usage/projects${qs(r)}`),
+  calls: (f: CallFilters) => get<Page<ModelCall>>(`/api/usage/calls${qs({ ...f })}`),
   exportCsv: (f: Omit<CallFilters, "page" | "pageSize">, locale: string) =>
-    raw("GET", `/api/user/model-calls/export${qs({ ...f, locale })}`, undefined, { headers: { Accept: "text/csv" } }),
+    raw("GET", `/api/usage/calls/export${qs({ ...f, locale })}`, undefined, { headers: { Accept: "text/csv" } }),
 };

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from quart import Blueprint
 
+from hub_billing_credits.mode import CreditsMode
 from hub_core import hookimpl
 from hub_core.billing import BillingMode
-from hub_billing_credits.mode import CreditsMode
 
 __all__ = ["CreditsMode"]
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
+from hub_billing_credits import ledger
+from hub_billing_credits.mode import CreditsMode
 from hub_core import HubError
 from hub_core.api.admin_auth import require_admin, require_user
 from hub_core.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
 from hub_core.billing import request_base_url
 from hub_core.db import models as m
 from hub_core.rates import credits_str
-from hub_billing_credits import ledger
-from hub_billing_credits.mode import CreditsMode
 
 bp = Blueprint("billing_credits", __name__)
 
@@ -123,7 +123,9 @@ async def my_grants() -> Response:
     query = m.CreditGrant.filter(user_id=caller.user_id)
     count = await query.count()
     rows = await query.order_by("-id").offset((page - 1) * size).limit(size)
-    return json_response({"count": count, "list": [grant_dict(g) for g in rows], "paging": {"page": page, "pageSize": size}})
+    return json_response(
+        {"count": count, "list": [grant_dict(g) for g in rows], "paging": {"page": page, "pageSize": size}}
+    )
 
 
 @bp.get("/api/user/credit/payment-link")

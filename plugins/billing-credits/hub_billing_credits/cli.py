@@ -11,13 +11,13 @@ from hub_core.cli import run_async
 from hub_core.rates import credits_str
 
 if TYPE_CHECKING:
-    from hub_core.db import models as m
     from hub_billing_credits.mode import CreditsMode
+    from hub_core.db import models as m
 
 
 async def _mode(settings: Any) -> CreditsMode:
-    from hub_core.hub import Hub
     from hub_billing_credits.mode import CreditsMode
+    from hub_core.hub import Hub
 
     hub = Hub(settings)
     await hub.gateway.billing.refresh(force=True)
@@ -45,7 +45,13 @@ async def _user(ref: str) -> m.User:
 @click.option("--json", "as_json", is_flag=True)
 @run_async
 async def grant(
-    settings: Any, user_ref: str, amount: str, reason: str | None, expires_in: float | None, kind: str, as_json: bool
+    settings: Any,
+    user_ref: str,
+    amount: str,
+    reason: str | None,
+    expires_in: float | None,
+    kind: str,
+    as_json: bool,
 ) -> None:
     """Give USER (id or DID) AMOUNT credits."""
     from datetime import UTC, datetime, timedelta
@@ -57,16 +63,26 @@ async def grant(
     owner = await m.User.filter(role="owner").order_by("id").first()
     expires = datetime.now(UTC) + timedelta(days=expires_in) if expires_in else None
     entry = await mode.grant(
-        user.id, amount, reason=reason or "granted from the CLI", actor_user_id=owner.id if owner else None,
-        kind=kind, expires_at=expires,
+        user.id,
+        amount,
+        reason=reason or "granted from the CLI",
+        actor_user_id=owner.id if owner else None,
+        kind=kind,
+        expires_at=expires,
     )
     assert entry is not None
-    data = {"id": entry.id, "userId": user.id, "amount": credits_str(entry.amount),
-            "balanceAfter": credits_str(entry.balance_after)}
+    data = {
+        "id": entry.id,
+        "userId": user.id,
+        "amount": credits_str(entry.amount),
+        "balanceAfter": credits_str(entry.balance_after),
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(f"Granted {data['amount']} credits to {user.name} (id {user.id}); balance {data['balanceAfter']}.")
+        click.echo(
+            f"Granted {data['amount']} credits to {user.name} (id {user.id}); balance {data['balanceAfter']}."
+        )
 
 
 @click.command("take")
@@ -95,8 +111,14 @@ async def balance(settings: Any, user_ref: str, as_json: bool) -> None:
     await mode.ensure_account(user.id)
     await ledger.expire_due(user_id=user.id)
     f = await ledger.figures(user.id)
-    data = {"userId": user.id, "balance": credits_str(f["balance"] - f["held"]), "pendingCredit": credits_str(f["held"]),
-            "total": credits_str(f["credited"]), "used": credits_str(f["debited"]), "grantCount": f["grant_count"]}
+    data = {
+        "userId": user.id,
+        "balance": credits_str(f["balance"] - f["held"]),
+        "pendingCredit": credits_str(f["held"]),
+        "total": credits_str(f["credited"]),
+        "used": credits_str(f["debited"]),
+        "grantCount": f["grant_count"],
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
@@ -118,13 +140,26 @@ async def ledger_cmd(settings: Any, user_ref: str, limit: int, as_json: bool) ->
     await _mode(settings)
     user = await _user(user_ref)
     rows = await m.CreditLedger.filter(user_id=user.id).order_by("-id").limit(limit)
-    data = [{"id": r.id, "kind": r.kind, "amount": credits_str(r.amount), "balanceAfter": credits_str(r.balance_after),
-             "reason": r.reason, "callId": r.call_id, "createdAt": r.created_at.isoformat()} for r in rows]
+    data = [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "amount": credits_str(r.amount),
+            "balanceAfter": credits_str(r.balance_after),
+            "reason": r.reason,
+            "callId": r.call_id,
+            "createdAt": r.created_at.isoformat(),
+        }
+        for r in rows
+    ]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     for e in data:
-        click.echo(f"{e['createdAt'][:19]}  {e['kind']:<7} {e['amount']:>16}  → {e['balanceAfter']:>16}  {e['reason'] or ''}")
+        click.echo(
+            f"{e['createdAt'][:19]}  {e['kind']:<7} {e['amount']:>16}  → {e['balanceAfter']:>16}  "
+            f"{e['reason'] or ''}"
+        )
 
 
 @click.command("sweep")

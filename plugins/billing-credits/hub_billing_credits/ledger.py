@@ -2,8 +2,8 @@
 
 Every transaction that changes an account starts by writing its row (`_lock`): on PostgreSQL that takes the
 row lock, on SQLite the database write lock, so what the transaction then reads cannot change under it, in
-this process or in another hub sharing the database. Admission is one conditional UPDATE
-(``held = held + x WHERE balance - held >= x``), so concurrent calls can never reserve more than the balance.
+this process or in another hub sharing the database; so concurrent calls can never reserve more than the
+balance, and a charge never takes more than the balance.
 
 Invariants (checked by `verify`): ``balance = Σ ledger.amount = Σ grant.remaining (unexpired)``,
 ``held = Σ holds``, ``0 ≤ held``, ``0 ≤ balance``.
@@ -130,7 +130,10 @@ async def _credit(user_id: int, amount: int, **kw: Any) -> m.CreditLedger:
         actor_user_id=kw.get("actor_user_id"),
         grant_id=grant.id,
         idempotency_key=kw.get("idempotency_key"),
-        metadata={**(kw.get("metadata") or {}), **({"expiresAt": grant.expires_at.isoformat()} if grant.expires_at else {})},
+        metadata={
+            **(kw.get("metadata") or {}),
+            **({"expiresAt": grant.expires_at.isoformat()} if grant.expires_at else {}),
+        },
         created_at=_now(),
     )
 
@@ -152,7 +155,12 @@ async def debit(
         if not await _lock(user_id):
             return 0
         return await _take(
-            user_id, amount, kind=kind, reason=reason, actor_user_id=actor_user_id, idempotency_key=idempotency_key
+            user_id,
+            amount,
+            kind=kind,
+            reason=reason,
+            actor_user_id=actor_user_id,
+            idempotency_key=idempotency_key,
         )
 
 
@@ -163,6 +171,9 @@ async def _take(user_id: int, wanted: int, **kw: Any) -> int:
     amount = min(wanted, max(0, account.balance - account.held))
     if amount <= 0:
         return 0
+    metadata = dict(kw.get("metadata") or {})
+    if amount < wanted:  # the call cost more than its hold and the free balance: the rest is not charged
+        metadata["uncharged"] = wanted - amount
     await _consume_grants(user_id, amount)
     await m.CreditAccount.filter(user_id=user_id).update(
         balance=F("balance") - amount, debited=F("debited") + amount
@@ -177,7 +188,7 @@ async def _take(user_id: int, wanted: int, **kw: Any) -> int:
         call_id=kw.get("call_id"),
         request_id=kw.get("request_id"),
         idempotency_key=kw.get("idempotency_key"),
-        metadata=kw.get("metadata") or {},
+        metadata=metadata,
         created_at=_now(),
     )
     return amount
@@ -201,22 +212,32 @@ async def _consume_grants(user_id: int, amount: int) -> None:
 # --- holds ------------------------------------------------------------------------------------------------
 
 
-async def reserve(user_id: int, amount: int, call_id: str, request_id: str | None) -> bool:
-    """Reserve `amount` for one call if the unreserved balance covers it (atomically); False otherwise."""
+async def reserve(user_id: int, minimum: int, wanted: int, call_id: str, request_id: str | None) -> int | None:
+    """Reserve up to `wanted` units for one call, if at least `minimum` is free (not reserved by other calls);
+    returns the units reserved, or None when even `minimum` is not free. Atomic: the account row is locked
+    first, so concurrent calls (in any hub sharing the database) can never reserve more than the balance."""
     async with in_transaction():
-        ok = await m.CreditAccount.filter(user_id=user_id, balance__gte=F("held") + amount).update(
-            held=F("held") + amount, version=F("version") + 1
-        )
-        if not ok:
-            return False
+        if not await _lock(user_id):
+            return None
+        account = await m.CreditAccount.get(user_id=user_id)
+        free = account.balance - account.held
+        if free < minimum or free <= 0:
+            return None
+        amount = min(wanted, free)
+        await m.CreditAccount.filter(user_id=user_id).update(held=F("held") + amount)
         await m.CreditHold.create(
             id=call_id, user_id=user_id, amount=amount, request_id=(request_id or "")[:64], created_at=_now()
         )
-    return True
+    return amount
 
 
 async def settle(
-    user_id: int, call_id: str, cost: int, *, request_id: str | None = None, metadata: dict[str, Any] | None = None
+    user_id: int,
+    call_id: str,
+    cost: int,
+    *,
+    request_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> int:
     """Release the call's hold and charge `cost`; idempotent per `call_id`. Returns the units charged (the
     cost, or less when even the released hold and the free balance cannot cover it)."""

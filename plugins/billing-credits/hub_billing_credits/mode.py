@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from hub_billing_credits import ledger
 from hub_core import HubError
 from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, request_base_url
 from hub_core.db import models as m
 from hub_core.rates import to_units
-from hub_billing_credits import ledger
 
 if TYPE_CHECKING:
     import click
@@ -26,14 +26,15 @@ log = structlog.get_logger("hub_billing_credits")
 
 PREFIXES = ("", "$", "€", "¥")
 MAX_ACCOUNT_CACHE = 100_000
+MIN_OUTPUT_RESERVE = 16  # output tokens a chat call without max_tokens must be able to afford
 
 
 class CreditsMode(BillingMode):
     name = "credits"
     display_name = "Credits"
     description = (
-        "Service-provider mode: each call is priced from its model's rate and paid from the caller's credits; "
-        "models without a rate are refused; an empty balance answers 402 with the payment link."
+        "Service-provider mode: each call is priced from its model's rate and paid from the caller's "
+        "credits; models without a rate are refused; an empty balance answers 402 with the payment link."
     )
     charges = True
     settings_schema = {
@@ -43,12 +44,18 @@ class CreditsMode(BillingMode):
             "credit_prefix": {"type": "string", "enum": list(PREFIXES), "title": "Credit prefix"},
             "currency": {"type": "string", "title": "Currency name shown with balances"},
             "welcome_amount": {"type": "string", "title": "Welcome grant for new users (credits)"},
-            "welcome_expiry_days": {"type": "number", "title": "Welcome grant expires after (days, 0 = never)"},
+            "welcome_expiry_days": {
+                "type": "number",
+                "title": "Welcome grant expires after (days, 0 = never)",
+            },
             "default_output_reserve": {
                 "type": "integer",
                 "title": "Output tokens held for a chat call without max_tokens",
             },
-            "hold_ttl_seconds": {"type": "integer", "title": "Release holds of calls that never settled after"},
+            "hold_ttl_seconds": {
+                "type": "integer",
+                "title": "Release holds of calls that never settled after",
+            },
             "sweep_interval_seconds": {"type": "number", "title": "Expire grants and stale holds every"},
         },
     }
@@ -141,9 +148,17 @@ class CreditsMode(BillingMode):
             )
         user_id = call.caller.user_id
         await self.ensure_account(user_id)
-        amount = call.worst_case_units(int(self.settings["default_output_reserve"]))
-        if amount > 0 and not await ledger.reserve(user_id, amount, call.call_id, call.request_id):
-            raise not_enough(self.payment_link(call.base_url))
+        # With an output limit the whole worst case must be free. Without one, hold the default reserve, or
+        # as much of it as the balance allows, as long as the prompt and some output are covered; a longer
+        # answer is charged from what is left and never below zero (docs/billing.md, "Holds").
+        wanted = call.worst_case_units(int(self.settings["default_output_reserve"]))
+        minimum = wanted if call.output_limited() else call.worst_case_units(MIN_OUTPUT_RESERVE)
+        amount = 0
+        if wanted > 0:
+            reserved = await ledger.reserve(user_id, minimum, wanted, call.call_id, call.request_id)
+            if reserved is None:
+                raise not_enough(self.payment_link(call.base_url))
+            amount = reserved
         return Hold(call.call_id, user_id, amount, call.rate)
 
     async def settle(self, hold: Hold, cost: int | None, record: CallRecord) -> int | None:

@@ -38,6 +38,12 @@ def fake_anthropic() -> Iterator[Any]:
 
 
 @pytest.fixture
+def provider_fake(fake_anthropic: Any) -> Any:
+    """The fake under the name `hub_core.testing.conformance` expects."""
+    return fake_anthropic
+
+
+@pytest.fixture
 def anthropic_hub(hub_server_factory: Callable[..., HubServer], fake_anthropic: Any) -> HubServer:
     """A running hub whose ``anthropic`` provider points at the fake."""
     server = hub_server_factory()

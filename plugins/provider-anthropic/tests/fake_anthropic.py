@@ -8,7 +8,8 @@ bodies. It checks the request shape the way the real API does (x-api-key, anthro
 roles, tool_use/tool_result pairing, thinking rules, unknown fields) and simulates prompt caching: a prefix
 marked with ``cache_control`` is written on first sight and read afterwards. Failures on command: model names
 ``fail-429``, ``fail-500``, ``fail-401``, ``fail-403``, ``fail-529``, ``missing-model``, ``malformed``,
-``stream-error``, ``stream-cut``, ``slow-<seconds>``, or one-shot failures with `FakeAnthropic.fail_next`.
+``stream-error``, ``stream-cut``, ``slow-<seconds>``, ``usage-details`` (fixed cache and thinking usage), or
+one-shot failures with `FakeAnthropic.fail_next`. Replies follow the conformance suite's scenario contract.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from hub_core.testing.fake_server import reply_text
 
 MESSAGE_FIELDS = frozenset(
     {
@@ -59,6 +62,17 @@ ASSISTANT_BLOCKS = frozenset({"text", "tool_use", "thinking", "redacted_thinking
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-1", "claude-3-5-haiku-latest")
+USAGE_DETAILS = "usage-details"
+#: the conformance suite's usage-details answer: 100 prompt tokens (50 fresh, 40 read, 10 written), 50 output
+#: tokens of which 20 thinking
+DETAIL_USAGE = {
+    "input_tokens": 50,
+    "cache_read_input_tokens": 40,
+    "cache_creation_input_tokens": 10,
+    "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 0},
+    "output_tokens": 50,
+    "output_tokens_details": {"thinking_tokens": 20},
+}
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -122,6 +136,11 @@ class FakeAnthropic:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def credential(self) -> str | None:
+        """What the hub stores as this fake's credential (the conformance suite's name for it)."""
+        return self.api_key
 
     def fail_next(
         self,
@@ -230,6 +249,8 @@ class FakeAnthropic:
         thinking = sum(_block_tokens(b) for b in blocks if b["type"] == "thinking")
         if thinking:
             usage["output_tokens_details"] = {"thinking_tokens": thinking}
+        if body["model"] == USAGE_DETAILS:
+            usage.update(DETAIL_USAGE)
         message = {
             "id": f"msg_fake{uuid.uuid4().hex[:20]}",
             "type": "message",
@@ -344,14 +365,12 @@ class FakeAnthropic:
                 if index == 0:
                     await send("ping", {"type": "ping"})
                 for n, delta in enumerate(_deltas(block)):
-                    if model == "stream-error" and n == 1:
-                        err = {
-                            "type": "error",
-                            "error": {"type": "overloaded_error", "message": "Overloaded"},
-                        }
+                    if model == "stream-error" and n == 2:
+                        message = "Overloaded (mid-stream)"
+                        err = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
                         await send("error", err)
                         return resp
-                    if model == "stream-cut" and n == 1:
+                    if model == "stream-cut" and n == 2:
                         return resp
                     await send(
                         "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
@@ -653,6 +672,11 @@ def _last_user(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     return "", []
 
 
+def _image_mime(block: dict[str, Any]) -> str:
+    source = block.get("source") or {}
+    return str(source.get("media_type") or "image/url")
+
+
 def _tool_result_text(block: dict[str, Any]) -> str:
     content = block.get("content")
     if isinstance(content, list):
@@ -678,19 +702,28 @@ def _fill(schema: dict[str, Any], echo: str) -> dict[str, Any]:
     return out
 
 
+def _system_text(body: dict[str, Any]) -> str | None:
+    system = body.get("system")
+    if isinstance(system, list):
+        system = system[0].get("text") if system else None
+    return system or None
+
+
 def plan_reply(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, str | None]:
-    """The content blocks, stop_reason and stop_sequence of the fake answer."""
+    """The content blocks, stop_reason and stop_sequence of the fake answer.
+
+    The text follows the scenario contract of `hub_core.testing.fake_server.reply_text` (``Echo: ...`` with
+    `` [image:<mime>]`` per image and ``(system: ...)``, or ``Tool result: ...``), plus
+    `` [document:<mime>]`` per document."""
     text, blocks = _last_user(body)
     results = [b for b in blocks if b.get("type") == "tool_result"]
-    echo = f"Echo: {text}".strip()
-    if results:
-        echo = "Tool said: " + "; ".join(_tool_result_text(b) for b in results)
-    images = sum(1 for b in blocks if b.get("type") == "image")
-    documents = sum(1 for b in blocks if b.get("type") == "document")
-    if images:
-        echo += f" [images: {images}]"
-    if documents:
-        echo += f" [documents: {documents}]"
+    images = [_image_mime(b) for b in blocks if b.get("type") == "image"]
+    tool_text = "; ".join(_tool_result_text(b) for b in results) if results else None
+    echo = reply_text(text, images, _system_text(body), tool_text)
+    if not results:
+        for block in blocks:
+            if block.get("type") == "document":
+                echo += f" [document:{(block.get('source') or {}).get('media_type', 'text/plain')}]"
     out: list[dict[str, Any]] = []
     thinking = body.get("thinking") or {}
     if thinking.get("type") in ("enabled", "adaptive"):

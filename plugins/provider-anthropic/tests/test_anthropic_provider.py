@@ -45,7 +45,7 @@ def test_chat_roundtrip_translates_both_ways(client, fake_anthropic, anthropic_h
             {"role": "user", "content": "hello there"},
         ],
     )
-    assert reply.choices[0].message.content == "Echo: hello there"
+    assert reply.choices[0].message.content == "Echo: hello there (system: Be brief.)"
     assert reply.choices[0].finish_reason == "stop"
     assert reply.object == "chat.completion"
     request = fake_anthropic.requests[-1]
@@ -68,7 +68,7 @@ def test_chat_roundtrip_translates_both_ways(client, fake_anthropic, anthropic_h
         "claude-haiku-4-5",
     )
     assert row["input_tokens"] == reply.usage.prompt_tokens > 0
-    assert row["output_tokens"] == reply.usage.completion_tokens == 3
+    assert row["output_tokens"] == reply.usage.completion_tokens == 6
 
 
 def test_sampling_parameters_are_mapped(client, fake_anthropic):
@@ -154,7 +154,7 @@ def test_tool_call_and_tool_result_roundtrip(client, fake_anthropic):
         {"role": "user", "content": "thanks"},
     ]
     second = client.chat.completions.create(model=MODEL, messages=messages, tools=[WEATHER_TOOL])
-    assert second.choices[0].message.content == "Tool said: 18 degrees and sunny"
+    assert second.choices[0].message.content == "Tool result: 18 degrees and sunny"
     history = sent(fake_anthropic)["messages"]
     assert [m["role"] for m in history] == ["user", "assistant", "user"]
     assert history[1]["content"][-1] == {
@@ -235,7 +235,7 @@ def test_image_input_as_base64_and_url(client, fake_anthropic):
             }
         ],
     )
-    assert reply.choices[0].message.content == "Echo: what is this [images: 2]"
+    assert reply.choices[0].message.content == "Echo: what is this [image:image/png] [image:image/url]"
     content = sent(fake_anthropic)["messages"][0]["content"]
     assert content[1] == {
         "type": "image",
@@ -261,7 +261,7 @@ def test_pdf_file_becomes_a_document(client, fake_anthropic):
             }
         ],
     )
-    assert reply.choices[0].message.content == "Echo: summarize [documents: 1]"
+    assert reply.choices[0].message.content == "Echo: summarize [document:application/pdf]"
     document = sent(fake_anthropic)["messages"][0]["content"][1]
     assert document == {
         "type": "document",
@@ -511,7 +511,7 @@ def test_errors_after_the_first_byte_arrive_in_the_stream(client, anthropic_hub,
     with pytest.raises(openai.APIError) as err:
         for chunk in stream:
             seen.append(chunk.choices[0].delta.content or "")
-    assert "".join(seen) == "Echo:"  # what came before the failure was delivered
+    assert "".join(seen) == "Echo: a"  # what came before the failure was delivered
     assert ("overloaded" if model == "stream-error" else "message_stop") in str(err.value.message)
     row = anthropic_hub.wait_for_calls(1)[0]
     assert row["status"] == "error" and row["stream"]

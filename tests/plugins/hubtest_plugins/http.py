@@ -14,7 +14,7 @@ class Answer:
     status: int
     body: Any
     text: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
 
     @property
     def error(self) -> dict[str, Any]:
@@ -44,6 +44,7 @@ def call(
             status, raw, hdrs = resp.status, resp.read(), dict(resp.headers)
     except urllib.error.HTTPError as exc:
         status, raw, hdrs = exc.code, exc.read(), dict(exc.headers)
+    hdrs = {k.lower(): v for k, v in hdrs.items()}  # HTTP header names are case-insensitive
     text = raw.decode("utf-8", errors="replace")
     try:
         body = json.loads(text) if text else None

@@ -35,7 +35,8 @@ export function SchemaFields({
   return (
     <>
       {schemaFields(schema).map(([name, f]) => (
-        <label className="field" key={name}>
+        <div className="field" key={name}>
+          <label>
           <span className="field-label">
             {t(f.title)}
             {f.required && <span aria-hidden="true"> *</span>}
@@ -47,10 +48,16 @@ export function SchemaFields({
             autoComplete="off"
             required={f.required}
             value={values[name] ?? ""}
+            aria-describedby={f.description ? `${idPrefix}-${name}-hint` : undefined}
             onChange={(e) => onChange({ ...values, [name]: e.target.value })}
           />
-          {f.description && <small className="hint">{f.description}</small>}
-        </label>
+          </label>
+          {f.description && (
+            <small id={`${idPrefix}-${name}-hint`} className="hint">
+              {f.description}
+            </small>
+          )}
+        </div>
       ))}
     </>
   );

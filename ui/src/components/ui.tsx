@@ -1,5 +1,5 @@
 // Small building blocks shared by every page: async loading, states, pager, dialog, copy button, switch.
-import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { cloneElement, isValidElement, useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { ApiError, isNotAvailable } from "../api";
 import { useI18n } from "../i18n";
 
@@ -215,13 +215,24 @@ export function Badge({ tone, children }: { tone: "ok" | "warn" | "bad" | "muted
   return <span className={`badge ${tone}`}>{children}</span>;
 }
 
+/** A labelled control; the hint stays outside the label (so it is not part of the accessible name) and is
+ * linked with aria-describedby instead. */
 export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+  const id = useId();
+  const control =
+    hint && isValidElement<{ "aria-describedby"?: string }>(children) ? cloneElement(children, { "aria-describedby": id }) : children;
   return (
-    <label className="field">
-      <span className="field-label">{label}</span>
-      {children}
-      {hint && <small className="hint">{hint}</small>}
-    </label>
+    <div className="field">
+      <label>
+        <span className="field-label">{label}</span>
+        {control}
+      </label>
+      {hint && (
+        <small id={id} className="hint">
+          {hint}
+        </small>
+      )}
+    </div>
   );
 }
 

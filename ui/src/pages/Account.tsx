@@ -2,11 +2,11 @@
 import { useState } from "react";
 import { isNotAvailable, me, type AccessKey } from "../api";
 import { useAuth } from "../auth";
-import { billing } from "../billing";
-import { formatNumber, useI18n } from "../i18n";
+import { billing, type LedgerEntry } from "../billing";
+import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { KeyTable, NewKeyDialog, expiryFromDate } from "../components/keys";
-import { AsyncView, Field, InlineError, Modal, Pager, useAction, useAsync } from "../components/ui";
+import { AsyncView, Empty, Field, InlineError, Loading, Modal, Pager, useAction, useAsync } from "../components/ui";
 
 const PAGE = 10;
 
@@ -58,7 +58,7 @@ export function AccountPage() {
   );
 }
 
-/** Balance and quota from the credits plugin; a quiet note when billing is off or not installed. */
+/** Balance and quota (credits mode) with the latest ledger entries; a quiet note when billing charges nothing. */
 export function CreditCard() {
   const { t } = useI18n();
   const quota = useAsync(
@@ -69,24 +69,79 @@ export function CreditCard() {
       }),
     [],
   );
-  if (quota.loading && quota.data === undefined) return null;
+  if (quota.data === undefined && !quota.error) return <Loading />;
   if (quota.error) return <InlineError error={quota.error} />;
-  if (!quota.data) {
+  const q = quota.data;
+  if (!q || !q.enableCredit || q.remaining == null) {
     return (
       <div className="card note" data-testid="credits-unavailable">
         {t("Credit billing is not enabled on this hub: calls are metered, not charged.")}
       </div>
     );
   }
-  const q = quota.data;
+  const prefix = q.creditPrefix ?? "";
+  const days = q.estimatedDaysRemaining;
   return (
-    <div className="stats">
-      <Stat label={t("Credit balance")} value={formatNumber(Number(q.remaining ?? 0), 4)} />
-      <Stat label={t("Used")} value={formatNumber(Number(q.used ?? 0), 4)} />
-      {q.dailyAverage !== undefined && <Stat label={t("Daily average")} value={formatNumber(Number(q.dailyAverage), 4)} />}
-      {q.estimatedDaysRemaining !== undefined && (
-        <Stat label={t("Days left (estimate)")} value={q.estimatedDaysRemaining >= 999 ? "∞" : formatNumber(q.estimatedDaysRemaining)} />
-      )}
+    <>
+      <div className="stats" data-testid="credit-balance">
+        <Stat label={t("Credit balance")} value={`${prefix}${formatNumber(Number(q.remaining), 4)}`} />
+        <Stat label={t("Used")} value={`${prefix}${formatNumber(Number(q.used ?? 0), 4)}`} />
+        <Stat label={t("On hold")} value={`${prefix}${formatNumber(Number(q.pendingCredit ?? 0), 4)}`} />
+        <Stat label={t("Daily average")} value={formatNumber(Number(q.dailyAvgCredits ?? 0), 4)} />
+        <Stat label={t("Days left (estimate)")} value={days == null || days >= 999 ? "∞" : formatNumber(days)} />
+      </div>
+      <MyLedger />
+    </>
+  );
+}
+
+function MyLedger() {
+  const { t } = useI18n();
+  const [page, setPage] = useState(1);
+  const state = useAsync(() => billing.myLedger(page), [page]);
+  if (state.error) return null;
+  return (
+    <details className="card">
+      <summary>{t("Credit history")}</summary>
+      <AsyncView state={state}>
+        {(p) => (
+          <>
+            <LedgerTable entries={p.list} />
+            <Pager page={page} pageSize={10} count={p.count} onPage={setPage} />
+          </>
+        )}
+      </AsyncView>
+    </details>
+  );
+}
+
+export function LedgerTable({ entries }: { entries: LedgerEntry[] }) {
+  const { t } = useI18n();
+  if (!entries.length) return <Empty>{t("No entries.")}</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table compact">
+        <thead>
+          <tr>
+            <th>{t("Time")}</th>
+            <th>{t("Kind")}</th>
+            <th className="num">{t("Amount")}</th>
+            <th className="num">{t("Balance after")}</th>
+            <th>{t("Reason")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((e) => (
+            <tr key={e.id}>
+              <td>{formatDate(e.createdAt)}</td>
+              <td>{t(e.kind)}</td>
+              <td className={`num ${Number(e.amount) < 0 ? "error-text" : "ok-text"}`}>{formatNumber(Number(e.amount), 6)}</td>
+              <td className="num">{formatNumber(Number(e.balanceAfter), 6)}</td>
+              <td>{e.reason ?? (e.requestId ? t("call {id}", { id: e.requestId.slice(0, 8) }) : "–")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -1,32 +1,183 @@
-// Credits mode: every user's balance, their ledger (grants, charges, refunds, expiries) and manual grants.
+// Billing: the active mode (none, self-hosted, credits) and its settings; in credits mode every user's
+// balance, their ledger and manual grants.
 import { useState } from "react";
-import { admin, type User } from "../api";
-import { billing } from "../billing";
-import { formatDate, formatNumber, useI18n } from "../i18n";
-import { AsyncView, Empty, Field, InlineError, Modal, Pager, useAction, useAsync } from "../components/ui";
+import { admin, isNotAvailable } from "../api";
+import { billing, type BillingConfig, type BillingMode } from "../billing";
+import { formatNumber, useI18n } from "../i18n";
+import { LedgerTable } from "./Account";
+import { AsyncView, Badge, Empty, Field, InlineError, Modal, NotAvailable, Pager, useAction, useAsync } from "../components/ui";
 
 const PAGE = 10;
-const num = (v: unknown) => (v === null || v === undefined || v === "" ? 0 : Number(v));
 
 export function CreditsPage() {
   const { t } = useI18n();
-  const [page, setPage] = useState(1);
-  const [q, setQ] = useState("");
-  const accounts = useAsync(() => billing.accounts({ page, pageSize: PAGE, q }), [page, q]);
-  const [selected, setSelected] = useState<{ id: number; name: string } | null>(null);
-  const [granting, setGranting] = useState<{ id: number; name: string } | null>(null);
+  const config = useAsync(() => billing.config(), []);
   return (
     <section>
       <h1>{t("Credits")}</h1>
       <p className="muted">{t("Balances are derived from an append-only ledger. Grants can expire.")}</p>
-      <AsyncView state={accounts} feature={t("Credits")}>
+      <AsyncView state={config} feature={t("Billing")}>
+        {(c) => (
+          <>
+            <ModeCard config={c} onChanged={config.setData} />
+            {c.modes.some((m) => m.name === "credits" && m.pluginEnabled) ? (
+              <Accounts active={c.active === "credits"} />
+            ) : (
+              <NotAvailable feature={t("Credits")} detail={t("Install and enable the billing-credits plugin to keep balances.")} />
+            )}
+          </>
+        )}
+      </AsyncView>
+    </section>
+  );
+}
+
+function ModeCard({ config, onChanged }: { config: BillingConfig; onChanged: (c: BillingConfig) => void }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const active = config.modes.find((m) => m.name === config.active);
+  const [editing, setEditing] = useState<BillingMode | null>(null);
+  return (
+    <div className="card" data-testid="billing-mode">
+      <div className="card-head">
+        <div>
+          <h2>{t("Billing mode")}</h2>
+          <p className="muted small">
+            {active?.description ?? t("No billing: calls are metered in the usage log, nothing is charged.")}
+          </p>
+        </div>
+        <div className="row gap wrap">
+          <label className="row gap">
+            <span className="sr-only">{t("Billing mode")}</span>
+            <select
+              aria-label={t("Billing mode")}
+              value={config.active}
+              disabled={action.busy}
+              onChange={async (e) => {
+                const updated = await action.run(() => billing.setConfig({ mode: e.target.value }));
+                if (updated) onChanged(updated);
+              }}
+            >
+              <option value="none">{t("None")}</option>
+              {config.modes.map((m) => (
+                <option key={m.name} value={m.name} disabled={!m.pluginEnabled}>
+                  {m.displayName}
+                  {m.pluginEnabled ? "" : ` (${t("plugin disabled")})`}
+                </option>
+              ))}
+            </select>
+          </label>
+          {active?.settingsSchema?.properties && (
+            <button type="button" className="btn small" onClick={() => setEditing(active)}>
+              {t("Settings")}
+            </button>
+          )}
+        </div>
+      </div>
+      <div className="row gap wrap small">
+        {active && <Badge tone={active.charges ? "ok" : "muted"}>{active.charges ? t("charges credits") : t("free")}</Badge>}
+        <span className="muted">{t("{n} model rates", { n: config.rates })}</span>
+      </div>
+      <InlineError error={action.error} />
+      {editing && (
+        <ModeSettings
+          mode={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(c) => {
+            setEditing(null);
+            onChanged(c);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function ModeSettings({ mode, onClose, onSaved }: { mode: BillingMode; onClose: () => void; onSaved: (c: BillingConfig) => void }) {
+  const { t } = useI18n();
+  const props = mode.settingsSchema?.properties ?? {};
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(Object.keys(props).map((k) => [k, mode.settings?.[k] == null ? "" : String(mode.settings[k])])),
+  );
+  const action = useAction();
+  return (
+    <Modal title={t("{name} settings", { name: mode.displayName })} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const settings = Object.fromEntries(
+            Object.entries(values).map(([k, v]) => [k, props[k]?.type === "number" || props[k]?.type === "integer" ? (v === "" ? null : Number(v)) : v]),
+          );
+          const updated = await action.run(() => billing.setConfig({ mode: mode.name, settings }));
+          if (updated) onSaved(updated);
+        }}
+      >
+        {Object.entries(props).map(([key, p]) => (
+          <Field key={key} label={p.title ?? key}>
+            {p.enum ? (
+              <select name={key} value={values[key]} onChange={(e) => setValues({ ...values, [key]: e.target.value })}>
+                {p.enum.map((o) => (
+                  <option key={o} value={o}>
+                    {o || t("(none)")}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                name={key}
+                inputMode={p.type === "number" || p.type === "integer" ? "decimal" : undefined}
+                value={values[key]}
+                onChange={(e) => setValues({ ...values, [key]: e.target.value })}
+              />
+            )}
+          </Field>
+        ))}
+        <InlineError error={action.error} />
+        <div className="row gap end">
+          <button type="button" className="btn" onClick={onClose}>
+            {t("Cancel")}
+          </button>
+          <button type="submit" className="btn primary" disabled={action.busy}>
+            {t("Save")}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+type Who = { id: number; name: string };
+
+function Accounts({ active }: { active: boolean }) {
+  const { t } = useI18n();
+  const [page, setPage] = useState(1);
+  const [q, setQ] = useState("");
+  const accounts = useAsync(() => billing.accounts({ page, pageSize: PAGE, q }), [page, q]);
+  const [ledgerOf, setLedgerOf] = useState<Who | null>(null);
+  const [granting, setGranting] = useState<Who | null>(null);
+  if (accounts.error && isNotAvailable(accounts.error)) return <NotAvailable feature={t("Credits")} />;
+  return (
+    <>
+      {!active && <p className="warn-text">{t("The credits mode is installed but not active: balances are kept, calls are not charged.")}</p>}
+      <div className="section-head">
+        <h2>{t("Accounts")}</h2>
+        <input
+          type="search"
+          aria-label={t("Search users")}
+          placeholder={t("Search users")}
+          value={q}
+          onChange={(e) => {
+            setQ(e.target.value);
+            setPage(1);
+          }}
+        />
+      </div>
+      <AsyncView state={accounts}>
         {(p) => (
           <>
-            <div className="row gap wrap filters">
-              <input type="search" aria-label={t("Search users")} placeholder={t("Search users")} value={q} onChange={(e) => { setQ(e.target.value); setPage(1); }} />
-            </div>
             {!p.list.length ? (
-              <Empty>{t("No credit accounts yet.")}</Empty>
+              <Empty>{t("No credit accounts yet. Grant credits to a user to open one.")}</Empty>
             ) : (
               <div className="table-wrap">
                 <table className="table">
@@ -44,20 +195,19 @@ export function CreditsPage() {
                   </thead>
                   <tbody>
                     {p.list.map((a) => {
-                      const id = num(a.userId ?? a.user_id ?? a.id);
-                      const name = String(a.userName ?? a.name ?? (a.user as User | undefined)?.name ?? `#${id}`);
+                      const who = { id: a.userId, name: a.userName ?? `#${a.userId}` };
                       return (
-                        <tr key={id} data-user={name}>
-                          <td>{name}</td>
-                          <td className="num">{formatNumber(num(a.balance), 4)}</td>
-                          <td className="num">{formatNumber(num(a.held), 4)}</td>
-                          <td className="num">{formatNumber(num(a.credited ?? a.granted), 4)}</td>
-                          <td className="num">{formatNumber(num(a.debited ?? a.used), 4)}</td>
+                        <tr key={a.userId} data-account={who.name}>
+                          <td>{who.name}</td>
+                          <td className="num">{formatNumber(Number(a.balance), 4)}</td>
+                          <td className="num">{formatNumber(Number(a.pendingCredit), 4)}</td>
+                          <td className="num">{formatNumber(Number(a.total), 4)}</td>
+                          <td className="num">{formatNumber(Number(a.used), 4)}</td>
                           <td className="row gap">
-                            <button type="button" className="btn small" onClick={() => setSelected({ id, name })}>
+                            <button type="button" className="btn small" onClick={() => setLedgerOf(who)}>
                               {t("Ledger")}
                             </button>
-                            <button type="button" className="btn small primary" onClick={() => setGranting({ id, name })}>
+                            <button type="button" className="btn small primary" onClick={() => setGranting(who)}>
                               {t("Grant")}
                             </button>
                           </td>
@@ -69,11 +219,11 @@ export function CreditsPage() {
               </div>
             )}
             <Pager page={page} pageSize={PAGE} count={p.count} onPage={setPage} />
-            <GrantToAnyone onGranted={accounts.reload} />
           </>
         )}
       </AsyncView>
-      {selected && <Ledger user={selected} onClose={() => setSelected(null)} />}
+      <GrantToAnyone onPick={setGranting} />
+      {ledgerOf && <Ledger user={ledgerOf} onClose={() => setLedgerOf(null)} />}
       {granting && (
         <GrantForm
           user={granting}
@@ -84,87 +234,49 @@ export function CreditsPage() {
           }}
         />
       )}
-    </section>
+    </>
   );
 }
 
-/** Users without an account yet: pick any user and grant. */
-function GrantToAnyone({ onGranted }: { onGranted: () => void }) {
+/** Any user, including those without an account yet. */
+function GrantToAnyone({ onPick }: { onPick: (u: Who) => void }) {
   const { t } = useI18n();
   const [q, setQ] = useState("");
-  const users = useAsync(() => admin.users(1, q, 10), [q]);
-  const [user, setUser] = useState<{ id: number; name: string } | null>(null);
+  const users = useAsync(() => admin.users(1, q, 8), [q]);
   return (
-    <details className="card">
-      <summary>{t("Grant credits to another user")}</summary>
+    <div className="card">
+      <h2>{t("Grant credits")}</h2>
       <div className="row gap wrap">
         <input type="search" aria-label={t("Find user")} placeholder={t("Find user")} value={q} onChange={(e) => setQ(e.target.value)} />
         {(users.data?.list ?? []).map((u) => (
-          <button key={u.id} type="button" className="btn small" onClick={() => setUser({ id: u.id, name: u.name })}>
-            {u.name}
+          <button key={u.id} type="button" className="btn small" onClick={() => onPick({ id: u.id, name: u.name })}>
+            {t("Grant to {name}", { name: u.name })}
           </button>
         ))}
       </div>
-      {user && (
-        <GrantForm
-          user={user}
-          onClose={() => setUser(null)}
-          onSaved={() => {
-            setUser(null);
-            onGranted();
-          }}
-        />
-      )}
-    </details>
+    </div>
   );
 }
 
-function Ledger({ user, onClose }: { user: { id: number; name: string }; onClose: () => void }) {
+function Ledger({ user, onClose }: { user: Who; onClose: () => void }) {
   const { t } = useI18n();
   const [page, setPage] = useState(1);
   const state = useAsync(() => billing.ledger(user.id, page), [user.id, page]);
   return (
     <Modal title={t("Ledger of {name}", { name: user.name })} onClose={onClose}>
-      <AsyncView state={state} feature={t("Ledger")}>
-        {(p) =>
-          !p.list.length ? (
-            <Empty>{t("No entries.")}</Empty>
-          ) : (
-            <>
-              <div className="table-wrap">
-                <table className="table compact">
-                  <thead>
-                    <tr>
-                      <th>{t("Time")}</th>
-                      <th>{t("Kind")}</th>
-                      <th className="num">{t("Amount")}</th>
-                      <th>{t("Reason")}</th>
-                      <th>{t("Expires")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.list.map((e, i) => (
-                      <tr key={String(e.id ?? i)}>
-                        <td>{formatDate((e.createdAt ?? e.created_at ?? null) as string | null)}</td>
-                        <td>{t(String(e.kind ?? e.type ?? ""))}</td>
-                        <td className="num">{formatNumber(num(e.amount), 4)}</td>
-                        <td>{String(e.reason ?? "")}</td>
-                        <td>{e.expiresAt ? formatDate(e.expiresAt as string) : "–"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <Pager page={page} pageSize={20} count={p.count} onPage={setPage} />
-            </>
-          )
-        }
+      <AsyncView state={state}>
+        {(p) => (
+          <>
+            <LedgerTable entries={p.list} />
+            <Pager page={page} pageSize={20} count={p.count} onPage={setPage} />
+          </>
+        )}
       </AsyncView>
     </Modal>
   );
 }
 
-function GrantForm({ user, onClose, onSaved }: { user: { id: number; name: string }; onClose: () => void; onSaved: () => void }) {
+function GrantForm({ user, onClose, onSaved }: { user: Who; onClose: () => void; onSaved: () => void }) {
   const { t } = useI18n();
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
@@ -191,10 +303,10 @@ function GrantForm({ user, onClose, onSaved }: { user: { id: number; name: strin
           <input name="amount" inputMode="decimal" required pattern="[0-9]*\.?[0-9]+" value={amount} onChange={(e) => setAmount(e.target.value)} />
         </Field>
         <Field label={t("Reason")}>
-          <input name="reason" maxLength={200} value={reason} onChange={(e) => setReason(e.target.value)} />
+          <input name="reason" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
         </Field>
         <Field label={t("Expires on (optional)")}>
-          <input name="expires" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+          <input name="expires" type="date" value={expires} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setExpires(e.target.value)} />
         </Field>
         <InlineError error={action.error} />
         <div className="row gap end">

@@ -10,8 +10,8 @@ import { AsyncView, Badge, Empty, Field, InlineError, Modal, Pager, useAction, u
 const PAGE = 20;
 const TYPES = ["chat", "embedding", "image", "video"];
 
-export function providerName(rate: ModelRate): string {
-  return typeof rate.provider === "string" ? rate.provider : (rate.provider?.name ?? String(rate.providerId ?? ""));
+function providerName(rate: ModelRate): string {
+  return rate.provider;
 }
 
 function rateKind(rate: ModelRate): string {
@@ -30,7 +30,7 @@ export function ModelRatesPage() {
   const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
   const [repricing, setRepricing] = useState(false);
   const providers = useAsync(() => admin.providers(), []);
-  const rates = useAsync(() => billing.rates({ page, pageSize: PAGE, provider, model, includeDeprecated: true }), [page, provider, model]);
+  const rates = useAsync(() => billing.rates({ page, pageSize: PAGE, provider, model }), [page, provider, model]);
   const action = useAction();
   return (
     <section>

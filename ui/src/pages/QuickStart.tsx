@@ -1,6 +1,6 @@
 // What is configured and what is missing, each with a link to the page that fixes it.
 import { admin, isNotAvailable, mountPath, openai } from "../api";
-import { billing } from "../billing";
+import { billing, type BillingConfig } from "../billing";
 import { useI18n } from "../i18n";
 import { Link } from "../router";
 import { AsyncView, CopyButton, useAsync } from "../components/ui";
@@ -19,12 +19,34 @@ async function loadOverview() {
     admin.providers(),
     admin.plugins(),
     openai.models().catch(() => ({ data: [] })),
-    billing.rates({ page: 1, pageSize: 1 }).then(
-      (r) => r.count,
-      (e) => (isNotAvailable(e) ? null : 0),
-    ),
+    billing.config().catch((e) => {
+      if (isNotAvailable(e)) return null;
+      throw e;
+    }),
   ]);
-  return { available, providers, plugins, models: models.data, rateCount: rates };
+  return { available, providers, plugins, models: models.data, billingConfig: rates };
+}
+
+function billingStep(config: BillingConfig | null, t: (s: string, v?: Record<string, string | number>) => string): Step {
+  const mode = config?.modes.find((m) => m.name === config.active);
+  if (!config || !mode || !mode.charges) {
+    return {
+      done: null,
+      title: t("Billing (optional)"),
+      detail: t("No charging mode is active: every call is metered in the usage log, nothing is charged."),
+      to: "/console/credits",
+      action: t("Credits"),
+    };
+  }
+  return {
+    done: config.rates > 0,
+    title: t("Model rates for {mode}", { mode: mode.displayName }),
+    detail: config.rates
+      ? t("{n} model rates configured.", { n: config.rates })
+      : t("Calls to models without a rate are refused in this mode: add rates."),
+    to: "/console/models",
+    action: t("Models and rates"),
+  };
 }
 
 export function QuickStartPage() {
@@ -73,16 +95,7 @@ export function QuickStartPage() {
               to: "/console/plugins",
               action: t("Plugins"),
             },
-            {
-              done: d.rateCount === null ? null : d.rateCount > 0,
-              title: t("Model rates (credits billing)"),
-              detail:
-                d.rateCount === null
-                  ? t("Credits billing is not installed; calls are metered but not charged.")
-                  : t("{n} model rates configured.", { n: d.rateCount }),
-              to: "/console/models",
-              action: t("Models and rates"),
-            },
+            billingStep(d.billingConfig, t),
             {
               done: null,
               title: t("Create access keys for your apps and users"),

@@ -2,7 +2,7 @@
 // call history (filters, search, server-side pagination, CSV export). Admins see everyone ("all"), every
 // user sees their own ("mine"); `appDid` narrows everything to one project.
 import { useMemo, useState } from "react";
-import { billing, type CallFilters, type ModelCall, type TrendPoint } from "../billing";
+import { billing, type CallFilters, type ModelCall, type Stats, type TrendPoint } from "../billing";
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { BarList, LineChart, type Point } from "../components/charts";
@@ -22,16 +22,10 @@ function rangeOf(days: number): { startTime: number; endTime: number } {
   return { startTime: endTime - days * 86400, endTime };
 }
 
-export function trendList(data: unknown): TrendPoint[] {
-  if (Array.isArray(data)) return data as TrendPoint[];
-  const d = data as { trends?: TrendPoint[]; list?: TrendPoint[]; data?: TrendPoint[] } | null;
-  return d?.trends ?? d?.list ?? d?.data ?? [];
-}
-
-function bucketLabel(ts: number | string, days: number): string {
-  const d = typeof ts === "number" ? new Date(ts < 1e12 ? ts * 1000 : ts) : new Date(ts);
+function bucketLabel(ts: number, granularity: string): string {
+  const d = new Date(ts * 1000);
   if (Number.isNaN(d.getTime())) return String(ts);
-  return days <= 1 ? `${String(d.getHours()).padStart(2, "0")}:00` : `${d.getMonth() + 1}/${d.getDate()}`;
+  return granularity === "hour" ? `${String(d.getHours()).padStart(2, "0")}:00` : `${d.getMonth() + 1}/${d.getDate()}`;
 }
 
 const num = (v: unknown) => (v === null || v === undefined || v === "" ? 0 : Number(v));
@@ -43,7 +37,16 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
   const allUsers = scope === "all" ? true : undefined;
   const base = scope === "all" ? "/console/usage" : "/account/usage";
   const tz = new Date().getTimezoneOffset();
-  const trends = useAsync(() => billing.trends({ ...range, allUsers, appDid, timezoneOffset: tz }), [range, allUsers, appDid]);
+  const trends = useAsync(
+    async () => {
+      const [summary, series] = await Promise.all([
+        billing.summary({ ...range, allUsers, appDid, timezoneOffset: tz }),
+        billing.trends({ ...range, allUsers, appDid, timezoneOffset: tz }),
+      ]);
+      return { summary, series };
+    },
+    [range, allUsers, appDid],
+  );
   return (
     <section>
       <div className="section-head">
@@ -64,28 +67,7 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
         </p>
       )}
       <AsyncView state={trends} feature={t("Usage analytics")}>
-        {(data) => {
-          const list = trendList(data);
-          const calls = list.reduce((s, p) => s + num(p.calls), 0);
-          const ok = list.reduce((s, p) => s + num(p.successCalls ?? (p.successRate !== undefined ? num(p.successRate) * num(p.calls) / (num(p.successRate) > 1 ? 100 : 1) : p.calls)), 0);
-          const tokens = list.reduce((s, p) => s + num(p.totalTokens ?? p.tokens), 0);
-          const credits = list.reduce((s, p) => s + num(p.totalCredits ?? p.credits), 0);
-          const pts = (f: (p: TrendPoint) => number): Point[] => list.map((p) => ({ label: bucketLabel(p.timestamp, days), value: f(p) }));
-          return (
-            <>
-              <div className="stats">
-                <Stat label={t("Calls")} value={formatNumber(calls)} />
-                <Stat label={t("Success rate")} value={calls ? `${formatNumber((ok / calls) * 100, 1)}%` : "–"} />
-                <Stat label={t("Tokens")} value={formatNumber(tokens)} />
-                <Stat label={t("Credits")} value={formatNumber(credits, 4)} />
-              </div>
-              <div className="charts">
-                <LineChart title={t("Calls")} points={pts((p) => num(p.calls))} />
-                <LineChart title={t("Tokens")} points={pts((p) => num(p.totalTokens ?? p.tokens))} />
-              </div>
-            </>
-          );
-        }}
+        {({ summary, series }) => <Overview summary={summary} points={series.trends} granularity={series.granularity} />}
       </AsyncView>
       {!appDid && <TopModels range={range} allUsers={allUsers} />}
       {!appDid && <Projects range={range} allUsers={allUsers} base={base} />}
@@ -94,21 +76,43 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
   );
 }
 
-function TopModels({ range, allUsers }: { range: { startTime: number; endTime: number }; allUsers?: boolean }) {
+function Overview({ summary, points, granularity }: { summary: Stats; points: TrendPoint[]; granularity: string }) {
   const { t } = useI18n();
-  const stats = useAsync(() => billing.modelStats({ ...range, allUsers }), [range, allUsers]);
-  if (stats.error || !stats.data) return null; // the trends block already reports "not available"
-  const raw = stats.data as { modelStats?: unknown[]; topModels?: unknown[]; list?: unknown[] } | unknown[];
-  const rows = (Array.isArray(raw) ? raw : (raw.topModels ?? raw.modelStats ?? raw.list ?? [])) as Record<string, unknown>[];
-  const items: Point[] = rows
-    .map((r) => ({ label: String(r.model ?? r.key ?? "?"), value: num(r.calls ?? r.totalCalls ?? r.count) }))
-    .sort((a, b) => b.value - a.value)
-    .slice(0, 5);
+  const pts = (f: (p: TrendPoint) => number): Point[] => points.map((p) => ({ label: bucketLabel(p.timestamp, granularity), value: f(p) }));
+  return (
+    <>
+      <div className="stats">
+        <Stat label={t("Calls")} value={formatNumber(summary.calls)} />
+        <Stat label={t("Success rate")} value={summary.calls ? `${formatNumber(summary.successRate, 1)}%` : "–"} />
+        <Stat label={t("Tokens")} value={formatNumber(summary.totalUsage)} />
+        <Stat label={t("Credits")} value={formatNumber(summary.totalCredits, 4)} />
+        <Stat label={t("Avg. duration")} value={summary.calls ? `${formatNumber(summary.avgDuration, 2)} s` : "–"} />
+      </div>
+      <div className="charts">
+        <LineChart title={t("Calls")} points={pts((p) => p.calls)} />
+        <LineChart title={t("Tokens")} points={pts((p) => p.totalUsage)} />
+        <LineChart title={t("Success rate (%)")} points={pts((p) => (p.calls ? p.successRate : 0))} />
+        <LineChart title={t("Credits")} points={pts((p) => p.totalCredits)} />
+      </div>
+    </>
+  );
+}
+
+type Range = { startTime: number; endTime: number };
+
+function TopModels({ range, allUsers }: { range: Range; allUsers?: boolean }) {
+  const { t } = useI18n();
+  const stats = useAsync(() => billing.topModels({ ...range, allUsers }), [range, allUsers]);
+  if (stats.error || !stats.data) return null; // the overview already reports errors and "not available"
+  const items: Point[] = stats.data.modelStats.list.map((r) => ({
+    label: r.provider ? `${r.provider}/${r.model}` : r.model,
+    value: num(r.totalCalls),
+  }));
   if (!items.length) return null;
   return <BarList title={t("Top models by calls")} items={items} />;
 }
 
-function Projects({ range, allUsers, base }: { range: { startTime: number; endTime: number }; allUsers?: boolean; base: string }) {
+function Projects({ range, allUsers, base }: { range: Range; allUsers?: boolean; base: string }) {
   const { t } = useI18n();
   const [page, setPage] = useState(1);
   const state = useAsync(() => billing.projects({ ...range, allUsers, page, pageSize: 10 }), [range, allUsers, page]);
@@ -118,7 +122,7 @@ function Projects({ range, allUsers, base }: { range: { startTime: number; endTi
       <h2>{t("Projects")}</h2>
       <AsyncView state={state}>
         {(p) =>
-          !p.list.length ? (
+          !p.projects.length ? (
             <Empty>{t("No calls in this range.")}</Empty>
           ) : (
             <>
@@ -134,23 +138,25 @@ function Projects({ range, allUsers, base }: { range: { startTime: number; endTi
                     </tr>
                   </thead>
                   <tbody>
-                    {p.list.map((r) => {
-                      const app = String(r.appDid ?? r.app_did ?? "");
-                      const rate = num(r.successRate);
-                      return (
-                        <tr key={app || "none"}>
-                          <td>{app ? <Link to={`${base}/projects/${encodeURIComponent(app)}`}>{String(r.appName ?? app)}</Link> : t("(no app)")}</td>
-                          <td className="num">{formatNumber(num(r.totalCalls ?? r.calls))}</td>
-                          <td className="num">{formatNumber(num(r.totalCredits ?? r.credits), 4)}</td>
-                          <td className="num">{formatNumber(rate > 1 ? rate : rate * 100, 1)}%</td>
-                          <td>{formatDate((r.lastCallTime ?? r.lastCall ?? null) as string | null)}</td>
-                        </tr>
-                      );
-                    })}
+                    {p.projects.map((r) => (
+                      <tr key={r.appDid ?? "none"}>
+                        <td>
+                          {r.appDid ? (
+                            <Link to={`${base}/projects/${encodeURIComponent(r.appDid)}`}>{r.appName ?? r.appDid}</Link>
+                          ) : (
+                            t("(no app)")
+                          )}
+                        </td>
+                        <td className="num">{formatNumber(r.totalCalls)}</td>
+                        <td className="num">{formatNumber(r.totalCredits, 4)}</td>
+                        <td className="num">{formatNumber(r.successRate, 1)}%</td>
+                        <td>{r.lastCallTime ? formatDate(r.lastCallTime) : "–"}</td>
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               </div>
-              <Pager page={page} pageSize={10} count={p.count} onPage={setPage} />
+              <Pager page={page} pageSize={10} count={p.total} onPage={setPage} />
             </>
           )
         }
@@ -159,7 +165,7 @@ function Projects({ range, allUsers, base }: { range: { startTime: number; endTi
   );
 }
 
-function CallHistory({ range, allUsers, appDid }: { range: { startTime: number; endTime: number }; allUsers?: boolean; appDid?: string }) {
+function CallHistory({ range, allUsers, appDid }: { range: Range; allUsers?: boolean; appDid?: string }) {
   const { t, lang } = useI18n();
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState("");
@@ -202,7 +208,7 @@ function CallHistory({ range, allUsers, appDid }: { range: { startTime: number; 
         <select aria-label={t("Status")} value={status} onChange={(e) => { setStatus(e.target.value); reset(); }}>
           <option value="">{t("All statuses")}</option>
           <option value="success">{t("success")}</option>
-          <option value="error">{t("error")}</option>
+          <option value="failed">{t("failed")}</option>
           <option value="aborted">{t("aborted")}</option>
         </select>
       </div>
@@ -228,21 +234,21 @@ function CallHistory({ range, allUsers, appDid }: { range: { startTime: number; 
                   </thead>
                   <tbody>
                     {p.list.map((c: ModelCall) => (
-                      <tr key={String(c.id)}>
+                      <tr key={c.id} data-call={c.requestId}>
                         <td>{formatDate(c.createdAt ?? c.callTime ?? null)}</td>
                         <td>
                           <code>{c.provider && !c.model.includes("/") ? `${c.provider}/${c.model}` : c.model}</code>
                         </td>
-                        <td>{t(String(c.type ?? c.kind ?? ""))}</td>
+                        <td>{t(String(c.type ?? ""))}</td>
                         <td>
                           <Badge tone={c.status === "success" ? "ok" : c.status === "aborted" ? "warn" : "bad"}>{t(c.status)}</Badge>
-                          {(c.errorReason ?? c.error) && <div className="error-text small">{c.errorReason ?? c.error}</div>}
+                          {c.errorReason && <div className="error-text small">{c.errorReason}</div>}
                         </td>
                         <td className="num">
-                          {formatNumber(num(c.inputTokens))} / {formatNumber(num(c.outputTokens))}
+                          {formatNumber(num(c.usageMetrics?.inputTokens))} / {formatNumber(num(c.usageMetrics?.outputTokens))}
                         </td>
                         <td className="num">{formatNumber(num(c.credits), 4)}</td>
-                        <td className="num">{c.durationMs !== undefined ? `${formatNumber(c.durationMs)} ms` : `${formatNumber(num(c.duration), 1)} s`}</td>
+                        <td className="num">{c.durationMs !== undefined ? `${formatNumber(c.durationMs)} ms` : "–"}</td>
                         <td className="small">{c.appDid ?? "–"}</td>
                       </tr>
                     ))}

@@ -1,0 +1,323 @@
+"""Ollama provider for AIGNE Hub: chat over Ollama's native ``/api/chat`` (NDJSON streams) and ``/api/embed``.
+
+Requests are translated from the hub's standard (OpenAI) shape to Ollama's: images become base64 strings on
+the message, tool calls carry argument objects, tool results name their tool, sampling parameters go into
+``options``, ``response_format`` becomes ``format`` and ``reasoning_effort`` becomes ``think``. Answers come
+back as ``chat.completion`` objects and chunks, with usage from ``prompt_eval_count`` / ``eval_count`` and the
+model's ``thinking`` as ``reasoning_content``. No credential is needed for a local Ollama; an optional API key
+is sent as a Bearer token (ollama.com or an authenticating proxy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from hub_core import HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
+from hub_core.errors import bad_request
+from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core.providers.translate import (
+    ChunkWriter,
+    assistant_message,
+    chat_completion,
+    content_parts,
+    embeddings_response,
+    image_url_of,
+    load_json_object,
+    max_tokens_of,
+    new_id,
+    parse_data_url,
+    remember_encoding_format,
+    requested_encoding_format,
+    stop_list,
+    text_of,
+    tool_arguments,
+    tool_call,
+    tool_names_by_id,
+)
+
+CREDENTIAL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [],
+    "properties": {
+        "api_key": {
+            "type": "string",
+            "title": "API key (only for ollama.com or an authenticating proxy)",
+            "secret": True,
+        }
+    },
+}
+
+#: OpenAI sampling parameters and their Ollama ``options`` names
+OPTION_NAMES = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "seed": "seed",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+}
+FINISH_REASONS = {"stop": "stop", "length": "length", "load": "stop", "unload": "stop"}
+
+
+def api_url(route: Route, path: str) -> str:
+    """``http://host:11434`` and ``http://host:11434/api`` both work as the base URL."""
+    base = route.base_url.rstrip("/")
+    if urlparse(base).path in ("", "/"):
+        base += "/api"
+    return base + path
+
+
+# --- requests ----------------------------------------------------------------------------------------------
+
+
+def ollama_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    names = tool_names_by_id(messages)
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        role = msg.get("role")
+        if role in ("system", "developer"):
+            out.append({"role": "system", "content": text_of(msg.get("content"))})
+        elif role == "user":
+            out.append(user_message(msg.get("content")))
+        elif role == "assistant":
+            item: dict[str, Any] = {"role": "assistant", "content": text_of(msg.get("content"))}
+            calls = [
+                {
+                    "function": {
+                        "name": (c.get("function") or {}).get("name", ""),
+                        "arguments": tool_arguments(c),
+                    }
+                }
+                for c in msg.get("tool_calls") or []
+            ]
+            if calls:
+                item["tool_calls"] = calls
+            out.append(item)
+        elif role in ("tool", "function"):
+            item = {"role": "tool", "content": text_of(msg.get("content"))}
+            name = names.get(str(msg.get("tool_call_id"))) or msg.get("name")
+            if name:
+                item["tool_name"] = name
+            out.append(item)
+    return out
+
+
+def user_message(content: Any) -> dict[str, Any]:
+    texts, images = [], []
+    for part in content_parts(content):
+        url = image_url_of(part)
+        if url is None:
+            if part.get("type") == "text":
+                texts.append(part.get("text", ""))
+            continue
+        inline = parse_data_url(url)
+        if inline is None:
+            raise bad_request("Ollama takes images inline only: send them as data: URLs (base64)")
+        images.append(inline[1])
+    item: dict[str, Any] = {"role": "user", "content": "".join(texts)}
+    if images:
+        item["images"] = images
+    return item
+
+
+def chat_body(payload: dict[str, Any], model: str, stream: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": ollama_messages(payload.get("messages") or []),
+        "stream": stream,
+    }
+    options = {OPTION_NAMES[k]: v for k, v in payload.items() if k in OPTION_NAMES and v is not None}
+    if (limit := max_tokens_of(payload)) is not None:
+        options["num_predict"] = limit
+    if stops := stop_list(payload):
+        options["stop"] = stops
+    if isinstance(payload.get("options"), dict):  # Ollama's own options (num_ctx ...) win
+        options.update(payload["options"])
+    if options:
+        body["options"] = options
+    tools = payload.get("tools")
+    if tools and payload.get("tool_choice") != "none":
+        body["tools"] = tools
+    fmt = payload.get("response_format") or {}
+    if fmt.get("type") == "json_object":
+        body["format"] = "json"
+    elif fmt.get("type") == "json_schema":
+        body["format"] = (fmt.get("json_schema") or {}).get("schema") or "json"
+    effort = payload.get("reasoning_effort")
+    if "think" in payload:
+        body["think"] = payload["think"]
+    elif effort:
+        body["think"] = effort if effort in ("low", "medium", "high") else effort not in ("none", "minimal")
+    if "keep_alive" in payload:
+        body["keep_alive"] = payload["keep_alive"]
+    return body
+
+
+# --- answers -----------------------------------------------------------------------------------------------
+
+
+def usage_of(data: dict[str, Any]) -> Usage:
+    # prompt_eval_count is left out when the whole prompt came from Ollama's cache
+    return Usage(
+        input_tokens=int(data.get("prompt_eval_count") or 0), output_tokens=int(data.get("eval_count") or 0)
+    )
+
+
+def tool_calls_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    calls = []
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        calls.append(
+            tool_call(str(call.get("id") or new_id("call")), fn.get("name", ""), fn.get("arguments") or {})
+        )
+    return calls
+
+
+def finish_reason_of(data: dict[str, Any], saw_tool_calls: bool) -> str:
+    if saw_tool_calls:
+        return "tool_calls"
+    return FINISH_REASONS.get(str(data.get("done_reason") or "stop"), "stop")
+
+
+def stream_error(message: str) -> HubError:
+    return HubError(502, "upstream_error", f"Ollama error during stream: {message}", type="upstream_error")
+
+
+class OllamaChatNormalizer(Normalizer):
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+        self._buf = b""
+        self._writer = ChunkWriter(model)
+        self._tool_calls = 0
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = load_json_object(body, "Ollama")
+        if data.get("error"):
+            raise HubError(502, "upstream_error", f"Ollama error: {data['error']}", type="upstream_error")
+        message = data.get("message") or {}
+        calls = tool_calls_of(message)
+        reply = assistant_message(message.get("content") or "", calls, message.get("thinking"))
+        self.usage, self.saw_usage = usage_of(data), True
+        finish = finish_reason_of(data, bool(calls))
+        return NormalizedResponse(
+            chat_completion(self.model, [{"message": reply, "finish_reason": finish}], self.usage), self.usage
+        )
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        self._buf += data
+        lines = self._buf.split(b"\n")
+        self._buf = lines.pop()
+        return self._lines(lines)
+
+    def finish(self) -> list[Chunk]:
+        rest, self._buf = self._buf, b""
+        return self._lines([rest])
+
+    def _lines(self, lines: list[bytes]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                data = load_json_object(line, "Ollama")
+                out.extend(self._chunks_of(data))
+            except HubError as exc:
+                if not out:
+                    raise
+                self.pending_error = exc  # deliver what came before the failure first
+                break
+        return out
+
+    def _chunks_of(self, data: dict[str, Any]) -> list[Chunk]:
+        if data.get("error"):
+            raise stream_error(str(data["error"]))
+        w, out = self._writer, []
+        message = data.get("message") or {}
+        if message.get("thinking"):
+            out.append(w.reasoning(message["thinking"]))
+        if message.get("content"):
+            out.append(w.text(message["content"]))
+        for call in tool_calls_of(message):
+            fn = call["function"]
+            out.append(w.tool_call(self._tool_calls, call["id"], fn["name"], fn["arguments"]))
+            self._tool_calls += 1
+        if data.get("done"):
+            self.usage, self.saw_usage = usage_of(data), True
+            out.append(w.finish(finish_reason_of(data, self._tool_calls > 0)))
+            out.append(w.usage(self.usage))
+        return out
+
+
+class OllamaEmbeddingNormalizer(Normalizer):
+    def __init__(self, model: str, encoding_format: str | None) -> None:
+        super().__init__()
+        self.model = model
+        self.encoding_format = encoding_format
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        data = load_json_object(body, "Ollama")
+        vectors = data.get("embeddings")
+        if not isinstance(vectors, list):
+            raise HubError(502, "upstream_malformed", "Ollama sent no embeddings", type="upstream_error")
+        self.usage, self.saw_usage = Usage(input_tokens=int(data.get("prompt_eval_count") or 0)), True
+        return NormalizedResponse(
+            embeddings_response(self.model, vectors, self.usage, self.encoding_format), self.usage
+        )
+
+
+class OllamaProvider(Provider):
+    name = "ollama"
+    display_name = "Ollama"
+    default_base_url = "http://localhost:11434/api"
+    capabilities = frozenset({"chat", "embedding"})
+    credential_schema = CREDENTIAL_SCHEMA
+    env_credentials = {"api_key": "OLLAMA_API_KEY"}
+    env_base_url = "OLLAMA_BASE_URL"
+    test_model = "llama3.2"
+    known_models = {
+        "chat": ("llama3.2", "llama3.1", "qwen3", "gemma3", "deepseek-r1", "gpt-oss", "mistral"),
+        "embedding": ("nomic-embed-text", "mxbai-embed-large", "all-minilm"),
+    }
+
+    def _request(self, route: Route, path: str, body: dict[str, Any]) -> UpstreamRequest:
+        return UpstreamRequest(
+            "POST", api_url(route, path), headers={"Content-Type": "application/json"}, json=body
+        )
+
+    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        return self._request(route, "/chat", chat_body(payload, route.model, stream))
+
+    def _build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        inputs = payload.get("input")
+        if isinstance(inputs, list) and inputs and not all(isinstance(x, str) for x in inputs):
+            raise bad_request(
+                "Ollama embeds text only: input must be a string or an array of strings", param="input"
+            )
+        body: dict[str, Any] = {"model": route.model, "input": inputs}
+        if payload.get("dimensions"):
+            body["dimensions"] = payload["dimensions"]
+        remember_encoding_format(payload)
+        return self._request(route, "/embed", body)
+
+    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+        if kind == "chat":
+            return OllamaChatNormalizer(route.model)
+        if kind == "embedding":
+            return OllamaEmbeddingNormalizer(route.model, requested_encoding_format())
+        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+
+    def models_request(self, route: Route) -> UpstreamRequest:
+        return UpstreamRequest("GET", api_url(route, "/tags"))
+
+    def parse_models(self, body: bytes) -> list[str]:
+        data = load_json_object(body, "Ollama")
+        return sorted(
+            str(m.get("model") or m.get("name")) for m in data.get("models") or [] if isinstance(m, dict)
+        )
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    register(OllamaProvider())

@@ -1,0 +1,139 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import type { AccessKey } from "../api";
+import { SchemaFields } from "../components/SchemaForm";
+import { KeyTable, NewKeyDialog } from "../components/keys";
+import { Pager } from "../components/ui";
+import { groupByProvider, guessType } from "../pages/Playground";
+import { perMillion } from "../pages/Pricing";
+import { renderWith } from "./helpers";
+
+const key = (over: Partial<AccessKey>): AccessKey => ({
+  id: 1,
+  userId: 1,
+  name: "app",
+  prefix: "ahk-abcdefgh",
+  maskedKey: "ahk-abcdefgh…",
+  role: "member",
+  status: "active",
+  createdAt: "2026-01-01T00:00:00Z",
+  expiresAt: null,
+  revokedAt: null,
+  lastUsedAt: null,
+  ...over,
+});
+
+describe("credential form from a plugin's schema", () => {
+  it("draws one field per property, secrets as password inputs, required marked", () => {
+    const onChange = vi.fn();
+    renderWith(
+      <SchemaFields
+        idPrefix="t"
+        values={{}}
+        onChange={onChange}
+        schema={{
+          required: ["access_key_id", "secret_access_key"],
+          properties: {
+            access_key_id: { type: "string", title: "Access key ID" },
+            secret_access_key: { type: "string", title: "Secret access key", secret: true },
+            region: { type: "string", description: "e.g. us-east-1" },
+          },
+        }}
+      />,
+    );
+    const id = screen.getByLabelText(/Access key ID/) as HTMLInputElement;
+    const secret = screen.getByLabelText(/Secret access key/) as HTMLInputElement;
+    const region = screen.getByLabelText("Region") as HTMLInputElement;
+    expect([id.type, secret.type, region.type]).toEqual(["text", "password", "text"]);
+    expect([id.required, secret.required, region.required]).toEqual([true, true, false]);
+    expect(region.getAttribute("aria-describedby")).toBeTruthy();
+    fireEvent.change(secret, { target: { value: "s3cret" } });
+    expect(onChange).toHaveBeenCalledWith({ secret_access_key: "s3cret" });
+  });
+
+  it("falls back to a single API key field", () => {
+    renderWith(<SchemaFields idPrefix="t" values={{}} onChange={() => {}} schema={undefined} />);
+    expect((screen.getByLabelText(/API key/) as HTMLInputElement).type).toBe("password");
+  });
+});
+
+describe("access keys", () => {
+  it("offers revoke only for active keys and asks first", () => {
+    const onRevoke = vi.fn();
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    renderWith(<KeyTable keys={[key({ id: 1, name: "live" }), key({ id: 2, name: "old", status: "revoked" })]} onRevoke={onRevoke} />);
+    expect(screen.queryByRole("button", { name: "Revoke key old" })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Revoke key live" }));
+    expect(window.confirm).toHaveBeenCalled();
+    expect(onRevoke).toHaveBeenCalledWith(expect.objectContaining({ id: 1 }));
+  });
+
+  it("shows a new key once with a copy button", async () => {
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    renderWith(<NewKeyDialog created={key({ key: "ahk-secret-value" })} onClose={() => {}} />);
+    expect(screen.getByTestId("new-key").textContent).toBe("ahk-secret-value");
+    fireEvent.click(screen.getByRole("button", { name: "Copy" }));
+    await screen.findByRole("button", { name: "Copied" });
+    expect(writeText).toHaveBeenCalledWith("ahk-secret-value");
+  });
+});
+
+describe("pager", () => {
+  it("disables the ends and moves by one page", () => {
+    const onPage = vi.fn();
+    renderWith(<Pager page={1} pageSize={20} count={45} onPage={onPage} />);
+    const nav = screen.getByRole("navigation", { name: "Pagination" });
+    expect(within(nav).getByText("Page 1 of 3 · 45 total")).toBeTruthy();
+    expect((within(nav).getByRole("button", { name: /Previous/ }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(within(nav).getByRole("button", { name: /Next/ }));
+    expect(onPage).toHaveBeenCalledWith(2);
+  });
+
+  it("speaks Chinese", () => {
+    renderWith(<Pager page={2} pageSize={10} count={30} onPage={() => {}} />, { lang: "zh" });
+    expect(screen.getByText("第 2 / 3 页 · 共 30 条")).toBeTruthy();
+    expect(screen.getByRole("button", { name: /下一页/ })).toBeTruthy();
+  });
+});
+
+describe("playground helpers", () => {
+  it("guesses the kind of a model from its name", () => {
+    expect(guessType("openai/text-embedding-3-small")).toBe("embedding");
+    expect(guessType("openai/dall-e-3")).toBe("image");
+    expect(guessType("openai/gpt-image-1")).toBe("image");
+    expect(guessType("anthropic/claude-sonnet-4")).toBe("chat");
+  });
+
+  it("groups models by provider, providers sorted", () => {
+    const groups = groupByProvider([
+      { id: "openai/gpt-4o", provider: "openai", type: "chat" },
+      { id: "anthropic/claude", provider: "anthropic", type: "chat" },
+      { id: "openai/gpt-4o-mini", provider: "openai", type: "chat" },
+    ]);
+    expect(groups.map(([p, ms]) => [p, ms.map((m) => m.id)])).toEqual([
+      ["anthropic", ["anthropic/claude"]],
+      ["openai", ["openai/gpt-4o", "openai/gpt-4o-mini"]],
+    ]);
+  });
+});
+
+describe("pricing", () => {
+  it("shows per-token rates per 1M tokens", () => {
+    expect(perMillion("0.00000015")).toBe("0.15");
+    expect(perMillion("0.000002")).toBe("2");
+    expect(perMillion("0")).toBe("0");
+  });
+});
+
+describe("switch", () => {
+  it("is a labelled switch that reports its state", async () => {
+    const { Switch } = await import("../components/ui");
+    const onChange = vi.fn();
+    renderWith(<Switch checked={false} label="Enable plugin openai" onChange={onChange} />);
+    const sw = screen.getByRole("switch", { name: "Enable plugin openai" });
+    expect(sw.getAttribute("aria-checked")).toBe("false");
+    fireEvent.click(sw);
+    await waitFor(() => expect(onChange).toHaveBeenCalledWith(true));
+  });
+});
