@@ -234,6 +234,7 @@ class Gateway:
             raise
         finally:
             upstream.close()
+            upstream.record_usage()  # the chunk generator may not have run its `finally` yet (abort)
             self.finish(ctx, None if aborted else error, aborted=aborted)
 
     def finish(self, ctx: CallContext, error: BaseException | None = None, *, aborted: bool = False) -> None:

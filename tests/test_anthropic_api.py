@@ -438,9 +438,13 @@ def test_unknown_model_is_not_found(client):
         ("anthropic/fail-401", "InternalServerError", 502, "api_error"),
     ],
 )
-def test_upstream_errors_in_anthropic_shape(client, model, error, status, etype):
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_upstream_errors_in_anthropic_shape(client, model, error, status, etype, stream):
+    """Upstream failures before the first byte are HTTP errors in Anthropic's shape, streaming or not."""
     with pytest.raises(getattr(anthropic, error)) as err:
-        client.messages.create(model=model, max_tokens=10, messages=[{"role": "user", "content": "x"}])
+        client.messages.create(
+            model=model, max_tokens=10, messages=[{"role": "user", "content": "x"}], stream=stream
+        )
     assert err.value.status_code == status
     assert err.value.body["error"]["type"] == etype
     if status == 429:

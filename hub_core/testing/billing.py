@@ -90,6 +90,15 @@ def new_user(server: HubServer, name: str = "user") -> tuple[int, str]:
     return server.run(go)
 
 
+def user_did(server: HubServer, user_id: int) -> str:
+    from hub_core.db import models as m
+
+    async def go() -> str:
+        return (await m.User.get(id=user_id)).did
+
+    return server.run(go)
+
+
 def grant(server: HubServer, user_id: int, amount: Any, **extra: Any) -> dict[str, Any]:
     body = {"userId": user_id, "amount": str(amount), **extra}
     return ok(call("POST", f"{server.url}/api/admin/credits/grants", server.admin_key, body))

@@ -61,7 +61,7 @@ def _bad(message: str, param: str | None = None) -> HubError:
 
 def messages_body(payload: dict[str, Any], model: str, stream: bool) -> tuple[dict[str, Any], list[str]]:
     """The Messages API body for a standard chat request, and the ``anthropic-beta`` values it asks for."""
-    if int(payload.get("n") or 1) != 1:
+    if payload.get("n") not in (None, 1):
         raise _bad("n: Anthropic returns exactly one choice per request", "n")
     system, messages = convert_messages(payload.get("messages") or [])
     tools = convert_tools(payload.get("tools"))

@@ -52,7 +52,13 @@ CREDENTIAL_SCHEMA: dict[str, Any] = {
         "session_token": {"type": "string", "title": "Session token (temporary credentials)", "secret": True},
     },
 }
-IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
+IMAGE_FORMATS = {
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
 FINISH_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -66,7 +72,7 @@ FINISH_REASONS = {
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
 
 
-# --- AWS Signature Version 4 ---------------------------------------------------------------------------------
+# --- AWS Signature Version 4 --------------------------------------------------------------------------------
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
@@ -111,16 +117,27 @@ def sigv4_signature(
     lowered = {k.lower(): " ".join(str(v).strip().split()) for k, v in headers.items()}
     canonical_headers = "".join(f"{name}:{lowered[name]}\n" for name in signed_headers)
     canonical_request = "\n".join(
-        [method, canonical_uri(raw_path), canonical_query(query), canonical_headers, ";".join(signed_headers), payload_hash]
+        [
+            method,
+            canonical_uri(raw_path),
+            canonical_query(query),
+            canonical_headers,
+            ";".join(signed_headers),
+            payload_hash,
+        ]
     )
     scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
     string_to_sign = "\n".join(
         ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
     )
-    return hmac.new(signing_key(secret, amz_date[:8], region, service), string_to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        signing_key(secret, amz_date[:8], region, service), string_to_sign.encode(), hashlib.sha256
+    ).hexdigest()
 
 
-def sign_request(upstream: UpstreamRequest, credential: Credential, region: str, now: datetime | None = None) -> None:
+def sign_request(
+    upstream: UpstreamRequest, credential: Credential, region: str, now: datetime | None = None
+) -> None:
     """Sign in place: serialize the body, then add ``Host``, ``X-Amz-Date``, ``X-Amz-Content-Sha256`` (and the
     session token) and the ``Authorization`` header over exactly the bytes and path that will be sent."""
     if upstream.body is None and upstream.json is not None:
@@ -136,7 +153,10 @@ def sign_request(upstream: UpstreamRequest, credential: Credential, region: str,
     token = credential.values.get("session_token")
     if token:
         headers["X-Amz-Security-Token"] = token
-    signed = sorted({k.lower() for k in headers} & {"host", "content-type", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"})
+    signed = sorted(
+        {k.lower() for k in headers}
+        & {"host", "content-type", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
+    )
     signature = sigv4_signature(
         method=upstream.method,
         # the path as aiohttp will put it on the wire (yarl normalizes percent-escapes it may decode)
@@ -157,7 +177,7 @@ def sign_request(upstream: UpstreamRequest, credential: Credential, region: str,
     )
 
 
-# --- AWS event-stream framing --------------------------------------------------------------------------------
+# --- AWS event-stream framing -------------------------------------------------------------------------------
 
 
 class EventStreamError(ValueError):
@@ -224,14 +244,16 @@ def encode_event(headers: dict[str, str], payload: bytes) -> bytes:
     raw_headers = b""
     for name, value in headers.items():
         encoded = value.encode()
-        raw_headers += bytes([len(name)]) + name.encode() + b"\x07" + len(encoded).to_bytes(2, "big") + encoded
+        raw_headers += (
+            bytes([len(name)]) + name.encode() + b"\x07" + len(encoded).to_bytes(2, "big") + encoded
+        )
     total = 12 + len(raw_headers) + len(payload) + 4
     prelude = total.to_bytes(4, "big") + len(raw_headers).to_bytes(4, "big")
     message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + raw_headers + payload
     return message + zlib.crc32(message).to_bytes(4, "big")
 
 
-# --- requests ------------------------------------------------------------------------------------------------
+# --- requests -----------------------------------------------------------------------------------------------
 
 
 def image_block(url: str) -> dict[str, Any]:
@@ -292,7 +314,15 @@ def converse_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, An
                 blocks.append({"text": text})
             for call in msg.get("tool_calls") or []:
                 name = (call.get("function") or {}).get("name", "")
-                blocks.append({"toolUse": {"toolUseId": str(call.get("id") or ""), "name": name, "input": tool_arguments(call)}})
+                blocks.append(
+                    {
+                        "toolUse": {
+                            "toolUseId": str(call.get("id") or ""),
+                            "name": name,
+                            "input": tool_arguments(call),
+                        }
+                    }
+                )
             add("assistant", blocks)
         elif role in ("tool", "function"):
             add("user", [tool_result_block(msg)])
@@ -305,7 +335,11 @@ def tool_config(payload: dict[str, Any], messages: list[dict[str, Any]]) -> dict
         fn = tool.get("function") if tool.get("type") == "function" else None
         if fn:
             schema = fn.get("parameters") or {"type": "object", "properties": {}}
-            spec = {"name": fn.get("name", ""), "description": fn.get("description") or fn.get("name", ""), "inputSchema": {"json": schema}}
+            spec = {
+                "name": fn.get("name", ""),
+                "description": fn.get("description") or fn.get("name", ""),
+                "inputSchema": {"json": schema},
+            }
             tools.append({"toolSpec": spec})
     if not tools:
         return None
@@ -348,11 +382,11 @@ def converse_body(payload: dict[str, Any], model: str) -> dict[str, Any]:
     return body
 
 
-# --- answers -------------------------------------------------------------------------------------------------
+# --- answers ------------------------------------------------------------------------------------------------
 
 
 def usage_of(data: dict[str, Any] | None) -> Usage:
-    """Converse counts cache reads and writes apart from ``inputTokens``; the standard prompt includes them."""
+    """Converse counts cache reads and writes apart from ``inputTokens``; the standard prompt has them."""
     data = data or {}
     read = int(data.get("cacheReadInputTokens") or 0)
     write = int(data.get("cacheWriteInputTokens") or 0)
@@ -372,7 +406,9 @@ def exception_error(kind: str, payload: bytes) -> HubError:
     message = upstream_message(payload) or kind
     if kind == "throttlingException":
         return HubError(429, "rate_limited", f"Bedrock rate limit: {message}")
-    return HubError(502, "upstream_error", f"Bedrock error during stream ({kind}): {message}", type="upstream_error")
+    return HubError(
+        502, "upstream_error", f"Bedrock error during stream ({kind}): {message}", type="upstream_error"
+    )
 
 
 class ConverseNormalizer(Normalizer):
@@ -393,9 +429,13 @@ class ConverseNormalizer(Normalizer):
                 texts.append(block["text"])
             elif "toolUse" in block:
                 use = block["toolUse"]
-                calls.append(tool_call(str(use.get("toolUseId")), use.get("name", ""), use.get("input") or {}))
+                calls.append(
+                    tool_call(str(use.get("toolUseId")), use.get("name", ""), use.get("input") or {})
+                )
             elif "reasoningContent" in block:
-                reasoning.append(((block["reasoningContent"] or {}).get("reasoningText") or {}).get("text", ""))
+                reasoning.append(
+                    ((block["reasoningContent"] or {}).get("reasoningText") or {}).get("text", "")
+                )
         self.usage, self.saw_usage = usage_of(data.get("usage")), True
         message = assistant_message("".join(texts), calls, "".join(reasoning) or None)
         choice = {"message": message, "finish_reason": finish_reason_of(data.get("stopReason"))}
@@ -407,8 +447,15 @@ class ConverseNormalizer(Normalizer):
             for headers, payload in self._decoder.feed(data):
                 out.extend(self._chunks_of(headers, payload))
         except (HubError, EventStreamError, binascii.Error) as exc:
-            error = exc if isinstance(exc, HubError) else HubError(
-                502, "upstream_malformed", f"Bedrock sent a broken event stream: {exc}", type="upstream_error"
+            error = (
+                exc
+                if isinstance(exc, HubError)
+                else HubError(
+                    502,
+                    "upstream_malformed",
+                    f"Bedrock sent a broken event stream: {exc}",
+                    type="upstream_error",
+                )
             )
             if not out:
                 raise error from exc
@@ -417,7 +464,9 @@ class ConverseNormalizer(Normalizer):
 
     def finish(self) -> list[Chunk]:
         if self._decoder.leftover:
-            raise HubError(502, "upstream_broken", "Bedrock stream ended inside an event", type="upstream_error")
+            raise HubError(
+                502, "upstream_broken", "Bedrock stream ended inside an event", type="upstream_error"
+            )
         return []
 
     def _chunks_of(self, headers: dict[str, Any], payload: bytes) -> list[Chunk]:
@@ -426,7 +475,9 @@ class ConverseNormalizer(Normalizer):
             raise exception_error(str(headers.get(":exception-type", "exception")), payload)
         if kind == "error":
             message = headers.get(":error-message") or headers.get(":error-code") or "unknown error"
-            raise HubError(502, "upstream_error", f"Bedrock error during stream: {message}", type="upstream_error")
+            raise HubError(
+                502, "upstream_error", f"Bedrock error during stream: {message}", type="upstream_error"
+            )
         event = headers.get(":event-type")
         data = load_json_object(payload, "Bedrock") if payload else {}
         w = self._writer
@@ -494,7 +545,9 @@ class BedrockProvider(Provider):
 
     def apply_credential(self, upstream: UpstreamRequest, credential: Credential | None) -> None:
         if credential is None or not credential.values.get("secret_access_key"):
-            raise HubError(503, "no_active_credential", "Bedrock needs an access key id and secret access key")
+            raise HubError(
+                503, "no_active_credential", "Bedrock needs an access key id and secret access key"
+            )
         region = credential.values.get("region") or region_from_url(upstream.url) or DEFAULT_REGION
         sign_request(upstream, credential, region)
 
@@ -505,7 +558,12 @@ class BedrockProvider(Provider):
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
         if status == 408:  # ModelTimeoutException
-            return HubError(504, "upstream_timeout", f"Bedrock model timed out: {upstream_message(body)}", type="upstream_error")
+            return HubError(
+                504,
+                "upstream_timeout",
+                f"Bedrock model timed out: {upstream_message(body)}",
+                type="upstream_error",
+            )
         try:
             data = json.loads(body)
         except ValueError:
@@ -516,7 +574,7 @@ class BedrockProvider(Provider):
 
 
 def region_from_url(url: str) -> str | None:
-    """``bedrock-runtime.eu-west-1.amazonaws.com`` → ``eu-west-1`` (for a stored base URL without a region field)."""
+    """``bedrock-runtime.eu-west-1.amazonaws.com`` → ``eu-west-1`` (a base URL names its region)."""
     parts = (urlsplit(url).hostname or "").split(".")
     return parts[1] if len(parts) > 3 and parts[0].startswith("bedrock") and parts[-1] == "com" else None
 

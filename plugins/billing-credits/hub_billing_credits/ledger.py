@@ -212,7 +212,9 @@ async def _consume_grants(user_id: int, amount: int) -> None:
 # --- holds ------------------------------------------------------------------------------------------------
 
 
-async def reserve(user_id: int, minimum: int, wanted: int, call_id: str, request_id: str | None) -> int | None:
+async def reserve(
+    user_id: int, minimum: int, wanted: int, call_id: str, request_id: str | None
+) -> int | None:
     """Reserve up to `wanted` units for one call, if at least `minimum` is free (not reserved by other calls);
     returns the units reserved, or None when even `minimum` is not free. Atomic: the account row is locked
     first, so concurrent calls (in any hub sharing the database) can never reserve more than the balance."""

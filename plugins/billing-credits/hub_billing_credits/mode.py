@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -115,9 +116,15 @@ class CreditsMode(BillingMode):
             self._sweeper = None
 
     async def _sweep_forever(self) -> None:
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(float(self.settings["sweep_interval_seconds"]) or 30.0)
+            await asyncio.sleep(min(1.0, float(self.settings["sweep_interval_seconds"]) or 1.0))
             try:
+                if self.manager is not None:
+                    await self.manager.refresh()  # settings changed by the CLI or another instance
+                if time.monotonic() - last < float(self.settings["sweep_interval_seconds"]):
+                    continue
+                last = time.monotonic()
                 await self.sweep()
             except Exception as exc:  # the database may be briefly down; try again next round
                 log.warning("credits sweep failed", error=str(exc))

@@ -42,7 +42,16 @@ ACCESS_KEY_ID = "AKIAFAKEBEDROCK00001"
 SECRET_KEY = "fake/Secret+Key0123456789abcdefghijklmnop"
 REGION = "eu-central-1"
 AUTH_RE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$")
-CONTENT_MEMBERS = {"text", "image", "document", "toolUse", "toolResult", "reasoningContent", "cachePoint", "video"}
+CONTENT_MEMBERS = {
+    "text",
+    "image",
+    "document",
+    "toolUse",
+    "toolResult",
+    "reasoningContent",
+    "cachePoint",
+    "video",
+}
 INFERENCE_KEYS = {"maxTokens", "temperature", "topP", "stopSequences"}
 
 
@@ -54,13 +63,24 @@ def _aws_quote(value: str) -> str:
 
 
 def expected_signature(
-    method: str, raw_path: str, query: str, headers: Any, signed: list[str], body: bytes, secret: str, amz_date: str, scope: str
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: Any,
+    signed: list[str],
+    body: bytes,
+    secret: str,
+    amz_date: str,
+    scope: str,
 ) -> str:
     canonical = "\n".join(
         [
             method,
             "/".join(_aws_quote(segment) for segment in raw_path.split("/")),
-            "&".join(f"{_aws_quote(k)}={_aws_quote(v)}" for k, v in sorted(parse_qsl(query, keep_blank_values=True))),
+            "&".join(
+                f"{_aws_quote(k)}={_aws_quote(v)}"
+                for k, v in sorted(parse_qsl(query, keep_blank_values=True))
+            ),
             "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed),
             ";".join(signed),
             hashlib.sha256(body).hexdigest(),
@@ -74,7 +94,10 @@ def expected_signature(
 
 
 def aws_error(status: int, kind: str, message: str) -> web.Response:
-    headers = {"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/", "x-amzn-RequestId": "fake-request-id"}
+    headers = {
+        "x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/",
+        "x-amzn-RequestId": "fake-request-id",
+    }
     return web.json_response({"message": message}, status=status, headers=headers)
 
 
@@ -82,10 +105,17 @@ def event(event_type: str, payload: dict[str, Any], message_type: str = "event")
     """One event-stream message; AWS pads payloads with a ``p`` member to hide their length."""
     headers = {":event-type": event_type, ":content-type": "application/json", ":message-type": message_type}
     if message_type == "exception":
-        headers = {":exception-type": event_type, ":content-type": "application/json", ":message-type": "exception"}
-    body = json.dumps({**payload, "p": "abcdefghijklmnopqrstuvwxyzABCDEF"[: 5 + len(json.dumps(payload)) % 20]}).encode()
+        headers = {
+            ":exception-type": event_type,
+            ":content-type": "application/json",
+            ":message-type": "exception",
+        }
+    body = json.dumps(
+        {**payload, "p": "abcdefghijklmnopqrstuvwxyzABCDEF"[: 5 + len(json.dumps(payload)) % 20]}
+    ).encode()
     raw_headers = b"".join(
-        bytes([len(k)]) + k.encode() + b"\x07" + len(v.encode()).to_bytes(2, "big") + v.encode() for k, v in headers.items()
+        bytes([len(k)]) + k.encode() + b"\x07" + len(v.encode()).to_bytes(2, "big") + v.encode()
+        for k, v in headers.items()
     )
     prelude = (12 + len(raw_headers) + len(body) + 4).to_bytes(4, "big") + len(raw_headers).to_bytes(4, "big")
     message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + raw_headers + body
@@ -110,26 +140,52 @@ class FakeBedrock(FakeServer):
     def verify(self, request: web.Request, rec: Recorded) -> web.Response | None:
         match = AUTH_RE.match(request.headers.get("Authorization", ""))
         if not match:
-            return aws_error(403, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature', 'SignedHeaders'")
+            return aws_error(
+                403,
+                "IncompleteSignatureException",
+                "Authorization header requires 'Credential', 'Signature', 'SignedHeaders'",
+            )
         credential, signed_headers, signature = match.groups()
         akid, date, region, service, terminal = credential.split("/")
         if akid not in self.secrets:
-            return aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+            return aws_error(
+                403, "UnrecognizedClientException", "The security token included in the request is invalid."
+            )
         amz_date = request.headers.get("X-Amz-Date", "")
-        if (region, service, terminal) != (self.region, "bedrock", "aws4_request") or not amz_date.startswith(date):
-            return aws_error(403, "InvalidSignatureException", f"Credential should be scoped to a valid region, not '{region}'.")
+        if (region, service, terminal) != (self.region, "bedrock", "aws4_request") or not amz_date.startswith(
+            date
+        ):
+            return aws_error(
+                403,
+                "InvalidSignatureException",
+                f"Credential should be scoped to a valid region, not '{region}'.",
+            )
         when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         if abs((datetime.now(UTC) - when).total_seconds()) > 300:
             return aws_error(403, "InvalidSignatureException", "Signature expired")
         declared = request.headers.get("X-Amz-Content-Sha256")
         if declared is not None and declared != hashlib.sha256(rec.body).hexdigest():
-            return aws_error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match")
+            return aws_error(
+                400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match"
+            )
         signed = signed_headers.split(";")
         if "host" not in signed or "x-amz-date" not in signed or signed != sorted(signed):
-            return aws_error(403, "InvalidSignatureException", "Signed headers must include host and x-amz-date, sorted")
+            return aws_error(
+                403, "InvalidSignatureException", "Signed headers must include host and x-amz-date, sorted"
+            )
         path, _, query = request.raw_path.partition("?")
         scope = f"{date}/{region}/{service}/aws4_request"
-        want = expected_signature(request.method, path, query, request.headers, signed, rec.body, self.secrets[akid], amz_date, scope)
+        want = expected_signature(
+            request.method,
+            path,
+            query,
+            request.headers,
+            signed,
+            rec.body,
+            self.secrets[akid],
+            amz_date,
+            scope,
+        )
         if not hmac.compare_digest(want, signature):
             return aws_error(
                 403,
@@ -150,11 +206,27 @@ class FakeBedrock(FakeServer):
         if failure is not None:
             return rec, model, aws_error(failure.status, "ServiceUnavailableException", failure.message)
         if model.endswith(FAIL_401):
-            return rec, model, aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+            return (
+                rec,
+                model,
+                aws_error(
+                    403,
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                ),
+            )
         if model.endswith(FAIL_429):
-            return rec, model, aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+            return (
+                rec,
+                model,
+                aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again."),
+            )
         if model.endswith(FAIL_500):
-            return rec, model, aws_error(500, "InternalServerException", "The server encountered an internal error.")
+            return (
+                rec,
+                model,
+                aws_error(500, "InternalServerException", "The server encountered an internal error."),
+            )
         if model.endswith(MALFORMED):
             return rec, model, web.Response(body=b'{"output": {"message": ', content_type="application/json")
         if not isinstance(rec.json, dict):
@@ -172,11 +244,11 @@ class FakeBedrock(FakeServer):
         for i, msg in enumerate(messages):
             expected = "user" if i % 2 == 0 else "assistant"
             if msg.get("role") != expected:
-                return "A conversation must alternate between user and assistant roles and start with a user message."
+                return "A conversation must alternate between user and assistant roles"
             for block in msg.get("content") or []:
                 members = set(block) & CONTENT_MEMBERS
                 if len(members) != 1:
-                    return f"messages.{i}.content: each block must have exactly one member, got {sorted(members)}"
+                    return f"messages.{i}.content: a block needs exactly one member, got {sorted(members)}"
                 if "text" in block and not block["text"]:
                     return "The text field in the ContentBlock object is blank."
                 if "image" in block:
@@ -220,10 +292,22 @@ class FakeBedrock(FakeServer):
         call = None
         tools = (body.get("toolConfig") or {}).get("tools") or []
         if tools and tool_result is None:
-            call = {"toolUseId": "tooluse_fake0001", "name": tools[0]["toolSpec"]["name"], "input": {"city": "Paris"}}
-        usage = {"inputTokens": sum(len(json.dumps(m).split()) for m in body["messages"]), "outputTokens": len(text.split())}
+            call = {
+                "toolUseId": "tooluse_fake0001",
+                "name": tools[0]["toolSpec"]["name"],
+                "input": {"city": "Paris"},
+            }
+        usage = {
+            "inputTokens": sum(len(json.dumps(m).split()) for m in body["messages"]),
+            "outputTokens": len(text.split()),
+        }
         if model.endswith(USAGE_DETAILS):
-            usage = {"inputTokens": 50, "cacheReadInputTokens": 40, "cacheWriteInputTokens": 10, "outputTokens": 50}
+            usage = {
+                "inputTokens": 50,
+                "cacheReadInputTokens": 40,
+                "cacheWriteInputTokens": 10,
+                "outputTokens": 50,
+            }
         usage["totalTokens"] = sum(usage.values())
         return text, call, usage
 
@@ -255,14 +339,20 @@ class FakeBedrock(FakeServer):
             await resp.write(event("contentBlockStart", {"contentBlockIndex": 0, "start": start}))
             args = json.dumps(call["input"])
             for part in (args[:5], args[5:]):
-                await resp.write(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"toolUse": {"input": part}}}))
+                await resp.write(
+                    event(
+                        "contentBlockDelta", {"contentBlockIndex": 0, "delta": {"toolUse": {"input": part}}}
+                    )
+                )
         else:
             for i, piece in enumerate(words_of(text)):
                 if model.endswith(STREAM_ERROR) and i == 2:
                     message = {"message": "The model stream failed mid-stream."}
                     await resp.write(event("modelStreamErrorException", message, "exception"))
                     return resp
-                await resp.write(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}}))
+                await resp.write(
+                    event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}})
+                )
         await resp.write(event("contentBlockStop", {"contentBlockIndex": 0}))
         await resp.write(event("messageStop", {"stopReason": "tool_use" if call else "end_turn"}))
         await resp.write(event("metadata", {"usage": usage, "metrics": {"latencyMs": 321}}))

@@ -16,8 +16,8 @@ export function schemaFields(schema: CredentialSchema | undefined): [string, { t
 }
 
 function humanize(name: string): string {
-  const s = name.replace(/_/g, " ");
-  return s.charAt(0).toUpperCase() + s.slice(1).replace(/\bapi\b/gi, "API").replace(/\bid\b/gi, "ID");
+  const s = name.replace(/_/g, " ").replace(/\bapi\b/gi, "API").replace(/\bid\b/gi, "ID").replace(/\burl\b/gi, "URL");
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 export function SchemaFields({

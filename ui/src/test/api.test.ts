@@ -25,7 +25,7 @@ describe("api client", () => {
     });
     const signedOut = vi.fn();
     const stop = onUnauthorized(signedOut);
-    const err = await request("GET", "/api/admin/users").catch((e) => e);
+    const err = (await request("GET", "/api/admin/users").catch((e: ApiError) => e)) as ApiError;
     stop();
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(401);
@@ -44,14 +44,14 @@ describe("api client", () => {
 
   it("recognises a missing optional API", async () => {
     mockApi({});
-    const err = await request("GET", "/api/admin/credits/accounts").catch((e) => e);
+    const err = await request("GET", "/api/admin/credits/accounts").catch((e: ApiError) => e);
     expect(isNotAvailable(err)).toBe(true);
     expect(isNotAvailable(new ApiError(500, "internal_error", "boom"))).toBe(false);
   });
 
   it("reports an unreachable hub as a network error", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
-    const err = await request("GET", "/api/admin/plugins").catch((e) => e);
+    const err = (await request("GET", "/api/admin/plugins").catch((e: ApiError) => e)) as ApiError;
     expect(err.code).toBe("network_error");
   });
 });

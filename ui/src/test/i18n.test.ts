@@ -12,7 +12,7 @@ function sources(dir: string): string[] {
   });
 }
 
-const SRC = path.resolve(__dirname, "..");
+const SRC = path.resolve(import.meta.dirname, "..");
 
 describe("i18n", () => {
   it("has a Chinese text for every English text in the code", () => {
