@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote
 
 import aiohttp
 import structlog
@@ -238,7 +239,8 @@ class Gateway:
             self.finish(ctx, None if aborted else error, aborted=aborted)
 
     def finish(self, ctx: CallContext, error: BaseException | None = None, *, aborted: bool = False) -> None:
-        """Close the record and hand it to the observers, exactly once, off the response path."""
+        """Close the record and hand it to the observers, exactly once; anything async (settling, async
+        observers) runs in a task, off the response path."""
         if ctx.finished:
             return
         ctx.finished = True
@@ -256,7 +258,17 @@ class Gateway:
             rec.ttfb_ms = rec.duration_ms
         _log_finished(rec)
         self.billing.price(ctx)
-        task = asyncio.get_running_loop().create_task(self._settle_and_observe(ctx))
+        # Nothing to settle and only plain-function observers (the usage log's enqueue): run them now; a
+        # task per call costs more than they do.
+        pending = None if ctx.hold is not None else self.host.observe_now("on_call_finished", record=rec)
+        if pending == []:
+            return
+        coro = (
+            self._settle_and_observe(ctx)
+            if pending is None
+            else self.host.observe_pending("on_call_finished", pending)
+        )
+        task = asyncio.get_running_loop().create_task(coro)
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
@@ -359,6 +371,9 @@ def _log_finished(rec: CallRecord) -> None:
 
 
 def request_id_of(request: Request) -> str:
+    set_early = getattr(request, "hub_request_id", None)
+    if set_early is not None:  # `before_request` read the same header (or made an id): reuse it
+        return str(set_early)
     rid = request.headers.get("x-request-id")
     if rid and len(rid) <= 64:
         return rid
@@ -366,8 +381,6 @@ def request_id_of(request: Request) -> str:
 
 
 def app_did_of(request: Request, caller: Caller) -> str | None:
-    from urllib.parse import unquote
-
     did = request.headers.get("x-aigne-hub-client-did")
     if did:
         return unquote(did)[:200]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.metadata as metadata
 import inspect
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -90,6 +90,8 @@ class PluginHost:
         self.payment_owner: dict[str, str] = {}
         self.blueprints: list[tuple[str, Any]] = []
         self._impl_cache: dict[str, list[pluggy.HookImpl]] = {}
+        #: per hook: the implementation list it was computed for, and whether all are plain functions
+        self._sync_only: dict[str, tuple[list[pluggy.HookImpl], bool]] = {}
 
     # --- loading --------------------------------------------------------------------------------------
 
@@ -303,6 +305,36 @@ class PluginHost:
                 log.error(
                     "observer hook failed", hook=hook_name, plugin=impl.plugin_name, error=_describe(exc)
                 )
+
+    def observe_now(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Awaitable[Any]]] | None:
+        """`observe` run at once, without a task, when every implementation is a plain function (the usage
+        log's is): None, having run nothing, when one is ``async`` and the caller must use `observe`. Returns
+        the awaitables some implementation returned anyway, for `observe_pending`."""
+        impls = self._ordered(hook_name)
+        cached = self._sync_only.get(hook_name)
+        if cached is None or cached[0] is not impls:
+            cached = (impls, not any(inspect.iscoroutinefunction(i.function) for i in impls))
+            self._sync_only[hook_name] = cached
+        if not cached[1]:
+            return None
+        pending: list[tuple[str, Awaitable[Any]]] = []
+        for impl in impls:
+            try:
+                result = _call_impl(impl, kwargs)
+                if inspect.isawaitable(result):
+                    pending.append((impl.plugin_name, result))
+            except Exception as exc:
+                log.error(
+                    "observer hook failed", hook=hook_name, plugin=impl.plugin_name, error=_describe(exc)
+                )
+        return pending
+
+    async def observe_pending(self, hook_name: str, pending: list[tuple[str, Awaitable[Any]]]) -> None:
+        for plugin, awaitable in pending:
+            try:
+                await awaitable
+            except Exception as exc:
+                log.error("observer hook failed", hook=hook_name, plugin=plugin, error=_describe(exc))
 
     def _hooks_of(self, name: str) -> list[str]:
         plugin = self.pm.get_plugin(name)

@@ -49,7 +49,10 @@ async def open_session(caller: Caller, user_agent: str | None = None) -> tuple[s
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await m.Session.filter(expires_at__lte=now).delete()  # keep the table small; cheap with the index
     await m.Session.create(
-        token_hash=hash_token(token), key_id=caller.key_id, expires_at=expires, user_agent=(user_agent or "")[:200]
+        token_hash=hash_token(token),
+        key_id=caller.key_id,
+        expires_at=expires,
+        user_agent=(user_agent or "")[:200],
     )
     return token, expires
 

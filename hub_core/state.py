@@ -84,6 +84,7 @@ class RuntimeState:
         self.generation: str | None = None
         self._keys: dict[str, CachedKey] = {}
         self._marker_mtime: int | None = None
+        self._marker = os.fspath(settings.state_marker)  # built once: checked on every request
         self._reload_lock = asyncio.Lock()
         self._listeners: list[Any] = []
 
@@ -96,7 +97,7 @@ class RuntimeState:
         async with self._reload_lock:
             self.keyring.refresh()  # a rotation by the CLI rewrote the key file before bumping the generation
             self.generation = await current_generation()
-            self._marker_mtime = _mtime(self.settings.state_marker)
+            self._marker_mtime = _mtime(self._marker)
             self.providers = await self._load_providers()
             self.disabled_plugins = {p.name for p in await m.PluginState.filter(enabled=False)}
             self._keys.clear()
@@ -130,7 +131,7 @@ class RuntimeState:
 
     async def check_for_changes(self) -> None:
         """Per request: one `stat` of the marker file the CLI touches."""
-        if _mtime(self.settings.state_marker) != self._marker_mtime:
+        if _mtime(self._marker) != self._marker_mtime:
             await self.reload()
 
     async def poll(self) -> None:
@@ -185,7 +186,7 @@ def _decode_values(plaintext: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {"api_key": str(data)}
 
 
-def _mtime(path: os.PathLike[str]) -> int | None:
+def _mtime(path: str | os.PathLike[str]) -> int | None:
     try:
         return os.stat(path).st_mtime_ns
     except FileNotFoundError:

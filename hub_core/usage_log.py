@@ -70,6 +70,7 @@ class UsageLogWriter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
+        self._stopping = False
         self.written = 0
 
     @property
@@ -90,7 +91,7 @@ class UsageLogWriter:
         self._task = asyncio.create_task(self._run(), name="usage-log-writer")
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.usage_flush_interval)
             self._wake.clear()
@@ -118,9 +119,11 @@ class UsageLogWriter:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # let the loop finish its current write instead of cancelling it: a cancel that lands while a
+            # transaction is being opened leaks Tortoise's SQLite transaction lock and the final flush hangs
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         for _ in range(3):
             await self.flush()

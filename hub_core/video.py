@@ -45,7 +45,7 @@ class VideoJob:
                 raise HubError(504, "upstream_timeout", f"Video job {job.get('id')} did not finish in time")
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_POLL)
-            job = job_of(await self.gateway.follow_up(self.ctx, route, poll(route, job)))
+            job = read_job(route, await self.gateway.follow_up(self.ctx, route, poll(route, job)))
         if job.get("status") != "completed":
             raise failed(job)
         self.content = await self.gateway.follow_up(self.ctx, route, download(route, job))
@@ -62,6 +62,13 @@ def job_requests(route: Route) -> tuple[JobRequest, JobRequest]:
     if poll is None or download is None:
         raise HubError(400, "unsupported_operation", f"Provider {route.provider_name} cannot run video jobs")
     return poll, download
+
+
+def read_job(route: Route, body: bytes) -> dict[str, Any]:
+    """A poll answer as the standard job object: the provider's ``video_job(body)`` when its video API has
+    another shape (Gemini's long-running operations), else OpenAI's video object."""
+    reader = getattr(route.provider, "video_job", None)
+    return reader(body) if reader is not None else job_of(body)
 
 
 def failed(job: dict[str, Any]) -> HubError:

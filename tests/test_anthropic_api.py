@@ -464,3 +464,13 @@ def test_error_after_the_first_byte_is_an_error_event(client, both, model):
     assert err.value.body["error"]["type"] == ("overloaded_error" if provider == "anthropic" else "api_error")
     row = both.wait_for_calls(1)[0]
     assert row["status"] == "error" and row["stream"]
+
+
+def test_extensions_follow_the_provider_that_will_serve(both):
+    from hub_core.api.anthropic_v1 import extensions_for
+    from hub_core.dialects.anthropic import EXTENSIONS
+
+    hub = both.hub
+    assert extensions_for(hub, ANTHROPIC_MODEL) == EXTENSIONS
+    assert extensions_for(hub, OPENAI_MODEL) == frozenset()
+    assert extensions_for(hub, "claude-haiku-4-5") == frozenset()  # a bare name may go to OpenAI too

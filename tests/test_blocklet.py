@@ -1,5 +1,6 @@
-"""blocklet.yml passes the official validator (npm ``@blocklet/meta``, installed in tests/js) and matches the hub:
-its settings, its version, and ``BLOCKLET_PORT`` / ``BLOCKLET_DATA_DIR`` honoured by ``aigne-hub serve``."""
+"""blocklet.yml passes the official validator (npm ``@blocklet/meta``, installed in tests/js) and matches the
+hub: its settings, its version, and ``BLOCKLET_PORT`` / ``BLOCKLET_DATA_DIR`` honoured by
+``aigne-hub serve``."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-from hubtest_plugins.cli import AIGNE_HUB, cli_env  # noqa: E402
-from hubtest_plugins.http import call  # noqa: E402
+from hubtest_plugins.cli import AIGNE_HUB, cli_env
+from hubtest_plugins.http import call
 
-import hub_core  # noqa: E402
-from hub_core.config import Settings  # noqa: E402
-from hub_core.testing.server import free_port  # noqa: E402
+import hub_core
+from hub_core.config import Settings
+from hub_core.testing.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 JS_DIR = ROOT / "tests" / "js"
@@ -70,7 +71,12 @@ def test_blocklet_yml_passes_the_official_validator_unchanged(blocklet):
 
 def test_blocklet_identity_and_version(blocklet):
     meta = blocklet["meta"]
-    assert (meta["name"], meta["did"], meta["title"], meta["group"]) == ("ai-kit", HUB_DID, "AIGNE Hub", "dapp")
+    assert (meta["name"], meta["did"], meta["title"], meta["group"]) == (
+        "ai-kit",
+        HUB_DID,
+        "AIGNE Hub",
+        "dapp",
+    )
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert meta["version"] == pyproject["project"]["version"] == hub_core.__version__
     assert (ROOT / meta["main"]).is_file()
@@ -149,7 +155,9 @@ def test_serve_runs_as_a_blocklet_on_blocklet_port_and_data_dir(tmp_path):
     log = tmp_path / "serve.out"
     env = cli_env(None, BLOCKLET_PORT=str(port), BLOCKLET_DATA_DIR=str(data), AIGNE_HUB_LOG_LEVEL="warning")
     with log.open("w") as out:
-        proc = subprocess.Popen([str(AIGNE_HUB), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [str(AIGNE_HUB), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -164,7 +172,8 @@ def test_serve_runs_as_a_blocklet_on_blocklet_port_and_data_dir(tmp_path):
             time.sleep(0.1)
 
         assert (data / "hub.db").is_file() and (data / "secret.key").is_file()
-        admin_key = re.search(r"ahk-[A-Za-z0-9_\-]{40,}", log.read_text()).group(0)  # printed on the first start
+        # The first start prints the owner's admin key.
+        admin_key = re.search(r"ahk-[A-Za-z0-9_\-]{40,}", log.read_text()).group(0)
         assert call("GET", f"{url}/api/admin/users", key=admin_key).status == 200
         discovery = call("GET", f"{url}/__blocklet__.js?type=json").body
         assert discovery["appId"] == HUB_DID

@@ -1,6 +1,7 @@
-"""The ``aigne-hub`` command in a subprocess, as scripts use it: output shapes (the key alone on the last line,
-``--json``), changes reaching a running hub without a restart, and clean errors (message, non-zero exit, no
-traceback). ``init`` is in test_keys, ``secrets rotate`` in test_secrets, ``db upgrade`` in test_storage."""
+"""The ``aigne-hub`` command in a subprocess, as scripts use it: output shapes (the key alone on the last
+line, ``--json``), changes reaching a running hub without a restart, and clean errors (message, non-zero exit,
+no traceback). ``init`` is in test_keys, ``secrets rotate`` in test_secrets, ``db upgrade`` in
+test_storage."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-from hubtest_plugins.cli import assert_clean_failure, ok, run_cli  # noqa: E402
+from hubtest_plugins.cli import assert_clean_failure, ok, run_cli
 
 KEY = re.compile(r"ahk-[A-Za-z0-9_\-]{40,}")
 
@@ -31,7 +32,9 @@ def test_the_cli_configures_a_running_hub_that_the_openai_sdk_then_uses(
     key = ok(run_cli("keys", "create", "--name", "sdk", data_dir=data)).stdout.splitlines()[-1]
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
 
-    reply = client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "one"}])
+    reply = client.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "one"}]
+    )
     assert reply.choices[0].message.content == "Echo: one"
     chunks = list(
         client.chat.completions.create(
@@ -49,16 +52,27 @@ def test_the_cli_configures_a_running_hub_that_the_openai_sdk_then_uses(
         reply.usage.prompt_tokens,
         reply.usage.completion_tokens,
     )
-    assert (rows[1]["input_tokens"], rows[1]["output_tokens"]) == (usage.prompt_tokens, usage.completion_tokens)
+    assert (rows[1]["input_tokens"], rows[1]["output_tokens"]) == (
+        usage.prompt_tokens,
+        usage.completion_tokens,
+    )
 
-    assert ok(run_cli("plugins", "disable", "openai", data_dir=data)).stdout.strip() == "Disabled plugin openai."
+    assert (
+        ok(run_cli("plugins", "disable", "openai", data_dir=data)).stdout.strip() == "Disabled plugin openai."
+    )
     with pytest.raises(openai.APIStatusError) as refused:
-        client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+        client.chat.completions.create(
+            model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
+        )
     assert refused.value.status_code == 503
     assert "its plugin 'openai' is disabled" in refused.value.message
 
-    assert ok(run_cli("plugins", "enable", "openai", data_dir=data)).stdout.strip() == "Enabled plugin openai."
-    again = client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "back"}])
+    assert (
+        ok(run_cli("plugins", "enable", "openai", data_dir=data)).stdout.strip() == "Enabled plugin openai."
+    )
+    again = client.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "back"}]
+    )
     assert again.choices[0].message.content == "Echo: back"
 
 
@@ -69,10 +83,13 @@ def test_keys_create_list_and_revoke(tmp_path):
     assert KEY.fullmatch(token) and created.stdout.strip() == token  # the key alone on stdout
     assert "Created member key" in created.stderr and "owner's admin key" in created.stderr  # first use
 
-    as_json = json.loads(ok(run_cli("keys", "create", "--name", "ops", "--role", "admin", "--json", data_dir=data)).stdout)
+    as_json = json.loads(
+        ok(run_cli("keys", "create", "--name", "ops", "--role", "admin", "--json", data_dir=data)).stdout
+    )
     assert KEY.fullmatch(as_json["key"]) and as_json["role"] == "admin" and as_json["status"] == "active"
-    expiring = ok(run_cli("keys", "create", "--name", "temp", "--user", str(as_json["userId"]), "--expires-in", "7",
-                          "--json", data_dir=data))  # fmt: skip
+    user = str(as_json["userId"])
+    args = ("keys", "create", "--name", "temp", "--user", user, "--expires-in", "7", "--json")
+    expiring = ok(run_cli(*args, data_dir=data))
     expiring_key = json.loads(expiring.stdout)
     assert expiring_key["userId"] == as_json["userId"]
     expires = datetime.fromisoformat(expiring_key["expiresAt"])
@@ -93,9 +110,15 @@ def test_keys_create_list_and_revoke(tmp_path):
 
 def test_keys_errors_are_clean(tmp_path):
     data = tmp_path / "data"
-    assert_clean_failure(run_cli("keys", "create", "--name", "x", "--role", "root", data_dir=data), "'--role'")
-    assert_clean_failure(run_cli("keys", "create", "--name", "x", "--user", "abc", data_dir=data), "not a valid integer")
-    assert_clean_failure(run_cli("keys", "create", "--name", "x", "--user", "999", data_dir=data), "User 999 not found")
+    assert_clean_failure(
+        run_cli("keys", "create", "--name", "x", "--role", "root", data_dir=data), "'--role'"
+    )
+    assert_clean_failure(
+        run_cli("keys", "create", "--name", "x", "--user", "abc", data_dir=data), "not a valid integer"
+    )
+    assert_clean_failure(
+        run_cli("keys", "create", "--name", "x", "--user", "999", data_dir=data), "User 999 not found"
+    )
     assert_clean_failure(run_cli("keys", "create", "--name", "  ", data_dir=data), "name is required")
     assert_clean_failure(run_cli("keys", "revoke", "nosuch", data_dir=data), "No key 'nosuch'")
     assert_clean_failure(run_cli("keys", "create", data_dir=data), "Missing option '--name'")
@@ -104,7 +127,11 @@ def test_keys_errors_are_clean(tmp_path):
 def test_providers_and_credentials(tmp_path):
     data = tmp_path / "data"
     added = json.loads(
-        ok(run_cli("providers", "add", "openai", "--base-url", "http://127.0.0.1:9/v1/", "--json", data_dir=data)).stdout
+        ok(
+            run_cli(
+                "providers", "add", "openai", "--base-url", "http://127.0.0.1:9/v1/", "--json", data_dir=data
+            )
+        ).stdout
     )
     assert (added["name"], added["baseUrl"], added["plugin"], added["enabled"]) == (
         "openai",
@@ -112,12 +139,17 @@ def test_providers_and_credentials(tmp_path):
         "openai",
         True,
     )
-    cred = json.loads(
-        ok(run_cli("credentials", "add", "openai", "--value", "sk-primary-credential-000111", "--name", "primary",
-                   "--weight", "3", "--json", data_dir=data)).stdout
-    )  # fmt: skip
-    assert (cred["name"], cred["weight"], cred["active"], cred["maskedValue"]) == ("primary", 3, True, "sk-…111")
-    text = ok(run_cli("credentials", "add", "openai", "--value", "sk-second-credential-222333", data_dir=data))
+    args = ("--value", "sk-primary-credential-000111", "--name", "primary", "--weight", "3", "--json")
+    cred = json.loads(ok(run_cli("credentials", "add", "openai", *args, data_dir=data)).stdout)
+    assert (cred["name"], cred["weight"], cred["active"], cred["maskedValue"]) == (
+        "primary",
+        3,
+        True,
+        "sk-…111",
+    )
+    text = ok(
+        run_cli("credentials", "add", "openai", "--value", "sk-second-credential-222333", data_dir=data)
+    )
     assert text.stdout.strip() == "Added credential #2 openai-2 (sk-…333) to openai."
 
     table = ok(run_cli("providers", "list", data_dir=data)).stdout.splitlines()
@@ -136,14 +168,20 @@ def test_providers_and_credentials_errors_are_clean(tmp_path):
         "baseUrl must be an http(s) URL",
     )
     ok(run_cli("providers", "add", "openai", data_dir=data))
-    assert_clean_failure(run_cli("providers", "add", "openai", data_dir=data), "Provider 'openai' already exists")
-    assert_clean_failure(run_cli("credentials", "add", "nosuch", "--value", "x" * 20, data_dir=data), "Provider nosuch not found")
+    assert_clean_failure(
+        run_cli("providers", "add", "openai", data_dir=data), "Provider 'openai' already exists"
+    )
+    assert_clean_failure(
+        run_cli("credentials", "add", "nosuch", "--value", "x" * 20, data_dir=data),
+        "Provider nosuch not found",
+    )
     assert_clean_failure(
         run_cli("credentials", "add", "openai", "--value", "x" * 20, "--weight", "0", data_dir=data),
         "weight must be between 1 and 10000",
     )
     assert_clean_failure(
-        run_cli("credentials", "add", "openai", "--value", "{not json", data_dir=data), "--value looks like JSON"
+        run_cli("credentials", "add", "openai", "--value", "{not json", data_dir=data),
+        "--value looks like JSON",
     )
     assert_clean_failure(run_cli("credentials", "add", "openai", data_dir=data), "Missing option '--value'")
 
@@ -153,9 +191,13 @@ def test_plugins_list_enable_disable(tmp_path):
     table = ok(run_cli("plugins", "list", data_dir=data)).stdout.splitlines()
     assert table[0].split()[:4] == ["NAME", "VERSION", "KIND", "STATUS"]
     openai_line = next(line for line in table if line.startswith("openai "))
-    assert openai_line.split()[:4] == ["openai", "0.1.0", "provider", "enabled"] and "providers: openai" in openai_line
+    assert (
+        openai_line.split()[:4] == ["openai", "0.1.0", "provider", "enabled"]
+        and "providers: openai" in openai_line
+    )
 
-    ok(run_cli("plugins", "disable", "aigne-hub-provider-openai", data_dir=data))  # distribution names work too
+    # The distribution name works as well as the entry-point name.
+    ok(run_cli("plugins", "disable", "aigne-hub-provider-openai", data_dir=data))
     rows = {p["name"]: p for p in json.loads(ok(run_cli("plugins", "list", "--json", data_dir=data)).stdout)}
     assert (rows["openai"]["status"], rows["openai"]["enabled"]) == ("disabled", False)
     assert rows["key_auth"]["builtin"] is True

@@ -132,14 +132,16 @@ def test_expired_key_is_401(hub):
 # --- unknown models ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "nosuchvendor/gpt-4o", "nosuchvendor:gpt-4o"])
-def test_unknown_model_or_provider_is_404(client, fake_openai_thread, model):
-    exc = sdk_error(
-        lambda: client.chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}])
-    )
-    assert isinstance(exc, openai.NotFoundError)
-    assert exc.body["code"] == "model_not_found" and exc.body["param"] == "model"
-    assert model in exc.message
+def test_unknown_model_or_provider_is_404(client, fake_openai_thread):
+    for model in ("gpt-4o-mini", "nosuchvendor/gpt-4o", "nosuchvendor:gpt-4o"):
+        exc = sdk_error(
+            lambda m=model: client.chat.completions.create(
+                model=m, messages=[{"role": "user", "content": "x"}]
+            )
+        )
+        assert isinstance(exc, openai.NotFoundError), model
+        assert exc.body["code"] == "model_not_found" and exc.body["param"] == "model"
+        assert model in exc.message
     assert not fake_openai_thread.requests
 
 
@@ -156,39 +158,41 @@ def test_model_unknown_to_the_upstream_is_404(client):
 # --- invalid requests -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "param"),
-    [
-        ("/v1/chat/completions", b"{not json", None),
-        ("/v1/chat/completions", b"", None),
-        ("/v1/chat/completions", [1, 2], None),
-        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}, "model"),
-        ("/v1/chat/completions", {"model": 42, "messages": [{"role": "user", "content": "x"}]}, "model"),
-        ("/v1/chat/completions", {"model": "openai/gpt-4o-mini", "messages": []}, "messages"),
-        ("/v1/chat/completions", {"model": "openai/gpt-4o-mini"}, "messages"),
-        ("/v1/chat/completions", {**CHAT, "messages": [{"role": "wizard", "content": "x"}]}, "messages[0]"),
-        ("/v1/chat/completions", {**CHAT, "messages": [{"role": "user", "content": 5}]}, "messages[0]"),
-        ("/v1/chat/completions", {**CHAT, "stream": "yes"}, "stream"),
-        ("/v1/chat/completions", {**CHAT, "n": 0}, "n"),
-        ("/v1/chat/completions", {**CHAT, "n": "2"}, "n"),
-        ("/v1/chat/completions", {**CHAT, "tools": {"type": "function"}}, "tools"),
-        ("/v1/embeddings", {"model": "openai/text-embedding-3-small", "input": ""}, "input"),
-        (
-            "/v1/embeddings",
-            {"model": "openai/text-embedding-3-small", "input": "x", "encoding_format": "int8"},
-            "encoding_format",
-        ),
-        ("/v1/images/generations", {"model": "openai/dall-e-3", "prompt": "cat", "n": 0}, "n"),
-        ("/v1/images/generations", {"model": "openai/dall-e-3", "prompt": "cat", "n": "2"}, "n"),
-        ("/v1/images/generations", {"model": "openai/dall-e-3"}, "prompt"),
-    ],
-)
-def test_invalid_body_is_400(hub, key, fake_openai_thread, path, body, param):
-    status, _, err = post(f"{hub.url}{path}", body, key)
-    assert status == 400, err
-    assert err["type"] == "invalid_request_error"
-    assert err["param"] == param
-    assert not fake_openai_thread.requests  # rejected by the hub, not by the upstream
+# path, body, the field the error names
+INVALID_BODIES: list[tuple[str, bytes | dict[str, Any] | list[Any], str | None]] = [
+    ("/v1/chat/completions", b"{not json", None),
+    ("/v1/chat/completions", b"", None),
+    ("/v1/chat/completions", [1, 2], None),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}, "model"),
+    ("/v1/chat/completions", {"model": 42, "messages": [{"role": "user", "content": "x"}]}, "model"),
+    ("/v1/chat/completions", {"model": "openai/gpt-4o-mini", "messages": []}, "messages"),
+    ("/v1/chat/completions", {"model": "openai/gpt-4o-mini"}, "messages"),
+    ("/v1/chat/completions", {**CHAT, "messages": [{"role": "wizard", "content": "x"}]}, "messages[0]"),
+    ("/v1/chat/completions", {**CHAT, "messages": [{"role": "user", "content": 5}]}, "messages[0]"),
+    ("/v1/chat/completions", {**CHAT, "stream": "yes"}, "stream"),
+    ("/v1/chat/completions", {**CHAT, "n": 0}, "n"),
+    ("/v1/chat/completions", {**CHAT, "n": "2"}, "n"),
+    ("/v1/chat/completions", {**CHAT, "tools": {"type": "function"}}, "tools"),
+    ("/v1/embeddings", {"model": "openai/text-embedding-3-small", "input": ""}, "input"),
+    (
+        "/v1/embeddings",
+        {"model": "openai/text-embedding-3-small", "input": "x", "encoding_format": "int8"},
+        "encoding_format",
+    ),
+    ("/v1/images/generations", {"model": "openai/dall-e-3", "prompt": "cat", "n": 0}, "n"),
+    ("/v1/images/generations", {"model": "openai/dall-e-3", "prompt": "cat", "n": "2"}, "n"),
+    ("/v1/images/generations", {"model": "openai/dall-e-3"}, "prompt"),
+]
+
+
+def test_invalid_bodies_are_400(hub, key, fake_openai_thread):
+    for path, body, param in INVALID_BODIES:
+        status, _, err = post(f"{hub.url}{path}", body, key)
+        assert status == 400, (path, body, err)
+        assert err["type"] == "invalid_request_error", (path, body, err)
+        assert err["param"] == param, (path, body, err)
+    assert not fake_openai_thread.requests  # all rejected by the hub, none by the upstream
+    assert not hub.calls()  # and none of them counts as a call
 
 
 def test_body_too_large_is_413(hub_server_factory, hub_settings, fake_openai_thread):
@@ -226,15 +230,15 @@ def test_upstream_429_from_fail_next_keeps_its_retry_after(client, fake_openai_t
     assert client.chat.completions.create(**CHAT).choices  # the next call goes through
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
-def test_upstream_5xx_is_502(client, fake_openai_thread, hub, status):
-    fake_openai_thread.fail_next(status, "upstream is on fire")
-    exc = sdk_error(lambda: client.chat.completions.create(**CHAT))
-    assert exc.status_code == 502
-    assert exc.body["type"] == "upstream_error"
-    assert "upstream is on fire" in exc.message and str(status) in exc.message
-    row = hub.wait_for_calls(1)[0]
-    assert (row["status"], row["http_status"], row["provider"]) == ("error", 502, "openai")
+def test_upstream_5xx_is_502(client, fake_openai_thread, hub):
+    for status in (500, 502, 503):
+        fake_openai_thread.fail_next(status, "upstream is on fire")
+        exc = sdk_error(lambda: client.chat.completions.create(**CHAT))
+        assert exc.status_code == 502, status
+        assert exc.body["type"] == "upstream_error"
+        assert "upstream is on fire" in exc.message and str(status) in exc.message
+    rows = hub.wait_for_calls(3)
+    assert [(r["status"], r["http_status"], r["provider"]) for r in rows] == [("error", 502, "openai")] * 3
 
 
 def test_upstream_timeout_is_504(hub_server_factory, hub_settings, fake_openai_thread):

@@ -19,14 +19,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-from hubtest_plugins import entry_point, installed  # noqa: E402
-from hubtest_plugins import hooks as hubtest  # noqa: E402
-from hubtest_plugins import vault  # noqa: E402
-from hubtest_plugins.http import call, chat  # noqa: E402
+from hubtest_plugins import (
+    entry_point,
+    installed,
+    vault,
+)
+from hubtest_plugins import hooks as hubtest
+from hubtest_plugins.http import call, chat
 
-from hub_core import hookspecs  # noqa: E402
-from hub_core.testing.pytest_plugin import make_settings  # noqa: E402
-from hub_core.testing.server import HubServer  # noqa: E402
+from hub_core import hookspecs
+from hub_core.testing.pytest_plugin import make_settings
+from hub_core.testing.server import HubServer
 
 ROOT = Path(__file__).resolve().parent.parent
 Start = Callable[..., HubServer]
@@ -90,7 +93,9 @@ def test_register_providers_adds_a_provider_that_routes_and_is_listed(start_hub,
         p for p in available if p["name"] == "hubtest"
     ).items()
 
-    server.add_provider("hubtest", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)
+    server.add_provider(
+        "hubtest", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key
+    )
     reply = sdk(server).chat.completions.create(
         model="hubtest/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
     )
@@ -140,9 +145,11 @@ def test_auth_from_request_async_plugin_answers_before_key_auth(start_hub):
     assert (row["user_id"], row["app_did"]) == (9001, "key:hubtest-header")
 
     # Returning None leaves the request to the default key auth.
-    assert sdk(server).chat.completions.create(
-        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-    ).choices
+    assert (
+        sdk(server)
+        .chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        .choices
+    )
     assert chat(server.url, "openai/gpt-4o-mini", key="ahk-wrong-key-0000000000000").status == 401
 
     denied = chat(server.url, "openai/gpt-4o-mini", headers={"x-hubtest-caller": "deny"})
@@ -159,11 +166,15 @@ def test_auth_from_request_plain_exception_fails_closed(start_hub, fake_openai_t
     server = start_hub("hooks")
     sent = len(fake_openai_thread.requests)
     # Even with a valid key: a broken auth plugin refuses the request instead of letting it through.
-    answer = chat(server.url, "openai/gpt-4o-mini", key=server.admin_key, headers={"x-hubtest-caller": "boom"})
+    answer = chat(
+        server.url, "openai/gpt-4o-mini", key=server.admin_key, headers={"x-hubtest-caller": "boom"}
+    )
     assert_refused_by_plugin(answer, "auth_from_request")
     assert len(fake_openai_thread.requests) == sent
     # The admin API authenticates through the same hook and fails closed the same way.
-    admin = call("GET", f"{server.url}/api/admin/users", key=server.admin_key, headers={"x-hubtest-caller": "boom"})
+    admin = call(
+        "GET", f"{server.url}/api/admin/users", key=server.admin_key, headers={"x-hubtest-caller": "boom"}
+    )
     assert admin.status == 500 and admin.error["code"] == "plugin_error"
 
 
@@ -221,7 +232,9 @@ def test_prepare_upstream_request_async_plugin_modifies_the_upstream_request(sta
 
 def test_prepare_upstream_request_plugin_replaces_the_default_credential_injection(start_hub):
     # The stored credential is wrong; the vault plugin signs with the right key instead.
-    server = start_hub("vault", openai_key="sk-wrong-stored-key", extra={"vault:openai": "sk-fake-openai-key"})
+    server = start_hub(
+        "vault", openai_key="sk-wrong-stored-key", extra={"vault:openai": "sk-fake-openai-key"}
+    )
     assert chat(server.url, "openai/gpt-4o-mini", key=server.admin_key).status == 200
 
     toggle = f"{server.url}/api/admin/plugins/hubtest_vault"
@@ -244,7 +257,9 @@ def test_prepare_upstream_request_plain_exception_fails_closed(start_hub, fake_o
 def test_select_normalizer_async_plugin_overrides_the_providers_normalizer(start_hub):
     server = start_hub("hooks")
     client = sdk(server)
-    shouted = client.chat.completions.create(model="alias/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    shouted = client.chat.completions.create(
+        model="alias/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
     assert shouted.choices[0].message.content == "ECHO: HI"
     assert shouted.usage.completion_tokens > 0  # usage still comes from the provider's numbers
 
@@ -253,14 +268,18 @@ def test_select_normalizer_async_plugin_overrides_the_providers_normalizer(start
         model="alias/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
     )
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Echo: hi"
-    plain = client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    plain = client.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
     assert plain.choices[0].message.content == "Echo: hi"
 
 
 def test_select_normalizer_plain_exception_fails_closed(start_hub, fake_openai_thread):
     server = start_hub("hooks")
     sent = len(fake_openai_thread.requests)
-    assert_refused_by_plugin(chat(server.url, "alias/normalizer-boom", key=server.create_key()), "select_normalizer")
+    assert_refused_by_plugin(
+        chat(server.url, "alias/normalizer-boom", key=server.create_key()), "select_normalizer"
+    )
     assert len(fake_openai_thread.requests) == sent
 
 

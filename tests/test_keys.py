@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-from hubtest_plugins.cli import ok, run_cli  # noqa: E402
-from hubtest_plugins.http import call, chat  # noqa: E402
+from hubtest_plugins.cli import ok, run_cli
+from hubtest_plugins.http import call, chat
 
-from hub_core.services import users  # noqa: E402
+from hub_core.services import users
 
 KEY = re.compile(r"ahk-[A-Za-z0-9_\-]{40,}")
 
@@ -34,7 +34,9 @@ def test_a_key_is_shown_once_and_stored_only_as_a_hash_with_a_prefix(hub):
     assert created.body["prefix"] == token[:12] and created.body["maskedKey"] == f"{token[:12]}…"
 
     with sqlite3.connect(hub.settings.data_dir / "hub.db") as conn:
-        row = conn.execute("SELECT key_hash, prefix FROM access_keys WHERE id = ?", (created.body["id"],)).fetchone()
+        row = conn.execute(
+            "SELECT key_hash, prefix FROM access_keys WHERE id = ?", (created.body["id"],)
+        ).fetchone()
     assert row == (hashlib.sha256(token.encode()).hexdigest(), token[:12])
     hub.calls()  # let the hub write what it writes, then look for the token anywhere in the database files
     assert token.encode() not in db_bytes(hub.settings.data_dir)
@@ -68,7 +70,10 @@ def test_revoking_from_the_cli_reaches_the_running_hub(hub):
 def test_an_expired_key_is_refused_with_expired(hub):
     expires = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
     created = call(
-        "POST", f"{hub.url}/api/admin/keys", key=hub.admin_key, json_body={"name": "short", "expiresAt": expires}
+        "POST",
+        f"{hub.url}/api/admin/keys",
+        key=hub.admin_key,
+        json_body={"name": "short", "expiresAt": expires},
     )
     assert created.status == 201 and created.body["expiresAt"] is not None
     token = created.body["key"]
@@ -81,7 +86,9 @@ def test_an_expired_key_is_refused_with_expired(hub):
     assert next(k for k in listed if k["id"] == created.body["id"])["status"] == "expired"
 
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    bad = call("POST", f"{hub.url}/api/admin/keys", key=hub.admin_key, json_body={"name": "x", "expiresAt": past})
+    bad = call(
+        "POST", f"{hub.url}/api/admin/keys", key=hub.admin_key, json_body={"name": "x", "expiresAt": past}
+    )
     assert bad.status == 400 and bad.error["message"] == "expiresAt must be in the future"
 
 
@@ -101,7 +108,9 @@ def test_the_effective_role_is_the_lower_of_key_and_user(hub):
     assert chat(hub.url, "openai/gpt-4o-mini", key=admin_user_member_key).status == 200
 
     # Demoting the user takes the admin rights away from the key on the next request.
-    user_id = next(u for u in call("GET", admin_api, key=hub.admin_key).body["list"] if u["name"] == "admin-admin")["id"]
+    user_id = next(
+        u for u in call("GET", admin_api, key=hub.admin_key).body["list"] if u["name"] == "admin-admin"
+    )["id"]
     demoted = call("PUT", f"{admin_api}/{user_id}", key=hub.admin_key, json_body={"role": "member"})
     assert demoted.status == 200
     assert call("GET", admin_api, key=admin_user_admin_key).status == 403
@@ -111,7 +120,9 @@ def test_the_first_start_creates_the_owner_with_a_one_time_admin_key(hub_server_
     first = hub_server_factory(hub_settings)
     token = first.admin_key
     assert KEY.fullmatch(token)
-    owners = [u for u in call("GET", f"{first.url}/api/admin/users", key=token).body["list"] if u["role"] == "owner"]
+    owners = [
+        u for u in call("GET", f"{first.url}/api/admin/users", key=token).body["list"] if u["role"] == "owner"
+    ]
     assert [u["name"] for u in owners] == ["owner"]
     first.stop()
 

@@ -1,5 +1,6 @@
-"""Provider credentials at rest: AES-256-GCM under a master key (key file or ``AIGNE_HUB_SECRET_KEY``), key ids
-in every ciphertext, ``aigne-hub secrets rotate`` under a running hub, tamper detection, masked display."""
+"""Provider credentials at rest: AES-256-GCM under a master key (key file or ``AIGNE_HUB_SECRET_KEY``), key
+ids in every ciphertext, ``aigne-hub secrets rotate`` under a running hub, tamper detection, masked
+display."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-from hubtest_plugins.cli import ok, run_cli  # noqa: E402
-from hubtest_plugins.http import call, chat  # noqa: E402
+from hubtest_plugins.cli import ok, run_cli
+from hubtest_plugins.http import call, chat
 
-from hub_core.crypto import Keyring, SecretError, key_id, mask  # noqa: E402
+from hub_core.crypto import Keyring, SecretError, key_id, mask
 
 SECRET = "sk-fake-openai-key"  # what the fake upstream accepts, and what must never be seen again
 
@@ -34,7 +35,7 @@ def key_file(data_dir: Path) -> dict:
 
 def test_credentials_are_encrypted_at_rest_with_the_key_id(hub):
     data = hub.settings.data_dir
-    (cred_id, ciphertext, masked), = credential_rows(data)
+    ((_, ciphertext, masked),) = credential_rows(data)
     assert SECRET not in ciphertext and masked == "sk…ey"
     version, kid, blob = ciphertext.split(":", 2)
     assert (version, kid) == ("v1", key_file(data)["current"])
@@ -46,7 +47,9 @@ def test_credentials_are_encrypted_at_rest_with_the_key_id(hub):
         assert SECRET.encode() not in path.read_bytes(), f"plaintext secret found in {path.name}"
 
 
-def test_key_file_is_created_0600_on_first_start_and_reused(hub_server_factory, hub_settings, fake_openai_thread):
+def test_key_file_is_created_0600_on_first_start_and_reused(
+    hub_server_factory, hub_settings, fake_openai_thread
+):
     path = hub_settings.data_dir / "secret.key"
     assert not path.exists()
     first = hub_server_factory(hub_settings)
@@ -93,7 +96,9 @@ def test_a_hub_with_secret_key_env_keeps_its_credentials_across_restarts(
     assert chat(hub_server_factory(settings).url, "openai/gpt-4o-mini", key=key).status == 200
 
 
-def test_a_hub_with_the_wrong_master_key_cannot_use_the_credentials(hub_server_factory, hub_settings, fake_openai_thread):
+def test_a_hub_with_the_wrong_master_key_cannot_use_the_credentials(
+    hub_server_factory, hub_settings, fake_openai_thread
+):
     first = hub_server_factory(hub_settings.with_(secret_key="the right key"))
     first.add_provider("openai", base_url=fake_openai_thread.base_url, credential=SECRET)
     key = first.create_key()
@@ -139,12 +144,22 @@ def test_secrets_rotate_with_env_keys_moves_everything_to_the_first_key(tmp_path
     data = tmp_path / "data"
     old, new = "the old passphrase", "the new passphrase"
     ok(run_cli("providers", "add", "openai", data_dir=data, env={"AIGNE_HUB_SECRET_KEY": old}))
-    ok(run_cli("credentials", "add", "openai", "--value", SECRET, data_dir=data, env={"AIGNE_HUB_SECRET_KEY": old}))
+    ok(
+        run_cli(
+            "credentials",
+            "add",
+            "openai",
+            "--value",
+            SECRET,
+            data_dir=data,
+            env={"AIGNE_HUB_SECRET_KEY": old},
+        )
+    )
 
     result = ok(run_cli("secrets", "rotate", data_dir=data, env={"AIGNE_HUB_SECRET_KEY": f"{new},{old}"}))
     new_ring = Keyring.load(new, tmp_path / "unused")
     assert f"Re-encrypted 1 credential(s) under key {new_ring.current}." in result.stdout
-    (_, ciphertext, _), = credential_rows(data)
+    ((_, ciphertext, _),) = credential_rows(data)
     assert json.loads(new_ring.decrypt(ciphertext)) == {"api_key": SECRET}
     with pytest.raises(SecretError, match="no master key"):
         Keyring.load(old, tmp_path / "unused").decrypt(ciphertext)

@@ -12,10 +12,10 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-from hubtest_plugins.cli import ok, run_cli  # noqa: E402
+from hubtest_plugins.cli import ok, run_cli
 
-from hub_core import db  # noqa: E402
-from hub_core.testing.pytest_plugin import make_settings  # noqa: E402
+from hub_core import db
+from hub_core.testing.pytest_plugin import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = [f"models.{p.stem}" for p in sorted((ROOT / "hub_core/db/migrations").glob("[0-9]*.py"))]
@@ -43,8 +43,8 @@ async def test_migrations_create_every_table_on_an_empty_sqlite_file_once(tmp_pa
 
     assert await db.upgrade(settings) == MIGRATIONS
     assert path.exists()
-    assert TABLES <= sqlite_tables(path)
-    assert CALL_COLUMNS <= sqlite_columns(path, "model_calls")
+    assert sqlite_tables(path) >= TABLES
+    assert sqlite_columns(path, "model_calls") >= CALL_COLUMNS
     assert {"key_hash", "prefix", "role", "expires_at", "revoked_at"} <= sqlite_columns(path, "access_keys")
     assert {"ciphertext", "masked", "weight", "active"} <= sqlite_columns(path, "credentials")
 
@@ -84,8 +84,8 @@ def test_migrations_create_every_table_on_postgres_once(pg_url, tmp_path):
         return out
 
     found = asyncio.run(columns())
-    assert TABLES <= found.keys()
-    assert CALL_COLUMNS <= found["model_calls"]
+    assert found.keys() >= TABLES
+    assert found["model_calls"] >= CALL_COLUMNS
     assert asyncio.run(db.upgrade(settings)) == []
     assert not (tmp_path / "data" / "hub.db").exists()  # PostgreSQL only: no stray SQLite file
 
@@ -110,9 +110,12 @@ def test_db_upgrade_command_on_sqlite_and_postgres(tmp_path, pg_url):
     data = tmp_path / "data"
     first = ok(run_cli("db", "upgrade", data_dir=data))
     assert first.stdout.split() == [w for name in MIGRATIONS for w in ("applied", name)]
-    assert TABLES <= sqlite_tables(data / "hub.db")
+    assert sqlite_tables(data / "hub.db") >= TABLES
     assert ok(run_cli("db", "upgrade", data_dir=data)).stdout.strip() == "database is up to date"
 
     env = {"AIGNE_HUB_DATABASE_URL": pg_url}
     assert "applied models." in ok(run_cli("db", "upgrade", data_dir=tmp_path / "pg", env=env)).stdout
-    assert ok(run_cli("db", "upgrade", data_dir=tmp_path / "pg", env=env)).stdout.strip() == "database is up to date"
+    assert (
+        ok(run_cli("db", "upgrade", data_dir=tmp_path / "pg", env=env)).stdout.strip()
+        == "database is up to date"
+    )

@@ -49,7 +49,7 @@ async def sign_in() -> Response:
     """Exchange an access key for a session cookie. Only JSON is accepted: a cross-site HTML form cannot send
     it, which keeps other sites from signing a browser in with their own key (login CSRF)."""
     if request.mimetype != "application/json":
-        raise HubError(415, "unsupported_media_type", "Send the key as JSON: {\"key\": \"ahk-...\"}")
+        raise HubError(415, "unsupported_media_type", 'Send the key as JSON: {"key": "ahk-..."}')
     body = await json_body()
     key = body.get("key")
     if not isinstance(key, str) or not key.strip():
@@ -59,7 +59,9 @@ async def sign_in() -> Response:
     caller = await hub.state.authenticate(key.strip())
     token, expires = await sessions.open_session(caller, request.headers.get("user-agent"))
     csrf = sessions.csrf_token_for(token)
-    resp = json_response({**_caller_dict(caller, "session"), "csrfToken": csrf, "expiresAt": expires.isoformat()})
+    resp = json_response(
+        {**_caller_dict(caller, "session"), "csrfToken": csrf, "expiresAt": expires.isoformat()}
+    )
     max_age = max(1, int((expires - datetime.now(UTC)).total_seconds()))
     common: dict[str, Any] = {"path": _cookie_path(), "secure": _is_https(), "samesite": "Strict"}
     resp.set_cookie(sessions.SESSION_COOKIE, token, max_age=max_age, httponly=True, **common)
@@ -80,7 +82,9 @@ async def who_am_i() -> Response:
 
 def _has_explicit_key() -> bool:
     return bool(
-        request.headers.get("authorization") or request.headers.get("x-api-key") or request.cookies.get("login_token")
+        request.headers.get("authorization")
+        or request.headers.get("x-api-key")
+        or request.cookies.get("login_token")
     )
 
 

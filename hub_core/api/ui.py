@@ -100,7 +100,9 @@ async def spa(path: str = "") -> Response:
     body = render_index(dist, current_hub().settings.mount_path)
     if body is None:
         return Response(MISSING_BUILD, status=503, content_type="text/html", headers=_headers())
-    return Response(body, content_type="text/html; charset=utf-8", headers=_headers({"Cache-Control": "no-cache"}))
+    return Response(
+        body, content_type="text/html; charset=utf-8", headers=_headers({"Cache-Control": "no-cache"})
+    )
 
 
 def _asset(dist: Path, path: str) -> Path | None:

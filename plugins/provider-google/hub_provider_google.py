@@ -6,7 +6,8 @@ key in ``x-goog-api-key``. OpenAI messages become Gemini ``contents`` (system pr
 ``functionResponse`` parts), sampling parameters become ``generationConfig``; answers come back as
 ``chat.completion`` objects and chunks with usage from ``usageMetadata`` (cached and thinking tokens
 included). Embeddings use ``embedContent`` / ``batchEmbedContents``; images use Imagen's ``:predict`` or a
-Gemini image model's ``generateContent``.
+Gemini image model's ``generateContent``; videos are Veo long-running operations (``:predictLongRunning``,
+polled and downloaded by the hub's video job runner).
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ MIME_BY_EXTENSION = {
 # the gateway builds the request and asks for the normalizer in the same task; the input size is only known
 # to the builder and is needed to estimate embedding usage (the Gemini API reports none for embeddings)
 _EMBED_ESTIMATE: ContextVar[int] = ContextVar("google_embed_estimate", default=0)
+# likewise the clip length asked for, which Veo's answers never repeat (usage is counted in seconds)
+_VIDEO_SECONDS: ContextVar[float] = ContextVar("google_video_seconds", default=0.0)
+DEFAULT_VIDEO_SECONDS = 8.0
 
 
 def model_path(model: str) -> str:
@@ -466,6 +470,64 @@ def gemini_image_body(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- video (Veo) ----------------------------------------------------------------------------------------
+
+
+def veo_body(payload: dict[str, Any]) -> dict[str, Any]:
+    instance: dict[str, Any] = {"prompt": payload["prompt"]}
+    reference = payload.get("input_reference")
+    if isinstance(reference, dict) and reference.get("data"):
+        mime = reference.get("mimeType") or "image/png"
+        instance["image"] = {"bytesBase64Encoded": reference["data"], "mimeType": mime}
+    parameters: dict[str, Any] = {}
+    match = re.fullmatch(r"(\d+)x(\d+)", str(payload.get("size") or ""))
+    if match:
+        width, height = int(match.group(1)), int(match.group(2))
+        parameters["aspectRatio"] = "16:9" if width >= height else "9:16"
+        parameters["resolution"] = "1080p" if min(width, height) >= 1080 else "720p"
+    if payload.get("seconds"):
+        parameters["durationSeconds"] = int(float(payload["seconds"]))
+    if payload.get("negative_prompt"):
+        parameters["negativePrompt"] = payload["negative_prompt"]
+    return {"instances": [instance], "parameters": parameters}
+
+
+def veo_job(body: bytes) -> dict[str, Any]:
+    """A Veo long-running operation as the hub's standard video job (OpenAI's ``video`` object)."""
+    op = load_json_object(body, "Veo")
+    name = op.get("name")
+    if not isinstance(name, str):
+        raise HubError(
+            502, "upstream_malformed", "Veo sent an operation without a name", type="upstream_error"
+        )
+    if not op.get("done"):
+        return {"id": name, "object": "video", "status": "in_progress"}
+    if op.get("error"):
+        message = (op["error"] or {}).get("message") or "the operation failed"
+        return {"id": name, "object": "video", "status": "failed", "error": {"message": message}}
+    result = (op.get("response") or {}).get("generateVideoResponse") or {}
+    samples = result.get("generatedSamples") or []
+    uri = ((samples[0] if samples else {}).get("video") or {}).get("uri")
+    if not uri:
+        reasons = result.get("raiMediaFilteredReasons") or ["no video was returned"]
+        return {"id": name, "object": "video", "status": "failed", "error": {"message": "; ".join(reasons)}}
+    return {"id": name, "object": "video", "status": "completed", "video_uri": uri}
+
+
+class VeoNormalizer(Normalizer):
+    """The answer to ``:predictLongRunning``: an operation to poll; usage is the clip length asked for."""
+
+    def __init__(self, model: str, seconds: float) -> None:
+        super().__init__()
+        self.model = model
+        self.seconds = seconds
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        job = {**veo_job(body), "model": self.model, "seconds": str(int(self.seconds))}
+        self.usage, self.saw_usage = Usage(seconds=self.seconds), True
+        return NormalizedResponse(job, self.usage)
+
+
 # --- the provider ------------------------------------------------------------------------------------------
 
 
@@ -473,13 +535,14 @@ class GoogleProvider(Provider):
     name = "google"
     display_name = "Google Gemini"
     default_base_url = "https://generativelanguage.googleapis.com/v1beta/"
-    capabilities = frozenset({"chat", "embedding", "image"})
+    capabilities = frozenset({"chat", "embedding", "image", "video"})
     env_credentials = {"api_key": "GEMINI_API_KEY"}
     test_model = "gemini-2.5-flash"
     known_models = {
         "chat": ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash"),
         "embedding": ("gemini-embedding-001", "text-embedding-004"),
         "image": ("imagen-4.0-generate-001", "imagen-4.0-fast-generate-001", "gemini-2.5-flash-image"),
+        "video": ("veo-3.0-generate-001", "veo-3.0-fast-generate-001", "veo-2.0-generate-001"),
     }
 
     def url(self, route: Route, model: str, method: str) -> str:
@@ -524,6 +587,19 @@ class GoogleProvider(Provider):
             return self._post(self.url(route, route.model, "predict"), imagen_body(payload))
         return self._post(self.url(route, route.model, "generateContent"), gemini_image_body(payload))
 
+    def _build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        _VIDEO_SECONDS.set(float(payload.get("seconds") or DEFAULT_VIDEO_SECONDS))
+        return self._post(self.url(route, route.model, "predictLongRunning"), veo_body(payload))
+
+    def video_job(self, body: bytes) -> dict[str, Any]:
+        return veo_job(body)
+
+    def video_poll_request(self, route: Route, job: dict[str, Any]) -> UpstreamRequest:
+        return UpstreamRequest("GET", f"{route.base_url.rstrip('/')}/{job['id']}")
+
+    def video_content_request(self, route: Route, job: dict[str, Any]) -> UpstreamRequest:
+        return UpstreamRequest("GET", str(job["video_uri"]))
+
     def apply_credential(self, upstream: UpstreamRequest, credential: Any) -> None:
         if credential is not None and credential.api_key:
             upstream.headers["x-goog-api-key"] = credential.api_key
@@ -535,6 +611,8 @@ class GoogleProvider(Provider):
             return GeminiEmbeddingNormalizer(route.model, requested_encoding_format(), _EMBED_ESTIMATE.get())
         if kind == "image":
             return ImagenNormalizer() if is_imagen(route.model) else GeminiImageNormalizer()
+        if kind == "video":
+            return VeoNormalizer(route.model, _VIDEO_SECONDS.get() or DEFAULT_VIDEO_SECONDS)
         raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:

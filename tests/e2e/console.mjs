@@ -41,8 +41,21 @@ async function launch(viewport = { width: 1280, height: 860 }) {
 async function shot(page, name) {
   if (!SHOTS) return;
   await page.waitForLoadState("networkidle").catch(() => {});
+  await page.evaluate(() => window.scrollTo(0, 0)); // a sticky header is drawn where the page was scrolled to
   await page.waitForTimeout(150); // let transitions settle so screenshots are stable
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The page's width and, when it overflows a phone screen, the elements that stick out. */
+async function overflow(page) {
+  return page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > w + 1)
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.getBoundingClientRect().right)}`);
+    return { width: document.documentElement.scrollWidth, out };
+  });
 }
 
 async function signIn(page, key = env.ADMIN_KEY, next = "") {
@@ -358,12 +371,15 @@ const scenarios = {
     try {
       await signIn(page, env.ADMIN_KEY, "/playground");
       await page.getByRole("heading", { name: "Playground" }).waitFor();
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(width <= 400, `page scrolls sideways on a phone: ${width}px`);
+      const o1 = await overflow(page);
+      assert.ok(o1.width <= 390, `page scrolls sideways on a phone: ${JSON.stringify(o1)}`);
       await shot(page, "phone-playground");
       await page.getByRole("button", { name: /Menu/ }).click();
       await page.getByRole("link", { name: "Providers" }).click();
       await page.getByRole("heading", { name: "Providers and credentials" }).waitFor();
+      await page.locator('article[data-provider="openai"] table').waitFor();
+      const o2 = await overflow(page);
+      assert.ok(o2.width <= 390, `providers page scrolls sideways on a phone: ${JSON.stringify(o2)}`);
       await shot(page, "phone-providers");
     } finally {
       await browser.close();

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.timeout(900)  # the first test may install Chromium and
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory, ui_build: Path, slow_fake: FakeOpenAI) -> Iterator[HubServer]:
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, ui_build: Path, slow_fake: FakeOpenAI
+) -> Iterator[HubServer]:
     server = start_hub(tmp_path_factory.mktemp("console"))
     yield server
     server.stop()

@@ -34,6 +34,7 @@ from hub_core.testing.fake_server import (
     words_of,
 )
 
+MP4_STUB = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 16
 DATA_FIELDS = {"text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode"}
 GENERATION_FIELDS = {
     "temperature",
@@ -151,6 +152,7 @@ class FakeGemini(FakeServer):
     def __init__(self, api_key: str = "AIzaSy-fake-gemini-key") -> None:
         super().__init__()
         self.api_key = api_key
+        self.operations: dict[str, dict[str, Any]] = {}
 
     @property
     def credential(self) -> Any:
@@ -159,6 +161,8 @@ class FakeGemini(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1beta/models/{call:.+}", self.model_call)
         app.router.add_get("/v1beta/models", self.list_models)
+        app.router.add_get("/v1beta/models/{model}/operations/{op}", self.get_operation)
+        app.router.add_get("/v1beta/files/{file}", self.download)
 
     async def model_call(self, request: web.Request) -> web.StreamResponse:
         rec = await self.record(request)
@@ -187,6 +191,7 @@ class FakeGemini(FakeServer):
             "embedContent": self.embed,
             "batchEmbedContents": self.batch_embed,
             "predict": self.predict,
+            "predictLongRunning": self.predict_long_running,
         }.get(method)
         if handler is None:
             return google_error(404, f"Method {method} not found")
@@ -351,6 +356,48 @@ class FakeGemini(FakeServer):
         return web.json_response(
             {"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": image}] * count}
         )
+
+    # --- Veo: long-running operations --------------------------------------------------------------------
+
+    async def predict_long_running(self, request: web.Request, rec: Recorded, model: str) -> web.Response:
+        instances = rec.json.get("instances") or []
+        if not instances or not instances[0].get("prompt"):
+            return google_error(400, "instances[0].prompt is required")
+        params = rec.json.get("parameters") or {}
+        if params.get("aspectRatio") not in (None, "16:9", "9:16"):
+            return google_error(400, "aspectRatio must be 16:9 or 9:16")
+        op_id = f"op{len(self.operations) + 1}"
+        name = f"models/{model}/operations/{op_id}"
+        self.operations[op_id] = {"name": name, "polls": 0, "prompt": instances[0]["prompt"]}
+        return web.json_response({"name": name})
+
+    async def get_operation(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        if request.headers.get("x-goog-api-key") != self.api_key:
+            return invalid_key()
+        op = self.operations.get(request.match_info["op"])
+        if op is None:
+            return google_error(404, "Operation not found")
+        op["polls"] += 1
+        if op["polls"] < 2:
+            return web.json_response({"name": op["name"], "done": False})
+        if op["prompt"] == "filtered":
+            result = {
+                "raiMediaFilteredCount": 1,
+                "raiMediaFilteredReasons": ["The prompt was blocked by safety filters."],
+            }
+        else:
+            uri = f"http://127.0.0.1:{self.port}/v1beta/files/{request.match_info['op']}:download?alt=media"
+            result = {"generatedSamples": [{"video": {"uri": uri}}]}
+        return web.json_response(
+            {"name": op["name"], "done": True, "response": {"generateVideoResponse": result}}
+        )
+
+    async def download(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        if request.headers.get("x-goog-api-key") != self.api_key:
+            return invalid_key()
+        return web.Response(body=MP4_STUB, content_type="video/mp4")
 
     async def list_models(self, request: web.Request) -> web.Response:
         rec = await self.record(request)

@@ -30,7 +30,7 @@ class TestGeminiConformance(ChatConformance, EmbeddingConformance, ImageConforma
         retry_after="7",
         # "imagen-" keeps image scenarios on Imagen's :predict; chat and embeddings only read the suffix
         scenario_model=lambda scenario: f"imagen-{scenario}",
-        capabilities=frozenset({"chat", "embedding", "image"}),
+        capabilities=frozenset({"chat", "embedding", "image", "video"}),
         listed_model="gemini-embedding-001",
     )
 
@@ -219,3 +219,56 @@ def test_tool_call_arguments_are_json(client):
         tools=[WEATHER_TOOL],
     )
     assert json.loads(reply.choices[0].message.tool_calls[0].function.arguments) == {"city": "Paris"}
+
+
+def post_json(url: str, body: dict, key: str) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_veo_video_job_is_created_polled_and_downloaded(server, provider_fake):
+    import base64
+
+    body = {
+        "input": {
+            "prompt": "A cat on a piano",
+            "model": "google/veo-3.0-generate-001",
+            "seconds": "6",
+            "size": "1920x1080",
+            "outputFileType": "file",
+        }
+    }
+    status, out = post_json(f"{server.url}/api/v2/video", body, server.create_key())
+    assert status == 200, out
+    clip = out["videos"][0]
+    assert clip["mimeType"] == "video/mp4" and base64.b64decode(clip["data"]).startswith(
+        b"\x00\x00\x00\x18ftyp"
+    )
+    assert out["seconds"] == 6
+    create = next(r for r in provider_fake.requests if r.path.endswith(":predictLongRunning"))
+    assert create.json == {
+        "instances": [{"prompt": "A cat on a piano"}],
+        "parameters": {"aspectRatio": "16:9", "resolution": "1080p", "durationSeconds": 6},
+    }
+    polls = [r for r in provider_fake.requests if "/operations/" in r.path]
+    assert len(polls) == 2 and all(r.headers["x-goog-api-key"] == provider_fake.api_key for r in polls)
+    assert provider_fake.requests[-1].path.startswith("/v1beta/files/")
+    row = server.wait_for_calls(1)[0]
+    assert (row["kind"], row["status"], row["seconds"]) == ("video", "success", 6)
+
+
+def test_veo_filtered_video_is_an_error(server):
+    body = {"input": {"prompt": "filtered", "model": "google/veo-3.0-generate-001", "outputFileType": "file"}}
+    status, out = post_json(f"{server.url}/api/v2/video", body, server.create_key())
+    assert status == 502 and "blocked by safety filters" in out["error"]["message"]

@@ -158,7 +158,9 @@ async def select_route(model: str, kind: str, caller: Caller) -> Route | None:
 
 def _route(upstream_model: str) -> Route:
     credential = Credential(None, "hubtest-own", {"api_key": CONFIG.get("api_key", "")}, "env")
-    return Route(PROVIDER, PROVIDER.name, upstream_model, CONFIG.get("base_url", PROVIDER.default_base_url), credential)
+    return Route(
+        PROVIDER, PROVIDER.name, upstream_model, CONFIG.get("base_url", PROVIDER.default_base_url), credential
+    )
 
 
 @hookimpl

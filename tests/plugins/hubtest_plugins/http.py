@@ -53,8 +53,15 @@ def call(
     return Answer(status, body, text, hdrs)
 
 
-def chat(base_url: str, model: str, *, key: str | None = None, headers: dict[str, str] | None = None,
-         content: str = "hello", **extra: Any) -> Answer:
+def chat(
+    base_url: str,
+    model: str,
+    *,
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+    content: str = "hello",
+    **extra: Any,
+) -> Answer:
     """POST /v1/chat/completions with one user message."""
     body = {"model": model, "messages": [{"role": "user", "content": content}], **extra}
     return call("POST", f"{base_url}/v1/chat/completions", key=key, json_body=body, headers=headers)

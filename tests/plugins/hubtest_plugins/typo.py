@@ -1,5 +1,5 @@
-"""A plugin with a misspelt hook name (``register_provider``): refused at load time with the reason, instead of
-being silently ignored."""
+"""A plugin with a misspelt hook name (``register_provider``): refused at load time with the reason, instead
+of being silently ignored."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A plugin that implements a hook as a pluggy wrapper, which the hub does not support: refused at load time."""
+"""A plugin that implements a hook as a pluggy wrapper, which the hub does not support: refused at load
+time."""
 
 from __future__ import annotations
 

@@ -105,7 +105,8 @@ export function QuickStartPage() {
             },
           ];
           const base = `${window.location.origin}${mountPath()}`;
-          const snippet = `curl ${base}/v1/chat/completions \\\n  -H "Authorization: Bearer $AIGNE_HUB_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '{"model": "${d.models[0]?.id ?? "openai/gpt-4o-mini"}", "messages": [{"role": "user", "content": "Hello"}]}'`;
+          const example = d.models.find((m) => usable.some((p) => m.id.startsWith(`${p.name}/`))) ?? d.models[0];
+          const snippet = `curl ${base}/v1/chat/completions \\\n  -H "Authorization: Bearer $AIGNE_HUB_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '{"model": "${example?.id ?? "openai/gpt-4o-mini"}", "messages": [{"role": "user", "content": "Hello"}]}'`;
           return (
             <>
               <ol className="steps">
