@@ -33,6 +33,11 @@ class ModelCatalog:
     def invalidate(self) -> None:
         self._cache.clear()
 
+    def cached(self, name: str) -> list[str]:
+        """The upstream's model list as last fetched; never fetches (bare-model routing reads it per call)."""
+        entry = self._cache.get(name)
+        return entry[1] if entry else []
+
     async def list_models(self, kind: str | None = None) -> list[dict[str, Any]]:
         providers = self.host.enabled_providers()
         results = await asyncio.gather(*(self._models_of(n, p) for n, p in sorted(providers.items())))

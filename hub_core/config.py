@@ -56,6 +56,10 @@ class Settings:
     usage_batch_size: int = 500
     state_poll_interval: float = 2.0
     auth_cache_ttl: float = 60.0
+    # failover and credential health (docs/routing.md)
+    provider_cooldown: float = 90.0
+    credential_check_delay: float = 5.0
+    credential_check_max_delay: float = 10800.0
     log_format: str = "auto"
     log_level: str = "info"
     announce_admin_key: bool = True
@@ -82,6 +86,9 @@ class Settings:
             usage_batch_size=_int("AIGNE_HUB_USAGE_BATCH_SIZE", 500),
             state_poll_interval=_float("AIGNE_HUB_STATE_POLL_INTERVAL", 2.0),
             auth_cache_ttl=_float("AIGNE_HUB_AUTH_CACHE_TTL", 60.0),
+            provider_cooldown=_float("AIGNE_HUB_PROVIDER_COOLDOWN", 90.0),
+            credential_check_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_DELAY", 5.0),
+            credential_check_max_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_MAX_DELAY", 10800.0),
             log_format=_env("AIGNE_HUB_LOG_FORMAT", "auto") or "auto",
             log_level=_env("AIGNE_HUB_LOG_LEVEL", "info") or "info",
         )

@@ -50,7 +50,7 @@ class Keyring:
     keys: dict[str, bytes]
     current: str
     path: Path | None = None  # set when the keyring lives in a key file (and can be rotated in place)
-    _mtime: int | None = field(default=None, repr=False, compare=False)
+    _stamp: tuple[int, int] | None = field(default=None, repr=False, compare=False)  # key file inode, mtime
 
     @classmethod
     def load(cls, secret_env: str | None, key_file: Path) -> Keyring:
@@ -82,7 +82,7 @@ class Keyring:
             json.dump(payload, fh)
         os.chmod(tmp, 0o600)
         tmp.replace(self.path)
-        self._mtime = self.path.stat().st_mtime_ns
+        self._stamp = _stamp(self.path)
 
     def refresh(self) -> bool:
         """Re-read the key file when another process changed it (``aigne-hub secrets rotate`` under a running
@@ -90,15 +90,15 @@ class Keyring:
         if self.path is None:
             return False
         try:
-            mtime = self.path.stat().st_mtime_ns
-            if mtime == self._mtime:
+            stamp = _stamp(self.path)
+            if stamp == self._stamp:
                 return False
             data = json.loads(self.path.read_text())
         except FileNotFoundError:
             return False
         self.keys = {kid: base64.b64decode(v) for kid, v in data["keys"].items()}
         self.current = data["current"]
-        self._mtime = mtime
+        self._stamp = stamp
         return True
 
     def add_new_key(self) -> str:
@@ -135,6 +135,12 @@ class Keyring:
     def key_id_of(token: str) -> str:
         parts = token.split(":", 2)
         return parts[1] if len(parts) == 3 else ""
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Changes whenever the key file is rewritten (`Keyring.save` replaces it, so the inode changes too)."""
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns
 
 
 def mask(secret: str) -> str:

@@ -21,6 +21,8 @@ from hub_core.billing import BillingManager, Hold
 from hub_core.crypto import mask
 from hub_core.errors import HubError, model_not_found, unauthorized
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core.routing.failover import Attempts, tag_upstream_error
+from hub_core.routing.health import ProviderHealth
 from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
 from hub_core.upstream import UpstreamClient, timeout_error
 
@@ -56,13 +58,21 @@ class CallContext:
 
 
 class Gateway:
-    def __init__(self, settings: Settings, host: PluginHost, state: RuntimeState, upstream: UpstreamClient):
+    def __init__(
+        self,
+        settings: Settings,
+        host: PluginHost,
+        state: RuntimeState,
+        upstream: UpstreamClient,
+        health: ProviderHealth | None = None,
+    ):
         self.settings = settings
         self.host = host
         self.state = state
         self.upstream = upstream
         self._finishing: set[asyncio.Task[None]] = set()
         self.billing = BillingManager(settings, host, state)
+        self.health = health or ProviderHealth(settings, host, state, upstream)  # failover, cool-downs
 
     async def authenticate(self, request: Request) -> Caller:
         await self.state.check_for_changes()
@@ -86,9 +96,13 @@ class Gateway:
         )
         return CallContext(caller, record)
 
-    async def route(self, ctx: CallContext, model: str, kind: str) -> Route:
-        route = await self.host.first("select_route", model=model, kind=kind, caller=ctx.caller)
-        if route is None:
+    async def route(
+        self, ctx: CallContext, model: str, kind: str, exclude: frozenset[str] = frozenset()
+    ) -> Route:
+        route = await self.host.first(
+            "select_route", model=model, kind=kind, caller=ctx.caller, exclude=exclude
+        )
+        if route is None or route.provider_name in exclude:
             raise model_not_found(model)
         if not route.provider.supports(kind):
             raise HubError(
@@ -125,7 +139,8 @@ class Gateway:
                 body = b""
             finally:
                 resp.release()
-            raise _redact(route.provider.map_error(resp.status, body, dict(resp.headers)), route)
+            err = tag_upstream_error(route.provider.map_error(resp.status, body, dict(resp.headers)), resp)
+            raise _redact(err, route)
         return resp, normalizer
 
     async def complete(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> NormalizedResponse:
@@ -163,9 +178,11 @@ class Gateway:
         job: poll it, download its result, through `follow_up`) inside the same record.
         """
         try:
-            route = await self.route(ctx, model, ctx.record.kind)
-            await self.billing.admit(ctx, payload)
-            result = await self.complete(ctx, route, payload)
+            for attempt in Attempts(ctx, self.health, self.billing):  # failover: hub_core.routing
+                async with attempt:
+                    route = await self.route(ctx, model, ctx.record.kind, exclude=attempt.exclude)
+                    await self.billing.admit(ctx, payload)
+                    result = await self.complete(ctx, route, payload)
             if then is not None:
                 result = await then(route, result)
         except BaseException as exc:
@@ -199,9 +216,12 @@ class Gateway:
         """Route and open a streaming call. Errors before the first byte raise here (an HTTP error for the
         client); after that, `relay` owns finishing the record."""
         try:
-            route = await self.route(ctx, model, ctx.record.kind)
-            await self.billing.admit(ctx, payload)
-            return await self.open_stream(ctx, route, payload)
+            for attempt in Attempts(ctx, self.health, self.billing):  # failover before the first byte
+                async with attempt:
+                    route = await self.route(ctx, model, ctx.record.kind, exclude=attempt.exclude)
+                    await self.billing.admit(ctx, payload)
+                    return await self.open_stream(ctx, route, payload)
+            raise AssertionError("unreachable: the last attempt returns or raises")
         except BaseException as exc:
             self.finish(ctx, exc)
             raise

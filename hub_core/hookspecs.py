@@ -102,10 +102,12 @@ def auth_from_request(request: Request, settings: Settings) -> Caller | None:
 
 
 @hookspec
-def select_route(model: str, kind: str, caller: Caller) -> Route | None:
+def select_route(model: str, kind: str, caller: Caller, exclude: frozenset[str]) -> Route | None:
     """Choose the provider, upstream model and credential for a model string (routing).
 
-    Called once per call after authentication. ``model`` is what the client asked for
+    Called once per upstream attempt after authentication: once, and again for each failover attempt after
+    a provider failed (``exclude`` then names the providers already tried; a route to one of them ends the
+    call with the previous failure). ``model`` is what the client asked for
     (``openai/gpt-4o``, ``gpt-4o``). Return a ``Route``, or None to leave the model to the next
     implementation; when every one returns None the call fails with 404 "Model X not found". Raise
     ``HubError`` to refuse (for example a provider with no usable credential). First non-None answer in
@@ -114,6 +116,7 @@ def select_route(model: str, kind: str, caller: Caller) -> Route | None:
     :param model: the model string from the request.
     :param kind: ``chat``, ``embedding``, ``image`` or ``video``.
     :param caller: the authenticated caller.
+    :param exclude: names of the providers this call already tried (empty on the first attempt).
     """
 
 

@@ -26,6 +26,7 @@ from hub_core.default_plugins import (
 )
 from hub_core.gateway import Gateway
 from hub_core.plugins import PluginHost
+from hub_core.routing.health import ProviderHealth
 from hub_core.state import RuntimeState
 from hub_core.upstream import UpstreamClient
 from hub_core.usage_log import UsageLogWriter
@@ -48,15 +49,17 @@ class Hub:
         self.host = build_plugin_host(settings, entry_points)
         self.state = RuntimeState(settings, self.keyring)
         self.upstream = UpstreamClient(settings)
+        self.health = ProviderHealth(settings, self.host, self.state, self.upstream)
         self.writer = UsageLogWriter(settings)
-        self.routing = DefaultRoutingPlugin(self.host, self.state)
+        self.routing = DefaultRoutingPlugin(self.host, self.state, self.health)
         self.host.register_builtin("key_auth", KeyAuthPlugin(self.state))
         self.host.register_builtin("default_routing", self.routing)
         self.host.register_builtin("provider_upstream", ProviderUpstreamPlugin())
         self.host.register_builtin("usage_log", UsageLogPlugin(self.writer))
         self.host.run_registrations()
-        self.gateway = Gateway(settings, self.host, self.state, self.upstream)
+        self.gateway = Gateway(settings, self.host, self.state, self.upstream, self.health)
         self.catalog = ModelCatalog(self.host, self.routing, self.upstream)
+        self.routing.bare.listed = self.catalog.cached  # bare-model routing reads the upstream lists
         self.state.on_reload(lambda st: self.host.set_disabled(st.disabled_plugins))
         self.state.on_reload(lambda _st: self.catalog.invalidate())
         self._poller: asyncio.Task[None] | None = None
@@ -70,6 +73,7 @@ class Hub:
         await self.state.reload()
         await self.writer.start()
         await self.gateway.billing.start()
+        await self.health.start()
         self._poller = asyncio.create_task(self._poll(), name="state-poller")
         await self.host.observe("on_startup", settings=self.settings)
         log.info("hub started", plugins=len(self.host.infos), providers=sorted(self.host.enabled_providers()))
@@ -89,6 +93,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
         await self.gateway.drain()
+        await self.health.stop()
         await self.gateway.billing.stop()
         await self.writer.stop()
         await self.upstream.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,7 @@ def test_two_hubs_sharing_one_postgres_never_overspend(
 # --- two processes ------------------------------------------------------------------------------------------
 
 AIGNE_HUB = Path(sys.executable).parent / "aigne-hub"
+PYCACHE = Path(tempfile.gettempdir()) / f"aigne-hub-billing-pyc-{os.getuid()}"
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -134,7 +136,9 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 def test_two_hub_processes_on_one_postgres_never_overspend(tmp_path, pg_url, fake_openai_thread):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AIGNE_HUB_", "BLOCKLET_"))}
+    base.pop("PYTHONDONTWRITEBYTECODE", None)  # compile once into a private cache, not in every process
     base.update(
+        PYTHONPYCACHEPREFIX=str(PYCACHE),
         AIGNE_HUB_DATABASE_URL=pg_url,
         AIGNE_HUB_SECRET_KEY=SECRET,
         AIGNE_HUB_LOG_LEVEL="warning",

@@ -4,8 +4,10 @@ re-pricing), the CLI, and images and embeddings charged end to end."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -188,9 +190,9 @@ AIGNE_HUB = Path(sys.executable).parent / "aigne-hub"
 
 
 def test_rates_and_mode_from_the_cli(tmp_path):
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIGNE_HUB_", "BLOCKLET_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # compile once into a private cache, not in every process
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"aigne-hub-billing-pyc-{os.getuid()}")
     env["AIGNE_HUB_DATA_DIR"] = str(tmp_path / "cli")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

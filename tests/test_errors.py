@@ -133,7 +133,8 @@ def test_expired_key_is_401(hub):
 
 
 def test_unknown_model_or_provider_is_404(client, fake_openai_thread):
-    for model in ("gpt-4o-mini", "nosuchvendor/gpt-4o", "nosuchvendor:gpt-4o"):
+    # a bare name no provider serves (bare names that one serves, such as gpt-4o-mini, route: docs/routing.md)
+    for model in ("no-such-model", "nosuchvendor/gpt-4o", "nosuchvendor:gpt-4o"):
         exc = sdk_error(
             lambda m=model: client.chat.completions.create(
                 model=m, messages=[{"role": "user", "content": "x"}]
@@ -273,7 +274,12 @@ def test_malformed_upstream_json_is_502(client, hub):
     )
     assert exc.status_code == 502
     assert exc.body["code"] == "upstream_malformed"
-    assert hub.wait_for_calls(1)[0]["status"] == "error"
+    # streamed, a 200 whose body is not SSE must not pass for an empty but successful answer
+    with pytest.raises(openai.APIError) as info:
+        list(client.chat.completions.create(model="openai/malformed", messages=CHAT["messages"], stream=True))
+    assert "without any events" in info.value.message
+    rows = hub.wait_for_calls(2)
+    assert [(r["status"], r["http_status"]) for r in rows] == [("error", 502), ("error", 502)]
 
 
 def test_upstream_rejecting_the_hub_credential_is_502(hub_server_factory, hub_settings, fake_openai_thread):
@@ -342,3 +348,17 @@ def test_mid_stream_upstream_error_is_an_in_stream_error_event(client, hub, key)
     rows = hub.wait_for_calls(2)
     assert [(r["status"], r["http_status"]) for r in rows] == [("error", 502), ("error", 502)]
     assert all("mid-stream" in r["error"] for r in rows)
+
+
+def test_upstream_lowercase_retry_after_is_passed_on(client, fake_openai_thread):
+    # HTTP header names are case-insensitive; proxies in front of vendors often send them in lower case
+    fake_openai_thread.fail_next(429, "slow down", headers={"retry-after": "12"})
+    exc = sdk_error(lambda: client.chat.completions.create(**CHAT))
+    assert exc.status_code == 429 and exc.response.headers.get("retry-after") == "12"
+
+
+def test_other_upstream_4xx_is_a_400_with_the_upstream_message(client, fake_openai_thread):
+    fake_openai_thread.fail_next(400, "This model's maximum context length is 128000 tokens.")
+    exc = sdk_error(lambda: client.chat.completions.create(**CHAT))
+    assert exc.status_code == 400
+    assert "maximum context length" in exc.message

@@ -74,7 +74,7 @@ def test_request_ids_on_call_lines_and_no_secrets(hub_server_factory, hub_settin
             with pytest.raises(openai.APIError):
                 list(client.chat.completions.create(model=model, messages=LONGER, stream=True))
 
-        # a bad key, a key sent in another header, a key in the query string
+        # a bad key, and a secret sent in a second auth header (refused as ambiguous)
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=f"{server.url}/v1", api_key=key + "x", max_retries=0).models.list()
         with pytest.raises(openai.BadRequestError):

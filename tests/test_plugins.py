@@ -138,6 +138,7 @@ def test_duplicate_provider_name_keeps_the_first_loaded_plugin_whatever_the_name
 
 
 def test_disable_and_enable_through_the_admin_api_without_restart(hub):
+    # The same from another process (`aigne-hub plugins disable openai`): the end-to-end test in test_cli.py.
     key = hub.create_key()
     toggle = f"{hub.url}/api/admin/plugins/openai"
     assert chat(hub.url, "openai/gpt-4o-mini", key=key).status == 200

@@ -14,7 +14,7 @@ import aiohttp
 import openai
 import pytest
 
-LONG_PROMPT = " ".join(f"w{i}" for i in range(40))
+LONG_PROMPT = " ".join(f"w{i}" for i in range(60))
 
 
 def sse_post(url: str, body: dict[str, Any], key: str) -> tuple[int, dict[str, str], bytes]:
@@ -146,7 +146,7 @@ async def _read_events(resp: aiohttp.ClientResponse, count: int) -> list[bytes]:
 
 
 async def test_client_disconnect_cancels_upstream_and_is_logged_aborted(hub, key, fake_openai_thread):
-    fake_openai_thread.chunk_delay = 0.1  # 40+ words: several seconds if nobody hangs up
+    fake_openai_thread.chunk_delay = 0.1  # 60+ words: over six seconds if nobody hangs up
     disconnects_before = fake_openai_thread.disconnects
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
@@ -169,12 +169,12 @@ async def test_client_disconnect_cancels_upstream_and_is_logged_aborted(hub, key
             break
         await asyncio.sleep(0.05)
     assert fake_openai_thread.disconnects == disconnects_before + 1, "the upstream request was not cancelled"
-    assert time.monotonic() - started < 3.5  # well before the upstream would have finished on its own
+    assert time.monotonic() - started < 5  # well before the upstream would have finished on its own
 
     row = (await asyncio.to_thread(hub.wait_for_calls, 1))[0]
     assert (row["status"], row["http_status"], row["stream"]) == ("aborted", 499, True)
     assert row["error"] == "client disconnected"
-    # tokens seen so far: at least what the client read, far fewer than the whole answer (41 words)
+    # tokens seen so far: at least what the client read, far fewer than the whole answer (61 words)
     assert 2 <= row["output_tokens"] < 30
     assert row["metadata"]["usage_estimated"] is True
     assert row["ttfb_ms"] is not None and row["duration_ms"] >= row["ttfb_ms"]

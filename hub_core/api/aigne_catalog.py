@@ -60,6 +60,12 @@ def model_rates(hub: Hub, provider: str, model: str, kind: str) -> tuple[str, st
     return decimal_string(rate.input_rate), decimal_string(rate.output_rate), metadata
 
 
+def model_status(hub: Hub, provider: str, model: str, kind: str) -> dict[str, bool] | None:
+    """``{available}`` as the last call or check of the model found it (docs/routing.md); None: unknown."""
+    state = hub.health.status.get(provider, model, kind)
+    return {"available": state.available} if state is not None else None
+
+
 @bp.get("/api/ai/models")
 @bp.get("/api/ai-providers/models")
 async def models() -> Response:
@@ -90,7 +96,7 @@ async def models() -> Response:
                 "input_credits_per_token": input_rate,
                 "output_credits_per_token": output_rate,
                 "modelMetadata": metadata,
-                "status": None,  # no availability probe yet: unknown, which the SDK allows
+                "status": model_status(hub, provider_name, model, kind_name),
             }
         )
     return json_response(entries)
@@ -118,9 +124,16 @@ async def status() -> Response:
 async def _check_model(hub: Hub, caller: Caller | None, model: str) -> None:
     """Routing decides, exactly as for a call: through the hook with a caller, else the default rules."""
     if caller is not None:
-        route = await hub.host.first("select_route", model=model, kind="chat", caller=caller)
+        route = await hub.host.first(
+            "select_route", model=model, kind="chat", caller=caller, exclude=frozenset()
+        )
     else:
-        route = hub.routing.select_route(model=model, kind="chat", caller=None)  # type: ignore[arg-type]
+        route = hub.routing.select_route(
+            model=model,
+            kind="chat",
+            caller=None,  # type: ignore[arg-type]
+            exclude=frozenset(),
+        )
     if route is None:
         raise model_not_found(model)
 

@@ -276,3 +276,21 @@ class UsageRollup(Model):
     class Meta:
         table = "usage_rollups"
         unique_together = (("period", "bucket", "user_id", "app_did", "provider", "model", "kind"),)
+
+
+class ModelStatus(Model):
+    """Whether one model works at one provider, as the last call or check found it (routing.status)."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.CharField(max_length=50)
+    model = fields.CharField(max_length=200)
+    kind = fields.CharField(max_length=20)
+    available = fields.BooleanField(default=True)
+    error_code = fields.CharField(max_length=64, null=True)
+    error = fields.TextField(null=True)
+    response_ms = fields.FloatField(null=True)
+    checked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "model_status"
+        unique_together = (("provider", "model", "kind"),)

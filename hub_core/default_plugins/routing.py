@@ -1,15 +1,22 @@
 """Default routing: ``provider/model`` (or ``provider:model``) goes to that provider, with its next credential
-by smooth weighted round-robin, or the provider's environment-variable keys when none is stored."""
+by smooth weighted round-robin, or the provider's environment-variable keys when none is stored. A bare
+model name (``gpt-4o``) rotates over every usable provider that serves it (`hub_core.routing.candidates`);
+``exclude`` holds the providers a failing call already tried."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from hub_core.errors import HubError
 from hub_core.plugins import PluginHost, hookimpl
 from hub_core.providers.base import Provider
+from hub_core.routing.candidates import BareModelRouter
 from hub_core.state import ProviderConfig, RuntimeState, WeightedCredential
 from hub_core.types import Caller, Credential, Route
+
+if TYPE_CHECKING:
+    from hub_core.routing.health import ProviderHealth
 
 
 def split_model(model: str, known: dict[str, Provider]) -> tuple[str | None, str]:
@@ -45,11 +52,13 @@ def requires_credential(provider: Provider) -> bool:
 
 
 class DefaultRoutingPlugin:
-    def __init__(self, host: PluginHost, state: RuntimeState) -> None:
+    def __init__(self, host: PluginHost, state: RuntimeState, health: ProviderHealth | None = None) -> None:
         self.host = host
         self.state = state
         self._env: dict[str, ProviderConfig] = {}
+        self.bare = BareModelRouter(host, self.provider_config, health)
         state.on_reload(lambda _state: self._env.clear())
+        state.on_reload(lambda _state: self.bare.invalidate())
 
     def provider_config(self, name: str, provider: Provider) -> ProviderConfig | None:
         """The stored configuration, completed with env-var keys; None when the provider is unusable."""
@@ -76,10 +85,12 @@ class DefaultRoutingPlugin:
         return cached
 
     @hookimpl(trylast=True)
-    def select_route(self, model: str, kind: str, caller: Caller) -> Route | None:
+    def select_route(self, model: str, kind: str, caller: Caller, exclude: frozenset[str]) -> Route | None:
         name, upstream_model = split_model(model, self.host.providers)
         if name is None:
-            return None
+            return self.bare_route(model, kind, exclude)
+        if name in exclude:
+            return None  # ``provider/model`` means that provider only: no failover to another
         provider = self.host.provider(name)
         if provider is None:
             plugin = self.host.provider_plugin(name)
@@ -117,3 +128,24 @@ class DefaultRoutingPlugin:
             provider_id=cfg.id,
             config=cfg.config,
         )
+
+    def bare_route(self, model: str, kind: str, exclude: frozenset[str]) -> Route | None:
+        """The next provider in `model`'s rotation that is not excluded; None when no provider serves it."""
+        for cand in self.bare.order(model, kind, exclude):
+            provider = self.host.provider(cand.provider)
+            cfg = self.provider_config(cand.provider, provider) if provider is not None else None
+            if provider is None or cfg is None or not cfg.enabled:
+                continue
+            credential = cfg.next_credential()
+            if credential is None and requires_credential(provider):
+                continue
+            return Route(
+                provider=provider,
+                provider_name=cand.provider,
+                model=cand.model,
+                base_url=cfg.base_url or provider.default_base_url,
+                credential=credential,
+                provider_id=cfg.id,
+                config=cfg.config,
+            )
+        return None

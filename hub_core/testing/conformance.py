@@ -350,6 +350,46 @@ class ChatConformance(_Conformance):
         assert "mid-stream" in str(info.value)
         assert conformance_hub.wait_for_calls(1)[0]["status"] == "error"
 
+    def test_every_client_dialect(self, conformance_hub: HubServer) -> None:
+        """The same chat through the AIGNE ``/api/v2/chat`` and the Anthropic-compatible ``/v1/messages``."""
+        import urllib.request
+
+        key = conformance_hub.create_key()
+        envelope = {
+            "input": {
+                "messages": [{"role": "user", "content": "hello there"}],
+                "modelOptions": {"model": self.model(self.case.chat_model)},
+            },
+            "agent": "$CHAT_MODEL",
+            "options": {},
+        }
+        req = urllib.request.Request(
+            f"{conformance_hub.url}/api/v2/chat",
+            data=json.dumps(envelope).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            answer = json.loads(resp.read())
+        assert answer["text"] == "Echo: hello there"
+        assert answer["usage"]["outputTokens"] > 0
+        anthropic = pytest.importorskip("anthropic")
+        client = anthropic.Anthropic(base_url=conformance_hub.url, api_key=key, max_retries=0)
+        message = client.messages.create(
+            model=self.model(self.case.chat_model),
+            max_tokens=256,
+            messages=[{"role": "user", "content": "hello there"}],
+        )
+        assert message.content[0].text == "Echo: hello there"
+        assert message.usage.output_tokens > 0
+        with client.messages.stream(
+            model=self.model(self.case.chat_model),
+            max_tokens=256,
+            messages=[{"role": "user", "content": "hello there"}],
+        ) as stream:
+            assert "".join(stream.text_stream) == "Echo: hello there"
+        rows = conformance_hub.wait_for_calls(3)
+        assert [r["status"] for r in rows] == ["success"] * 3
+
 
 class EmbeddingConformance(_Conformance):
     """``/v1/embeddings``: float vectors (the SDK asks for base64 and decodes it), usage, errors."""

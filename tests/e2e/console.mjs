@@ -51,7 +51,7 @@ async function overflow(page) {
   return page.evaluate(() => {
     const w = document.documentElement.clientWidth;
     const out = [...document.querySelectorAll("body *")]
-      .filter((el) => el.getBoundingClientRect().right > w + 1)
+      .filter((el) => el.getBoundingClientRect().right > w + 1 && !el.parentElement?.closest(".table-wrap"))
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.getBoundingClientRect().right)}`);
     return { width: document.documentElement.scrollWidth, out };
@@ -346,6 +346,17 @@ const scenarios = {
     assert.equal((await chatStatus(key)).status, 200);
     await page.locator('tr[data-key="my-laptop"]').waitFor();
     await shot(page, "my-account");
+    if (env.EXPECT_CREDITS) {
+      // in credits mode each answer shows what it cost
+      await page.getByRole("link", { name: "Playground" }).click();
+      const picker = page.getByRole("combobox", { name: "Model" });
+      await picker.locator('option[value="openai/gpt-4o-mini"]').waitFor({ state: "attached" });
+      await picker.selectOption("openai/gpt-4o-mini");
+      await page.getByLabel("Message").fill("what does this cost");
+      await page.getByRole("button", { name: "Send" }).click();
+      await page.getByTestId("answer-meta").filter({ hasText: /\d credits/ }).waitFor();
+      await shot(page, "playground-credits");
+    }
     await page.goto(`${HUB}/console/providers`);
     await page.getByRole("heading", { name: "Administrators only" }).waitFor();
   },

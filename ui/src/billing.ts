@@ -162,6 +162,7 @@ export interface CallFilters {
   appDid?: string;
   search?: string;
   allUsers?: boolean;
+  requestId?: string;
 }
 
 type Range = { startTime: number; endTime: number; allUsers?: boolean; appDid?: string; timezoneOffset?: number };

@@ -194,6 +194,11 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
         if (chunk.usage) update({}, { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens });
       }
       update({}, { totalMs: performance.now() - started, credits });
+      if (!credits) {
+        // a stream's cost is only known after it ends: read it from the call log
+        const cost = await streamedCost(resp.headers.get("x-request-id"));
+        if (cost) update({}, { credits: cost });
+      }
     } catch (e) {
       if ((e as Error).name === "AbortError") update({}, { stopped: true, totalMs: performance.now() - started });
       else update({}, { error: errorMessage(e), totalMs: performance.now() - started });
@@ -262,6 +267,22 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
       </form>
     </div>
   );
+}
+
+/** The credits of a finished call, from the usage log (written in small batches, so retry briefly). */
+async function streamedCost(requestId: string | null): Promise<string | null> {
+  if (!requestId) return null;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await new Promise((r) => setTimeout(r, 400 + attempt * 300));
+    try {
+      const page = await billing.calls({ page: 1, pageSize: 1, requestId });
+      const call = page.list[0];
+      if (call) return Number(call.credits ?? 0) > 0 ? String(call.credits) : null;
+    } catch {
+      return null; // analytics not available: the answer just shows no cost
+    }
+  }
+  return null;
 }
 
 function AnswerMeta({ meta }: { meta: NonNullable<Message["meta"]> }) {

@@ -75,7 +75,7 @@ export function PricingPage() {
                         <code>{m.key}</code>
                       </td>
                       <td>{m.providerDisplayName ?? m.provider}</td>
-                      <td>{t(m.type)}</td>
+                      <td>{t(m.type.startsWith("image") ? "image" : m.type)}</td>
                       <td className="num">{perMillion(m.input_credits_per_token)}</td>
                       <td className="num">
                         {m.type.startsWith("image") || m.type.startsWith("video")
