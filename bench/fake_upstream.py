@@ -89,7 +89,9 @@ class FakeUpstream:
         try:
             stream = bool(json.loads(raw).get("stream")) if raw else False
         except ValueError:
-            return web.json_response({"error": {"message": "bad JSON", "type": "invalid_request_error"}}, status=400)
+            return web.json_response(
+                {"error": {"message": "bad JSON", "type": "invalid_request_error"}}, status=400
+            )
         if not stream:
             return web.Response(body=self.body, content_type="application/json")
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})

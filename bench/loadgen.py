@@ -182,7 +182,13 @@ async def worker(spec: Spec, win: Window, index: int) -> None:
                     status, body = await conn.request(requests[stream])
                 good = answer_ok(status, body, stream, spec.min_events)
                 error = "" if good else f"HTTP {status}: {body[:200]!r}"
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError) as exc:
+            except (
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                TimeoutError,
+                ValueError,
+            ) as exc:
                 good, error = False, f"{type(exc).__name__}: {exc}"
                 conn.close()
             t1 = time.perf_counter()

@@ -307,12 +307,23 @@ def credentials() -> None:
 @click.option("--value", required=True, help="The secret, or a JSON object of the credential fields.")
 @click.option("--name", default=None)
 @click.option("--weight", type=int, default=100, show_default=True)
+@click.option("--no-verify", is_flag=True, help="Save without the live test call (offline setups).")
+@click.option("--test-model", default=None, help="Model of the test call (default: the plugin's cheap one).")
 @click.option("--json", "as_json", is_flag=True)
 @run_async
 async def credentials_add(
-    settings: Any, provider: str, value: str, name: str | None, weight: int, as_json: bool
+    settings: Any,
+    provider: str,
+    value: str,
+    name: str | None,
+    weight: int,
+    no_verify: bool,
+    test_model: str | None,
+    as_json: bool,
 ) -> None:
-    """Store a credential for a provider."""
+    """Store a credential for a provider, after a live test call with the provider's test model proved
+    that the vendor accepts it (skip with --no-verify)."""
+    from hub_core.errors import HubError
     from hub_core.services import providers as svc
 
     hub = _host(settings)
@@ -322,9 +333,21 @@ async def credentials_add(
             parsed = json.loads(value)
         except ValueError as exc:
             raise click.ClickException(f"--value looks like JSON but is not valid: {exc}") from exc
-    cred = await svc.add_credential(
-        settings, hub.host, hub.keyring, provider, parsed, name=name, weight=weight
-    )
+    try:
+        cred = await svc.add_credential(
+            settings,
+            hub.host,
+            hub.keyring,
+            provider,
+            parsed,
+            name=name,
+            weight=weight,
+            verify=not no_verify,
+            test_model=test_model,
+        )
+    except HubError as exc:
+        detail = exc.extra.get("detail")
+        raise click.ClickException(f"{exc.message}: {detail}" if detail else exc.message) from exc
     _emit(
         svc.credential_dict(cred),
         as_json,

@@ -60,6 +60,8 @@ class Route:
     credential: Credential | None
     provider_id: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    #: the provider record's region (Bedrock signs for it); None when not set
+    region: str | None = None
 
     @property
     def model_with_provider(self) -> str:

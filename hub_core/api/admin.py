@@ -3,7 +3,7 @@ keys and plugins (``/api/admin``). Every route needs an admin or owner key."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from quart import Blueprint, Response, request
@@ -12,6 +12,8 @@ from hub_core.api.admin_auth import require_admin
 from hub_core.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
 from hub_core.db import models as m
 from hub_core.errors import bad_request
+from hub_core.routing.status import ModelState
+from hub_core.routing.verify import raise_unless_valid
 from hub_core.services import plugin_state, providers, users
 
 bp = Blueprint("admin", __name__)
@@ -112,6 +114,7 @@ async def create_credential(provider_id: int) -> Response:
         name=body.get("name"),
         weight=_int(body.get("weight", 100), "weight"),
         credential_type=str(body.get("credentialType", "api_key")),
+        **_verification(body),
     )
     await hub.state.reload()
     return json_response(providers.credential_dict(cred), 201)
@@ -120,8 +123,9 @@ async def create_credential(provider_id: int) -> Response:
 @bp.put("/api/ai-providers/<int:provider_id>/credentials/<int:cred_id>")
 async def update_credential(provider_id: int, cred_id: int) -> Response:
     hub = current_hub()
+    body = await json_body()
     cred = await providers.update_credential(
-        hub.settings, hub.host, hub.keyring, provider_id, cred_id, await json_body()
+        hub.settings, hub.host, hub.keyring, provider_id, cred_id, body, **_verification(body)
     )
     await hub.state.reload()
     return json_response(providers.credential_dict(cred))
@@ -133,6 +137,94 @@ async def delete_credential(provider_id: int, cred_id: int) -> Response:
     await providers.delete_credential(hub.settings, provider_id, cred_id)
     await hub.state.reload()
     return json_response({"message": "deleted"})
+
+
+def _verification(body: dict[str, Any]) -> dict[str, Any]:
+    """A new credential value is checked with a live test call unless the body says ``"verify": false``."""
+    verify = body.get("verify", True)
+    if not isinstance(verify, bool):
+        raise bad_request("verify must be a boolean", param="verify")
+    return {"verify": verify, "upstream": current_hub().upstream, "test_model": _test_model(body)}
+
+
+def _test_model(body: dict[str, Any]) -> str | None:
+    model = body.get("testModel")
+    if model is not None and (not isinstance(model, str) or len(model) > 200):
+        raise bad_request("testModel must be a model id", param="testModel")
+    return model or None
+
+
+@bp.post("/api/ai-providers/<int:provider_id>/credentials/test")
+async def try_credential(provider_id: int) -> Response:
+    """Make the provider's test call with a credential value, without saving it (rate-limited per user)."""
+    hub = current_hub()
+    hub.health.credential_tests.hit((await require_admin()).user_id)
+    body = await json_body()
+    result = await providers.check_credential_value(
+        hub.settings,
+        hub.host,
+        provider_id,
+        body.get("value"),
+        upstream=hub.upstream,
+        test_model=_test_model(body),
+    )
+    hub.health.record_check(result)
+    raise_unless_valid(result)
+    return json_response(result.as_dict())
+
+
+@bp.get("/api/ai-providers/<int:provider_id>/credentials/<int:cred_id>/check")
+async def check_credential(provider_id: int, cred_id: int) -> Response:
+    """Re-validate a stored credential: on when the vendor accepts it, off with its error when it refuses."""
+    hub = current_hub()
+    cred, result = await providers.check_stored_credential(
+        hub.settings,
+        hub.host,
+        hub.keyring,
+        provider_id,
+        cred_id,
+        upstream=hub.upstream,
+        test_model=_test_model(dict(request.args)),
+    )
+    hub.health.record_check(result)
+    await hub.state.reload()
+    if not cred.active and result.verdict == "invalid":
+        hub.health.schedule_recheck(result.provider, cred.id)
+    raise_unless_valid(result)
+    return json_response({**result.as_dict(), "credential": providers.credential_dict(cred)})
+
+
+@bp.get("/api/ai-providers/status")
+async def model_status() -> Response:
+    """Availability of each provider/model as the last call or check found it (all hub instances)."""
+    hub = current_hub()
+    await hub.health.status.flush()
+    query = m.ModelStatus.all().order_by("provider", "model", "kind")
+    for arg, column in (("provider", "provider"), ("model", "model"), ("type", "kind")):
+        if value := request.args.get(arg):
+            query = query.filter(**{column: value})
+    ids = {p.name: p.id for p in await m.Provider.all()}
+    rows = [ModelState.from_row(row).as_dict() for row in await query.limit(5000)]
+    return json_response([{**row, "providerId": ids.get(row["provider"])} for row in rows])
+
+
+@bp.get("/api/ai-providers/health")
+async def provider_health() -> Response:
+    """Each credential's state (``running``: in use), cool-downs and the credentials being re-checked."""
+    hub = current_hub()
+    out: dict[str, dict[str, Any]] = {}
+    for row in await m.Provider.all().prefetch_related("credentials").order_by("name"):
+        out[row.name] = {
+            c.name: {
+                "id": c.id,
+                "running": c.active,
+                "error": c.error,
+                "weight": hub.health.weight_of(c.id) or c.weight,
+            }
+            for c in row.credentials
+        }
+    stamp = datetime.now(UTC).isoformat()
+    return json_response({"providers": out, **hub.health.describe(), "timestamp": stamp})
 
 
 # --- users and keys -----------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ def aigne_error(err: HubError) -> Response:
 
 
 def admin_error(err: HubError) -> Response:
-    return json_response(
-        {"error": {"message": err.message, "code": err.code, "type": err.type}}, err.status, err.headers
-    )
+    error: dict[str, Any] = {"message": err.message, "code": err.code, "type": err.type}
+    if "detail" in err.extra:  # e.g. what the vendor said about a refused credential
+        error["detail"] = err.extra["detail"]
+    return json_response({"error": error}, err.status, err.headers)

@@ -84,7 +84,7 @@ def _has_explicit_key() -> bool:
     return bool(
         request.headers.get("authorization")
         or request.headers.get("x-api-key")
-        or request.cookies.get("login_token")
+        or request.args.get("access_token")
     )
 
 

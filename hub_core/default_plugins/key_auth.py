@@ -1,5 +1,8 @@
-"""Access-key authentication: ``Authorization: Bearer``, ``x-api-key``, the ``login_token`` cookie or the
-``access_token`` query parameter."""
+"""Access-key authentication: ``Authorization: Bearer``, ``x-api-key`` or the ``access_token`` query
+parameter, else the console's session cookie.
+
+A raw key in a cookie is deliberately not accepted: a browser would send it on cross-site requests, and only
+the session cookie (`hub_core.sessions`) carries the CSRF protection such requests need."""
 
 from __future__ import annotations
 
@@ -20,8 +23,6 @@ def token_from_request(request: Request) -> str | None:
         found.append(auth[7:].strip())
     if api_key := request.headers.get("x-api-key"):
         found.append(api_key.strip())
-    if cookie := request.cookies.get("login_token"):
-        found.append(cookie)
     if query := request.args.get("access_token"):
         found.append(query)
     distinct = set(found)

@@ -80,7 +80,11 @@ class DefaultRoutingPlugin:
                 [WeightedCredential(c, 100) for c in creds],
             )
             self._env[name] = cached
-        if stored is None and not cached.credentials and requires_credential(provider):
+        # Nothing configured: a keyless provider (Ollama) counts only once its base URL is set in the env,
+        # so installing a plugin never makes the hub call a host nobody pointed it at.
+        unconfigured = stored is None and not cached.credentials
+        pointed_at = bool(provider.env_base_url and cached.base_url)
+        if unconfigured and (requires_credential(provider) or not pointed_at):
             return None
         return cached
 
@@ -127,6 +131,7 @@ class DefaultRoutingPlugin:
             credential=credential,
             provider_id=cfg.id,
             config=cfg.config,
+            region=cfg.region,
         )
 
     def bare_route(self, model: str, kind: str, exclude: frozenset[str]) -> Route | None:
@@ -147,5 +152,6 @@ class DefaultRoutingPlugin:
                 credential=credential,
                 provider_id=cfg.id,
                 config=cfg.config,
+                region=cfg.region,
             )
         return None

@@ -26,30 +26,20 @@ from typing import TYPE_CHECKING
 import structlog
 
 from hub_core.errors import HubError
-from hub_core.routing.health import classify, is_upstream
+from hub_core.routing.health import classify, is_upstream, tag_upstream_error
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from hub_core.billing import BillingManager
     from hub_core.gateway import CallContext
     from hub_core.routing.health import ProviderHealth
     from hub_core.types import Route
 
+__all__ = ["MAX_ATTEMPTS", "Attempt", "Attempts", "tag_upstream_error"]
+
 log = structlog.get_logger("hub_core.routing.failover")
 
 #: attempts per call at most (every attempt excludes one more provider, so this only bounds odd plugins)
 MAX_ATTEMPTS = 8
-
-
-def tag_upstream_error(err: HubError, resp: aiohttp.ClientResponse) -> HubError:
-    """Mark an error mapped from an upstream answer with that answer's status and Retry-After, which failover
-    and health read whatever shape the provider plugin gave the error."""
-    err.extra.setdefault("upstream_status", resp.status)
-    retry = resp.headers.get("Retry-After")
-    if retry:
-        err.extra.setdefault("retry_after", retry)
-    return err
 
 
 class Attempts:

@@ -29,6 +29,8 @@ from hub_core.errors import HubError
 from hub_core.routing.status import ModelStatusBook
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from hub_core.config import Settings
     from hub_core.plugins import PluginHost
     from hub_core.routing.verify import CheckResult
@@ -43,6 +45,7 @@ FAILURES_BEFORE_COOLDOWN = 3
 MAX_COOLDOWN = 3600.0
 STATUS_FLUSH_SECONDS = 1.0
 STATUS_RELOAD_SECONDS = 15.0
+CREDENTIAL_TESTS, CREDENTIAL_TESTS_WINDOW = 5, 600.0
 #: 403 messages that blame the request, not the key (the caller's problem: no failover, no disable)
 CONTENT_POLICY = ("content policy", "content_policy", "safety", "moderation", "flagged", "harmful")
 #: 403 messages that blame where or when the hub calls from, not the key (try elsewhere, keep the key)
@@ -56,6 +59,16 @@ class Outcome(StrEnum):
     CREDENTIAL = "credential"  # the vendor refused the hub's credential
     UNAVAILABLE = "unavailable"  # 5xx, timeouts, unreachable, malformed answers, region blocks
     MODEL_NOT_FOUND = "model_not_found"
+
+
+def tag_upstream_error(err: HubError, resp: aiohttp.ClientResponse) -> HubError:
+    """Mark an error mapped from an upstream answer with that answer's status and Retry-After, which failover
+    and health read whatever shape the provider plugin gave the error."""
+    err.extra.setdefault("upstream_status", resp.status)
+    retry = resp.headers.get("Retry-After")
+    if retry:
+        err.extra.setdefault("retry_after", retry)
+    return err
 
 
 def upstream_status(err: HubError) -> int | None:
@@ -122,6 +135,10 @@ class ProviderHealth:
         self._rechecks: dict[int, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flusher: asyncio.Task[None] | None = None
+        #: live credential tests through the admin API (each one is a billed call at the vendor)
+        from hub_core.routing.verify import RateLimiter  # verify builds on this module
+
+        self.credential_tests = RateLimiter(CREDENTIAL_TESTS, CREDENTIAL_TESTS_WINDOW)
         state.on_reload(lambda _state: self._apply_weights())
 
     # --- lifecycle ----------------------------------------------------------------------------------------

@@ -31,6 +31,19 @@ class ModelState:
     response_ms: float | None = None
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    @classmethod
+    def from_row(cls, row: m.ModelStatus) -> ModelState:
+        return cls(
+            row.provider,
+            row.model,
+            row.kind,
+            row.available,
+            row.error_code,
+            row.error,
+            row.response_ms,
+            row.checked_at,
+        )
+
     @property
     def key(self) -> Key:
         return (self.provider, self.model, self.kind)
@@ -107,16 +120,7 @@ class ModelStatusBook:
             mine = self._states.get(key)
             if mine is not None and (key in self._dirty or mine.checked_at >= row.checked_at):
                 continue
-            self._states[key] = ModelState(
-                row.provider,
-                row.model,
-                row.kind,
-                row.available,
-                row.error_code,
-                row.error,
-                row.response_ms,
-                row.checked_at,
-            )
+            self._states[key] = ModelState.from_row(row)
 
 
 async def _upsert(state: ModelState) -> None:

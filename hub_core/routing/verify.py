@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 
 from hub_core.errors import HubError
-from hub_core.routing.failover import tag_upstream_error
-from hub_core.routing.health import Outcome, classify
+from hub_core.routing.health import Outcome, classify, tag_upstream_error
 from hub_core.types import Credential, Route
 
 if TYPE_CHECKING:
@@ -194,3 +193,31 @@ async def check_stored(
         provider_id=provider_row.id,
         test_model=test_model,
     )
+
+
+class RateLimiter:
+    """At most `limit` events per `window` seconds per key (credential tests: 5 per 10 minutes per user)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._events: dict[object, list[float]] = {}
+
+    def hit(self, key: object) -> None:
+        """Count one event, or raise 429 with Retry-After when the key is over its limit."""
+        now = time.monotonic()
+        events = [t for t in self._events.get(key, ()) if t > now - self.window]
+        if len(events) >= self.limit:
+            wait = max(1, int(events[0] + self.window - now) + 1)
+            raise HubError(
+                429,
+                "rate_limited",
+                f"Rate limit exceeded: at most {self.limit} credential tests per "
+                f"{int(self.window // 60)} minutes; try again in {wait} s",
+                headers={"Retry-After": str(wait)},
+                extra={"detail": f"retryAfter={wait}"},
+            )
+        events.append(now)
+        if len(self._events) > 10_000:
+            self._events.clear()
+        self._events[key] = events

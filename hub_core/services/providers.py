@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -13,6 +15,10 @@ from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request, not_found
 from hub_core.plugins import PluginHost
 from hub_core.state import bump_generation
+
+if TYPE_CHECKING:
+    from hub_core.routing.verify import CheckResult
+    from hub_core.upstream import UpstreamClient
 
 CREDENTIAL_TYPES = ("api_key", "access_key_pair", "custom")
 
@@ -167,7 +173,12 @@ async def add_credential(
     name: str | None = None,
     weight: int = 100,
     credential_type: str = "api_key",
+    verify: bool = False,
+    upstream: UpstreamClient | None = None,
+    test_model: str | None = None,
 ) -> m.Credential:
+    """Store a credential. With `verify` (on in the admin API and the CLI) a live test call must accept it
+    first (`hub_core.routing.verify`); a refused one is a 400 with the vendor's words as ``detail``."""
     row = await get_provider(provider_ref)
     schema = _schema_for(host, row.name)
     values = credential_values(value, schema)
@@ -177,6 +188,8 @@ async def add_credential(
         )
     if not 1 <= int(weight) <= 10_000:
         raise bad_request("weight must be between 1 and 10000", param="weight")
+    if verify:
+        await verify_values(settings, host, row, values, upstream=upstream, test_model=test_model)
     count = await m.Credential.filter(provider_id=row.id).count()
     cred = await m.Credential.create(
         provider=row,
@@ -197,6 +210,10 @@ async def update_credential(
     provider_ref: str | int,
     cred_id: int,
     changes: dict[str, Any],
+    *,
+    verify: bool = False,
+    upstream: UpstreamClient | None = None,
+    test_model: str | None = None,
 ) -> m.Credential:
     row = await get_provider(provider_ref)
     cred = await m.Credential.get_or_none(id=cred_id, provider_id=row.id)
@@ -205,6 +222,8 @@ async def update_credential(
     if "value" in changes and changes["value"] not in (None, ""):
         schema = _schema_for(host, row.name)
         values = credential_values(changes["value"], schema)
+        if verify:
+            await verify_values(settings, host, row, values, upstream=upstream, test_model=test_model)
         cred.ciphertext = keyring.encrypt(json.dumps(values))
         cred.masked = _masked(values, schema)
         cred.active, cred.error = True, None
@@ -229,6 +248,117 @@ async def delete_credential(settings: Settings, provider_ref: str | int, cred_id
     if not deleted:
         raise not_found(f"Credential {cred_id} not found")
     await bump_generation(settings)
+
+
+# --- live checks (hub_core.routing.verify) -------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _client(settings: Settings, upstream: UpstreamClient | None) -> AsyncIterator[UpstreamClient]:
+    """The hub's upstream client, or a short-lived one (the CLI has no running hub)."""
+    if upstream is not None:
+        yield upstream
+        return
+    from hub_core.upstream import UpstreamClient
+
+    client = UpstreamClient(settings)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def check_values(
+    settings: Settings,
+    host: PluginHost,
+    row: m.Provider,
+    values: dict[str, str],
+    *,
+    upstream: UpstreamClient | None = None,
+    test_model: str | None = None,
+) -> CheckResult:
+    """Make the provider's test call with `values` (nothing is stored)."""
+    from hub_core.routing.verify import check_credential
+
+    provider = host.provider(row.name)
+    if provider is None:
+        raise HubError(
+            503, "provider_disabled", f"Provider {row.name!r} cannot be checked: its plugin is not enabled"
+        )
+    async with _client(settings, upstream) as client:
+        return await check_credential(
+            client,
+            row.name,
+            provider,
+            values,
+            base_url=row.base_url,
+            config=row.config or {},
+            provider_id=row.id,
+            test_model=test_model or None,
+        )
+
+
+async def verify_values(
+    settings: Settings,
+    host: PluginHost,
+    row: m.Provider,
+    values: dict[str, str],
+    *,
+    upstream: UpstreamClient | None = None,
+    test_model: str | None = None,
+) -> CheckResult:
+    """`check_values`, refusing (400) credentials the vendor did not accept."""
+    from hub_core.routing.verify import raise_unless_valid
+
+    result = await check_values(settings, host, row, values, upstream=upstream, test_model=test_model)
+    raise_unless_valid(result)
+    return result
+
+
+async def check_credential_value(
+    settings: Settings,
+    host: PluginHost,
+    provider_ref: str | int,
+    value: Any,
+    *,
+    upstream: UpstreamClient | None = None,
+    test_model: str | None = None,
+) -> CheckResult:
+    """Test a credential value without saving it."""
+    row = await get_provider(provider_ref)
+    values = credential_values(value, _schema_for(host, row.name))
+    return await check_values(settings, host, row, values, upstream=upstream, test_model=test_model)
+
+
+async def check_stored_credential(
+    settings: Settings,
+    host: PluginHost,
+    keyring: Keyring,
+    provider_ref: str | int,
+    cred_id: int,
+    *,
+    upstream: UpstreamClient | None = None,
+    test_model: str | None = None,
+) -> tuple[m.Credential, CheckResult]:
+    """Re-validate a stored credential: switch it on when the vendor accepts it, off (with the vendor's
+    message) when it refuses it; an inconclusive check changes nothing."""
+    from hub_core.routing.verify import check_stored
+
+    row = await get_provider(provider_ref)
+    cred = await m.Credential.get_or_none(id=cred_id, provider_id=row.id)
+    if cred is None:
+        raise not_found(f"Credential {cred_id} not found")
+    async with _client(settings, upstream) as client:
+        result = await check_stored(client, host, keyring, cred, row, test_model or None)
+    if result.valid and (not cred.active or cred.error):
+        cred.active, cred.error = True, None
+    elif result.verdict == "invalid":
+        cred.active, cred.error = False, (result.detail or "Invalid credentials")[:2000]
+    else:
+        return cred, result
+    await cred.save(update_fields=["active", "error", "updated_at"])
+    await bump_generation(settings)
+    return cred, result
 
 
 async def rotate_secrets(keyring: Keyring) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Amazon Bedrock provider for AIGNE Hub: chat over the Converse and ConverseStream APIs.
 
-Requests are translated to Converse (``system`` blocks, ``image`` blocks with bytes, ``toolUse`` /
-``toolResult`` blocks, ``inferenceConfig``, ``toolConfig``), signed with AWS Signature Version 4 from an
-access-key pair and region (signing happens in `apply_credential`, after the body is final), and answers come
-back as ``chat.completion`` objects. Streams arrive in AWS's binary event-stream framing (length prelude,
-headers, payload, CRC32 checks), decoded here and turned into ``chat.completion.chunk`` objects.
+Requests are translated to Converse (``system`` blocks, ``image`` / ``document`` blocks with bytes,
+``toolUse`` / ``toolResult`` blocks, ``inferenceConfig``, ``toolConfig``, ``cachePoint``, Claude's thinking),
+signed with AWS Signature Version 4 from an access-key pair and region (in `apply_credential`, once the body
+is final), and answers come back as ``chat.completion`` objects. Streams arrive in AWS's binary event-stream
+framing (length prelude, headers, payload, CRC32 checks), decoded here into ``chat.completion.chunk`` objects.
+No AWS SDK: signing is ``hashlib`` / ``hmac`` and the framing is ``zlib.crc32``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import itertools
 import json
+import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from yarl import URL
@@ -37,6 +41,7 @@ from hub_core.providers.translate import (
     text_of,
     tool_arguments,
     tool_call,
+    upstream_auth_failed,
     upstream_message,
 )
 
@@ -52,12 +57,25 @@ CREDENTIAL_SCHEMA: dict[str, Any] = {
         "session_token": {"type": "string", "title": "Session token (temporary credentials)", "secret": True},
     },
 }
+#: headers the signature covers when present (the rest, e.g. Accept, may change in transit)
+SIGNED_HEADERS = ("content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token")
 IMAGE_FORMATS = {
     "image/png": "png",
     "image/jpeg": "jpeg",
     "image/jpg": "jpeg",
     "image/gif": "gif",
     "image/webp": "webp",
+}
+DOCUMENT_FORMATS = {
+    "application/pdf": "pdf",
+    "text/csv": "csv",
+    "application/msword": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "text/html": "html",
+    "text/plain": "txt",
+    "text/markdown": "md",
 }
 FINISH_REASONS = {
     "end_turn": "stop",
@@ -70,6 +88,22 @@ FINISH_REASONS = {
 }
 #: reasoning_effort → Claude's extended-thinking budget on Bedrock
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
+CACHE_POINT = {"cachePoint": {"type": "default"}}
+REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+#: AWS error types (x-amzn-ErrorType) that say the signature or the key itself is refused
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignatureException",
+        "MissingAuthenticationTokenException",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+    }
+)
+#: Bedrock's answers for "too much, wait": ModelNotReady is documented as one the SDKs retry
+RATE_ERRORS = frozenset({"ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException"})
 
 
 # --- AWS Signature Version 4 --------------------------------------------------------------------------------
@@ -80,17 +114,20 @@ def _hmac(key: bytes, msg: str) -> bytes:
 
 
 def uri_encode(value: str) -> str:
-    """RFC 3986 encoding as SigV4 wants it: everything but unreserved characters, ``~`` kept."""
+    """RFC 3986 encoding as SigV4 wants it: everything but the unreserved characters ``A-Za-z0-9-_.~``."""
     return quote(value, safe="-_.~")
 
 
-def canonical_uri(raw_path: str) -> str:
-    """Each segment of the path as sent, encoded once more (SigV4 for every service but S3)."""
-    return "/".join(uri_encode(segment) for segment in (raw_path or "/").split("/"))
+def canonical_uri(path: str) -> str:
+    """Each segment of the path as it travels, encoded once more (SigV4 for every service but S3): a model id
+    sent as ``nova-lite-v1%3A0`` is signed as ``nova-lite-v1%253A0``, one sent as ``nova-lite-v1:0`` as
+    ``nova-lite-v1%3A0``, which is what AWS computes from what it receives."""
+    return "/".join(uri_encode(segment) for segment in (path or "/").split("/"))
 
 
-def canonical_query(params: dict[str, str]) -> str:
-    return "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in sorted(params.items()))
+def canonical_query(params: Iterable[tuple[str, str]]) -> str:
+    """Encoded ``name=value`` pairs sorted by name, then value (repeated names stay)."""
+    return "&".join(f"{k}={v}" for k, v in sorted((uri_encode(k), uri_encode(v)) for k, v in params))
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -100,11 +137,33 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return _hmac(key, "aws4_request")
 
 
+def canonical_request(
+    method: str,
+    path: str,
+    query: Iterable[tuple[str, str]],
+    headers: dict[str, str],
+    signed_headers: list[str],
+    payload_hash: str,
+) -> str:
+    """The canonical request: header names lower-cased, values trimmed with inner runs of spaces folded."""
+    lowered = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
+    return "\n".join(
+        [
+            method.upper(),
+            canonical_uri(path),
+            canonical_query(query),
+            "".join(f"{name}:{lowered[name]}\n" for name in signed_headers),
+            ";".join(signed_headers),
+            payload_hash,
+        ]
+    )
+
+
 def sigv4_signature(
     *,
     method: str,
-    raw_path: str,
-    query: dict[str, str],
+    path: str,
+    query: Iterable[tuple[str, str]],
     headers: dict[str, str],
     signed_headers: list[str],
     payload_hash: str,
@@ -113,64 +172,55 @@ def sigv4_signature(
     region: str,
     service: str,
 ) -> str:
-    """The hex signature of a request (shared by the signer here and by verifiers such as the test fake)."""
-    lowered = {k.lower(): " ".join(str(v).strip().split()) for k, v in headers.items()}
-    canonical_headers = "".join(f"{name}:{lowered[name]}\n" for name in signed_headers)
-    canonical_request = "\n".join(
-        [
-            method,
-            canonical_uri(raw_path),
-            canonical_query(query),
-            canonical_headers,
-            ";".join(signed_headers),
-            payload_hash,
-        ]
-    )
+    """The hex signature of a request; `path` is the path as it travels (percent-escapes included)."""
+    creq = canonical_request(method, path, query, headers, signed_headers, payload_hash)
     scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
     string_to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()]
     )
-    return hmac.new(
-        signing_key(secret, amz_date[:8], region, service), string_to_sign.encode(), hashlib.sha256
-    ).hexdigest()
+    key = signing_key(secret, amz_date[:8], region, service)
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def sign_request(
-    upstream: UpstreamRequest, credential: Credential, region: str, now: datetime | None = None
+    upstream: UpstreamRequest,
+    credential: Credential,
+    region: str,
+    now: datetime | None = None,
+    service: str = SERVICE,
 ) -> None:
-    """Sign in place: serialize the body, then add ``Host``, ``X-Amz-Date``, ``X-Amz-Content-Sha256`` (and the
-    session token) and the ``Authorization`` header over exactly the bytes and path that will be sent."""
+    """Sign in place over exactly what will be sent: the JSON body is serialized to bytes here (the HTTP
+    client sends `body` as is), hashed into ``X-Amz-Content-Sha256``; ``Host``, ``X-Amz-Date`` and the session
+    token are set, then ``Authorization``. Signing again (another attempt, another key) replaces all of it."""
     if upstream.body is None and upstream.json is not None:
         upstream.body = json.dumps(upstream.json, separators=(",", ":"), ensure_ascii=False).encode()
         upstream.json = None
-    body = upstream.body or b""
-    amz_date = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    payload_hash = hashlib.sha256(body).hexdigest()
     headers = upstream.headers
-    headers["Host"] = urlsplit(upstream.url).netloc
+    for name in [k for k in headers if k.lower() in ("authorization", "x-amz-security-token")]:
+        del headers[name]
+    amz_date = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    payload_hash = hashlib.sha256(upstream.body or b"").hexdigest()
+    url = URL(upstream.url)  # what aiohttp will put on the wire (yarl normalizes some escapes)
+    headers["Host"] = url.raw_authority
     headers["X-Amz-Date"] = amz_date
     headers["X-Amz-Content-Sha256"] = payload_hash
-    token = credential.values.get("session_token")
-    if token:
+    if token := credential.values.get("session_token"):
         headers["X-Amz-Security-Token"] = token
-    signed = sorted(
-        {k.lower() for k in headers}
-        & {"host", "content-type", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
-    )
+    signed = sorted({k.lower() for k in headers} & set(SIGNED_HEADERS))
+    query = [*url.query.items(), *upstream.params.items()]
     signature = sigv4_signature(
         method=upstream.method,
-        # the path as aiohttp will put it on the wire (yarl normalizes percent-escapes it may decode)
-        raw_path=URL(upstream.url).raw_path,
-        query=upstream.params,
+        path=url.raw_path,
+        query=query,
         headers=headers,
         signed_headers=signed,
         payload_hash=payload_hash,
         secret=credential.values["secret_access_key"],
         amz_date=amz_date,
         region=region,
-        service=SERVICE,
+        service=service,
     )
-    scope = f"{amz_date[:8]}/{region}/{SERVICE}/aws4_request"
+    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
     headers["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={credential.values['access_key_id']}/{scope}, "
         f"SignedHeaders={';'.join(signed)}, Signature={signature}"
@@ -179,113 +229,203 @@ def sign_request(
 
 # --- AWS event-stream framing -------------------------------------------------------------------------------
 
+PRELUDE = 12  # total length, headers length, prelude CRC32 (4 bytes each, big-endian)
+MAX_MESSAGE = 16 << 20  # AWS's limit on one message; more is garbage, not a frame to wait for
+MAX_HEADERS = 128 << 10
+#: header value types with a fixed size: byte, short, integer, long, timestamp (ms), uuid
+FIXED_SIZES = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}
+
 
 class EventStreamError(ValueError):
-    pass
+    """Bytes that are not a valid AWS event stream (bad CRC, impossible lengths, broken headers)."""
+
+
+def _u32(data: bytes | bytearray, at: int) -> int:
+    return int.from_bytes(data[at : at + 4], "big")
 
 
 def _header_value(data: bytes, pos: int, kind: int) -> tuple[Any, int]:
-    fixed = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}
-    if kind in (0, 1):
+    if kind in (0, 1):  # bool true / false: no value bytes
         return kind == 0, pos
-    if kind in fixed:
-        size = fixed[kind]
-        raw = data[pos : pos + size]
-        return (raw.hex() if kind == 9 else int.from_bytes(raw, "big", signed=True)), pos + size
-    if kind in (6, 7):
+    if kind in FIXED_SIZES:
+        end = pos + FIXED_SIZES[kind]
+        if end > len(data):
+            raise EventStreamError("event-stream header value runs past the headers")
+        raw = data[pos:end]
+        return (raw.hex() if kind == 9 else int.from_bytes(raw, "big", signed=True)), end
+    if kind in (6, 7):  # byte array / UTF-8 string, with a 2-byte length
         length = int.from_bytes(data[pos : pos + 2], "big")
-        raw = data[pos + 2 : pos + 2 + length]
-        return (raw.decode() if kind == 7 else raw), pos + 2 + length
-    raise EventStreamError(f"unknown header value type {kind}")
+        end = pos + 2 + length
+        if end > len(data):
+            raise EventStreamError("event-stream header value runs past the headers")
+        raw = data[pos + 2 : end]
+        try:
+            return (raw.decode() if kind == 7 else bytes(raw)), end
+        except UnicodeDecodeError as exc:
+            raise EventStreamError("event-stream string header is not UTF-8") from exc
+    raise EventStreamError(f"unknown event-stream header value type {kind}")
 
 
 def parse_headers(data: bytes) -> dict[str, Any]:
+    """``[name length (1)][name][value type (1)][value]`` repeated."""
     headers: dict[str, Any] = {}
     pos = 0
     while pos < len(data):
-        name_len = data[pos]
-        name = data[pos + 1 : pos + 1 + name_len].decode()
-        pos += 1 + name_len
-        value, pos = _header_value(data, pos + 1, data[pos])
-        headers[name] = value
+        end = pos + 1 + data[pos]
+        if end >= len(data):
+            raise EventStreamError("event-stream header name runs past the headers")
+        try:
+            name = data[pos + 1 : end].decode()
+        except UnicodeDecodeError as exc:
+            raise EventStreamError("event-stream header name is not UTF-8") from exc
+        headers[name], pos = _header_value(data, end + 1, data[end])
     return headers
 
 
 class EventStreamDecoder:
-    """Splits bytes into ``(headers, payload)`` messages: 12-byte prelude (total length, headers length, CRC32
-    of those 8 bytes), headers, payload, and a CRC32 of everything before it."""
+    """Incremental decoder of ``application/vnd.amazon.eventstream``: feed bytes as they arrive (a message may
+    be split across reads, or several may arrive in one), get ``(headers, payload)`` per complete message.
+
+    A message is a 12-byte prelude (total length, headers length, CRC32 of those 8 bytes), the headers, the
+    payload and a CRC32 of everything before it; both CRCs are checked, and `EventStreamError` ends decoding.
+    """
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._buf = bytearray()
 
     def feed(self, data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
         self._buf += data
-        while len(self._buf) >= 12:
-            total = int.from_bytes(self._buf[0:4], "big")
-            headers_len = int.from_bytes(self._buf[4:8], "big")
-            if total < 16 or headers_len > total - 16:
-                raise EventStreamError("event-stream message with impossible lengths")
-            if zlib.crc32(self._buf[0:8]) != int.from_bytes(self._buf[8:12], "big"):
+        while len(self._buf) >= PRELUDE:
+            total, headers_len = _u32(self._buf, 0), _u32(self._buf, 4)
+            if zlib.crc32(self._buf[0:8]) != _u32(self._buf, 8):
                 raise EventStreamError("event-stream prelude CRC mismatch")
+            if total < PRELUDE + 4 + headers_len or total > MAX_MESSAGE or headers_len > MAX_HEADERS:
+                raise EventStreamError(
+                    f"event-stream message with impossible lengths ({total}, {headers_len})"
+                )
             if len(self._buf) < total:
                 return
-            message, self._buf = self._buf[:total], self._buf[total:]
-            if zlib.crc32(message[:-4]) != int.from_bytes(message[-4:], "big"):
+            message = bytes(self._buf[:total])
+            del self._buf[:total]
+            if zlib.crc32(message[:-4]) != _u32(message, total - 4):
                 raise EventStreamError("event-stream message CRC mismatch")
-            yield parse_headers(message[12 : 12 + headers_len]), message[12 + headers_len : -4]
+            yield parse_headers(message[PRELUDE : PRELUDE + headers_len]), message[PRELUDE + headers_len : -4]
 
     @property
-    def leftover(self) -> int:
+    def pending(self) -> int:
+        """Bytes of an incomplete message still waiting for the rest."""
         return len(self._buf)
-
-
-def encode_event(headers: dict[str, str], payload: bytes) -> bytes:
-    """One event-stream message with string headers (what the test fake sends)."""
-    raw_headers = b""
-    for name, value in headers.items():
-        encoded = value.encode()
-        raw_headers += (
-            bytes([len(name)]) + name.encode() + b"\x07" + len(encoded).to_bytes(2, "big") + encoded
-        )
-    total = 12 + len(raw_headers) + len(payload) + 4
-    prelude = total.to_bytes(4, "big") + len(raw_headers).to_bytes(4, "big")
-    message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + raw_headers + payload
-    return message + zlib.crc32(message).to_bytes(4, "big")
 
 
 # --- requests -----------------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class BedrockRequest(UpstreamRequest):
+    """An upstream request that knows the region to sign for (the base URL may be a proxy or a test fake)."""
+
+    region: str = DEFAULT_REGION
+
+
+def _has_cache_mark(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("cache_control"), dict)
+
+
 def image_block(url: str) -> dict[str, Any]:
     inline = parse_data_url(url)
     if inline is None:
-        raise bad_request("Bedrock takes images inline only: send them as data: URLs (base64)")
+        raise bad_request(
+            "Bedrock takes images inline only: send them as data: URLs (base64)", param="messages"
+        )
     mime, data = inline
     fmt = IMAGE_FORMATS.get(mime)
     if fmt is None:
-        raise bad_request(f"Bedrock takes png, jpeg, gif or webp images, not {mime}")
+        raise bad_request(f"Bedrock takes png, jpeg, gif or webp images, not {mime}", param="messages")
     return {"image": {"format": fmt, "source": {"bytes": data}}}
 
 
-def user_blocks(content: Any) -> list[dict[str, Any]]:
+def document_block(part: dict[str, Any], number: int) -> dict[str, Any]:
+    """An OpenAI ``file`` part (a data URL) → a document block (Bedrock allows few characters in names)."""
+    file = part.get("file") if isinstance(part.get("file"), dict) else {}
+    inline = parse_data_url(str(file.get("file_data") or ""))
+    if inline is None:
+        raise bad_request(
+            "Bedrock takes files inline only, as data: URLs in file.file_data", param="messages"
+        )
+    mime, data = inline
+    fmt = DOCUMENT_FORMATS.get(mime)
+    if fmt is None:
+        raise bad_request(f"Bedrock does not take {mime} documents", param="messages")
+    stem = str(file.get("filename") or "").rsplit(".", 1)[0]
+    name = " ".join(re.sub(r"[^A-Za-z0-9\s\-()\[\]]", " ", stem).split())[:200] or f"document {number}"
+    return {"document": {"format": fmt, "name": name, "source": {"bytes": data}}}
+
+
+def content_blocks(content: Any) -> list[dict[str, Any]]:
+    """User (or system, or assistant text) content as Converse blocks; ``cache_control`` on a part becomes a
+    ``cachePoint`` right after it (Bedrock caches the prefix up to each point)."""
     blocks: list[dict[str, Any]] = []
+    documents = 0
     for part in content_parts(content):
         url = image_url_of(part)
         if url is not None:
             blocks.append(image_block(url))
+        elif part.get("type") == "file":
+            documents += 1
+            blocks.append(document_block(part, documents))
         elif part.get("type") == "text" and part.get("text"):
             blocks.append({"text": part["text"]})
+        else:
+            continue
+        if _has_cache_mark(part):
+            blocks.append(dict(CACHE_POINT))
+    return blocks
+
+
+def reasoning_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    """Signed thinking from an earlier answer (the ``thinking`` extension), which Claude needs back unchanged
+    when the turn continues with tool results."""
+    blocks: list[dict[str, Any]] = []
+    for tb in msg.get("thinking_blocks") or []:
+        if not isinstance(tb, dict):
+            continue
+        if tb.get("type") == "thinking" and tb.get("signature"):
+            text = {"text": str(tb.get("thinking") or ""), "signature": str(tb["signature"])}
+            blocks.append({"reasoningContent": {"reasoningText": text}})
+        elif tb.get("type") == "redacted_thinking" and tb.get("data"):
+            blocks.append({"reasoningContent": {"redactedContent": str(tb["data"])}})
+    return blocks
+
+
+def assistant_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = reasoning_blocks(msg)
+    content = msg.get("content")
+    if isinstance(content, list):
+        content = [p for p in content if isinstance(p, dict) and p.get("type") == "text"]
+    blocks.extend(content_blocks(content))
+    for call in msg.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        use = {
+            "toolUseId": str(call.get("id") or ""),
+            "name": fn.get("name", ""),
+            "input": tool_arguments(call),
+        }
+        blocks.append({"toolUse": use})
     return blocks
 
 
 def tool_result_block(msg: dict[str, Any]) -> dict[str, Any]:
+    """A tool message; a JSON object result travels as ``json``, anything else as text."""
     text = text_of(msg.get("content"))
     try:
         value = json.loads(text)
     except ValueError:
         value = None
     content = [{"json": value}] if isinstance(value, dict) else [{"text": text or " "}]
-    return {"toolResult": {"toolUseId": str(msg.get("tool_call_id") or ""), "content": content}}
+    result: dict[str, Any] = {"toolUseId": str(msg.get("tool_call_id") or ""), "content": content}
+    if msg.get("is_error"):
+        result["status"] = "error"
+    return {"toolResult": result}
 
 
 def converse_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -303,44 +443,38 @@ def converse_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, An
 
     for msg in messages:
         role = msg.get("role")
+        blocks: list[dict[str, Any]]
         if role in ("system", "developer"):
-            if text := text_of(msg.get("content")):
-                system.append({"text": text})
-        elif role == "user":
-            add("user", user_blocks(msg.get("content")))
+            system.extend(b for b in content_blocks(msg.get("content")) if "text" in b or "cachePoint" in b)
+            continue
+        if role == "user":
+            role, blocks = "user", content_blocks(msg.get("content"))
         elif role == "assistant":
-            blocks: list[dict[str, Any]] = []
-            if text := text_of(msg.get("content")):
-                blocks.append({"text": text})
-            for call in msg.get("tool_calls") or []:
-                name = (call.get("function") or {}).get("name", "")
-                blocks.append(
-                    {
-                        "toolUse": {
-                            "toolUseId": str(call.get("id") or ""),
-                            "name": name,
-                            "input": tool_arguments(call),
-                        }
-                    }
-                )
-            add("assistant", blocks)
+            blocks = assistant_blocks(msg)
         elif role in ("tool", "function"):
-            add("user", [tool_result_block(msg)])
+            role, blocks = "user", [tool_result_block(msg)]
+        else:
+            continue
+        if blocks and _has_cache_mark(msg):
+            blocks.append(dict(CACHE_POINT))
+        add(str(role), blocks)
     return system, out
 
 
 def tool_config(payload: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any] | None:
-    tools = []
+    tools: list[dict[str, Any]] = []
     for tool in payload.get("tools") or []:
         fn = tool.get("function") if tool.get("type") == "function" else None
-        if fn:
-            schema = fn.get("parameters") or {"type": "object", "properties": {}}
-            spec = {
-                "name": fn.get("name", ""),
-                "description": fn.get("description") or fn.get("name", ""),
-                "inputSchema": {"json": schema},
-            }
-            tools.append({"toolSpec": spec})
+        if not fn:
+            continue
+        spec = {
+            "name": fn.get("name", ""),
+            "description": fn.get("description") or fn.get("name", ""),
+            "inputSchema": {"json": fn.get("parameters") or {"type": "object", "properties": {}}},
+        }
+        tools.append({"toolSpec": spec})
+        if _has_cache_mark(tool):
+            tools.append(dict(CACHE_POINT))
     if not tools:
         return None
     choice = payload.get("tool_choice")
@@ -353,6 +487,41 @@ def tool_config(payload: dict[str, Any], messages: list[dict[str, Any]]) -> dict
     elif isinstance(choice, dict) and (choice.get("function") or {}).get("name"):
         config["toolChoice"] = {"tool": {"name": choice["function"]["name"]}}
     return config
+
+
+def model_family(model: str) -> str:
+    """``anthropic`` / ``nova`` / ``other`` from a model id, inference-profile id or ARN."""
+    lowered = model.lower()
+    if "anthropic." in lowered or "claude" in lowered:
+        return "anthropic"
+    if "amazon.nova" in lowered:
+        return "nova"
+    return "other"
+
+
+def model_fields(payload: dict[str, Any], model: str, inference: dict[str, Any]) -> dict[str, Any]:
+    """``additionalModelRequestFields``: what Converse has no field for, in the model family's own words."""
+    extra = dict(payload.get("additionalModelRequestFields") or {})
+    family = model_family(model)
+    effort = payload.get("reasoning_effort")
+    thinking = payload.get("thinking")  # Anthropic's own object (the /v1/messages ``thinking`` extension)
+    top_k = payload.get("top_k")
+    if family == "anthropic":
+        if isinstance(thinking, dict):
+            extra.setdefault("thinking", thinking)
+        elif effort in THINKING_BUDGETS:
+            extra.setdefault("thinking", {"type": "enabled", "budget_tokens": THINKING_BUDGETS[effort]})
+        budget = (extra.get("thinking") or {}).get("budget_tokens")
+        if isinstance(budget, int) and "maxTokens" not in inference:
+            inference["maxTokens"] = budget + 4096  # Claude needs room for the answer beyond the budget
+        if isinstance(top_k, int):
+            extra.setdefault("top_k", top_k)
+    elif family == "nova":
+        if effort in THINKING_BUDGETS and "nova-2" in model.lower():
+            extra.setdefault("reasoningConfig", {"type": "enabled", "maxReasoningEffort": effort})
+        if isinstance(top_k, int):
+            extra.setdefault("inferenceConfig", {}).setdefault("topK", top_k)
+    return extra
 
 
 def converse_body(payload: dict[str, Any], model: str) -> dict[str, Any]:
@@ -369,16 +538,12 @@ def converse_body(payload: dict[str, Any], model: str) -> dict[str, Any]:
         inference["topP"] = payload["top_p"]
     if stops := stop_list(payload):
         inference["stopSequences"] = stops
+    if extra := model_fields(payload, model, inference):
+        body["additionalModelRequestFields"] = extra
     if inference:
         body["inferenceConfig"] = inference
     if config := tool_config(payload, messages):
         body["toolConfig"] = config
-    extra = dict(payload.get("additionalModelRequestFields") or {})
-    effort = payload.get("reasoning_effort")
-    if effort in THINKING_BUDGETS and ("anthropic" in model or "claude" in model):
-        extra.setdefault("thinking", {"type": "enabled", "budget_tokens": THINKING_BUDGETS[effort]})
-    if extra:
-        body["additionalModelRequestFields"] = extra
     return body
 
 
@@ -402,44 +567,86 @@ def finish_reason_of(stop_reason: str | None) -> str:
     return FINISH_REASONS.get(str(stop_reason), "stop")
 
 
-def exception_error(kind: str, payload: bytes) -> HubError:
+def thinking_block_of(reasoning: dict[str, Any]) -> dict[str, Any] | None:
+    """A Converse ``reasoningContent`` → the standard ``thinking_blocks`` entry (signed or redacted)."""
+    if reasoning.get("redactedContent"):
+        return {"type": "redacted_thinking", "data": str(reasoning["redactedContent"])}
+    text = reasoning.get("reasoningText") or {}
+    if text.get("signature"):
+        return {
+            "type": "thinking",
+            "thinking": str(text.get("text") or ""),
+            "signature": str(text["signature"]),
+        }
+    return None
+
+
+def completion_of(data: dict[str, Any], model: str, usage: Usage) -> dict[str, Any]:
+    blocks = ((data.get("output") or {}).get("message") or {}).get("content") or []
+    texts: list[str] = []
+    reasoning: list[str] = []
+    thinking: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    for block in blocks:
+        if "text" in block:
+            texts.append(str(block["text"]))
+        elif "toolUse" in block:
+            use = block["toolUse"] or {}
+            calls.append(tool_call(str(use.get("toolUseId")), use.get("name", ""), use.get("input") or {}))
+        elif "reasoningContent" in block:
+            content = block["reasoningContent"] or {}
+            reasoning.append(str((content.get("reasoningText") or {}).get("text") or ""))
+            if (tb := thinking_block_of(content)) is not None:
+                thinking.append(tb)
+    message = assistant_message("".join(texts), calls, "".join(reasoning) or None)
+    if thinking:
+        message["thinking_blocks"] = thinking
+    choice = {"message": message, "finish_reason": finish_reason_of(data.get("stopReason"))}
+    return chat_completion(model, [choice], usage)
+
+
+def stream_exception(kind: str, payload: bytes) -> HubError:
+    """An exception message inside a ConverseStream (after the HTTP 200)."""
     message = upstream_message(payload) or kind
-    if kind == "throttlingException":
-        return HubError(429, "rate_limited", f"Bedrock rate limit: {message}")
+    if kind[:1].upper() + kind[1:] in RATE_ERRORS:
+        return HubError(429, "rate_limited", f"Amazon Bedrock rate limit: {message}")
+    if kind == "validationException":
+        return HubError(400, "upstream_bad_request", f"Amazon Bedrock: {message}")
     return HubError(
-        502, "upstream_error", f"Bedrock error during stream ({kind}): {message}", type="upstream_error"
+        502,
+        "upstream_error",
+        f"Amazon Bedrock error during stream ({kind}): {message}",
+        type="upstream_error",
+    )
+
+
+def malformed(detail: str) -> HubError:
+    return HubError(
+        502,
+        "upstream_malformed",
+        f"Amazon Bedrock sent a broken event stream: {detail}",
+        type="upstream_error",
     )
 
 
 class ConverseNormalizer(Normalizer):
+    """Converse JSON → ``chat.completion``; ConverseStream events → ``chat.completion.chunk`` objects."""
+
     def __init__(self, model: str) -> None:
         super().__init__()
         self.model = model
         self._decoder = EventStreamDecoder()
         self._writer = ChunkWriter(model)
-        self._blocks: dict[int, int] = {}  # contentBlockIndex → tool call position
-        self._saw_tool_calls = False
+        self._tools: dict[int, int] = {}  # contentBlockIndex → tool call position
 
     def parse(self, body: bytes) -> NormalizedResponse:
-        data = load_json_object(body, "Bedrock")
-        blocks = ((data.get("output") or {}).get("message") or {}).get("content") or []
-        texts, reasoning, calls = [], [], []
-        for block in blocks:
-            if "text" in block:
-                texts.append(block["text"])
-            elif "toolUse" in block:
-                use = block["toolUse"]
-                calls.append(
-                    tool_call(str(use.get("toolUseId")), use.get("name", ""), use.get("input") or {})
-                )
-            elif "reasoningContent" in block:
-                reasoning.append(
-                    ((block["reasoningContent"] or {}).get("reasoningText") or {}).get("text", "")
-                )
+        data = load_json_object(body, "Amazon Bedrock")
+        if not isinstance((data.get("output") or {}).get("message"), dict):
+            raise HubError(
+                502, "upstream_malformed", "Amazon Bedrock sent no output message", type="upstream_error"
+            )
         self.usage, self.saw_usage = usage_of(data.get("usage")), True
-        message = assistant_message("".join(texts), calls, "".join(reasoning) or None)
-        choice = {"message": message, "finish_reason": finish_reason_of(data.get("stopReason"))}
-        return NormalizedResponse(chat_completion(self.model, [choice], self.usage), self.usage)
+        return NormalizedResponse(completion_of(data, self.model, self.usage), self.usage)
 
     def feed(self, data: bytes) -> list[Chunk]:
         out: list[Chunk] = []
@@ -447,62 +654,115 @@ class ConverseNormalizer(Normalizer):
             for headers, payload in self._decoder.feed(data):
                 out.extend(self._chunks_of(headers, payload))
         except (HubError, EventStreamError, binascii.Error) as exc:
-            error = (
-                exc
-                if isinstance(exc, HubError)
-                else HubError(
-                    502,
-                    "upstream_malformed",
-                    f"Bedrock sent a broken event stream: {exc}",
-                    type="upstream_error",
-                )
-            )
+            error = exc if isinstance(exc, HubError) else malformed(str(exc))
             if not out:
                 raise error from exc
             self.pending_error = error
         return out
 
     def finish(self) -> list[Chunk]:
-        if self._decoder.leftover:
+        if self._decoder.pending:
             raise HubError(
-                502, "upstream_broken", "Bedrock stream ended inside an event", type="upstream_error"
+                502, "upstream_broken", "Amazon Bedrock stream ended inside an event", type="upstream_error"
             )
         return []
 
     def _chunks_of(self, headers: dict[str, Any], payload: bytes) -> list[Chunk]:
         kind = headers.get(":message-type", "event")
         if kind == "exception":
-            raise exception_error(str(headers.get(":exception-type", "exception")), payload)
+            raise stream_exception(str(headers.get(":exception-type") or "exception"), payload)
         if kind == "error":
             message = headers.get(":error-message") or headers.get(":error-code") or "unknown error"
             raise HubError(
-                502, "upstream_error", f"Bedrock error during stream: {message}", type="upstream_error"
+                502, "upstream_error", f"Amazon Bedrock error during stream: {message}", type="upstream_error"
             )
         event = headers.get(":event-type")
-        data = load_json_object(payload, "Bedrock") if payload else {}
-        w = self._writer
-        if event == "contentBlockStart":
-            use = (data.get("start") or {}).get("toolUse")
-            if use:
-                position = len(self._blocks)
-                self._blocks[int(data.get("contentBlockIndex") or 0)] = position
-                self._saw_tool_calls = True
-                return [w.tool_call_start(position, str(use.get("toolUseId")), use.get("name", ""))]
-        elif event == "contentBlockDelta":
-            delta = data.get("delta") or {}
-            if "text" in delta:
-                return [w.text(delta["text"])] if delta["text"] else []
-            if "toolUse" in delta:
-                position = self._blocks.get(int(data.get("contentBlockIndex") or 0), 0)
-                return [w.tool_call_arguments(position, str(delta["toolUse"].get("input", "")))]
-            if (delta.get("reasoningContent") or {}).get("text"):
-                return [w.reasoning(delta["reasoningContent"]["text"])]
-        elif event == "messageStop":
-            return [w.finish(finish_reason_of(data.get("stopReason")))]
-        elif event == "metadata":
-            self.usage, self.saw_usage = usage_of(data.get("usage")), True
-            return [w.usage(self.usage)]
+        handler = self._handlers.get(str(event))
+        if handler is None:
+            return []  # messageStart, contentBlockStop and events newer than this plugin: nothing to send
+        data = load_json_object(payload, "Amazon Bedrock") if payload else {}
+        return handler(self, data)
+
+    def _block_start(self, data: dict[str, Any]) -> list[Chunk]:
+        use = (data.get("start") or {}).get("toolUse")
+        if not use:
+            return []
+        position = self._tools[int(data.get("contentBlockIndex") or 0)] = len(self._tools)
+        return [self._writer.tool_call_start(position, str(use.get("toolUseId")), use.get("name", ""))]
+
+    def _block_delta(self, data: dict[str, Any]) -> list[Chunk]:
+        delta, w = data.get("delta") or {}, self._writer
+        if "text" in delta:
+            return [w.text(delta["text"])] if delta["text"] else []
+        if "toolUse" in delta:
+            position = self._tools.get(int(data.get("contentBlockIndex") or 0), 0)
+            return [w.tool_call_arguments(position, str((delta["toolUse"] or {}).get("input", "")))]
+        reasoning = delta.get("reasoningContent") or {}
+        if reasoning.get("text"):
+            return [w.reasoning(reasoning["text"])]
+        if reasoning.get("signature"):
+            block = {"type": "thinking", "thinking": "", "signature": reasoning["signature"]}
+            return [w.delta({"thinking_blocks": [block]})]
+        if reasoning.get("redactedContent"):
+            block = {"type": "redacted_thinking", "data": reasoning["redactedContent"]}
+            return [w.delta({"thinking_blocks": [block]})]
         return []
+
+    def _message_stop(self, data: dict[str, Any]) -> list[Chunk]:
+        return [self._writer.finish(finish_reason_of(data.get("stopReason")))]
+
+    def _metadata(self, data: dict[str, Any]) -> list[Chunk]:
+        self.usage, self.saw_usage = usage_of(data.get("usage")), True
+        return [self._writer.usage(self.usage)]
+
+    _handlers: ClassVar[dict[str, Callable[[ConverseNormalizer, dict[str, Any]], list[Chunk]]]] = {
+        "contentBlockStart": _block_start,
+        "contentBlockDelta": _block_delta,
+        "messageStop": _message_stop,
+        "metadata": _metadata,
+    }
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+
+
+def error_type(body: bytes, headers: dict[str, str]) -> str:
+    """``x-amzn-ErrorType: ThrottlingException:http://internal.amazon.com/...`` (or ``__type`` in the body)
+    → ``ThrottlingException``."""
+    raw = next((v for k, v in headers.items() if k.lower() == "x-amzn-errortype"), "")
+    if not raw:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        raw = str(data.get("__type") or "") if isinstance(data, dict) else ""
+    return raw.split(":", 1)[0].rsplit("#", 1)[-1]
+
+
+def error_message(body: bytes) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("Message"), str) and "message" not in data:
+        return str(data["Message"])[:1000]
+    return upstream_message(body)
+
+
+# --- the provider -------------------------------------------------------------------------------------------
+
+
+def region_from_url(url: str) -> str | None:
+    """The region an AWS endpoint names: ``bedrock-runtime.eu-west-1.amazonaws.com``, a FIPS endpoint or a VPC
+    endpoint (``vpce-x.bedrock-runtime.eu-west-1.vpce.amazonaws.com``)."""
+    host = urlsplit(url).hostname or ""
+    if not host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return None
+    labels = host.split(".")
+    for label, following in itertools.pairwise(labels):
+        if label.startswith("bedrock-runtime") and REGION_RE.fullmatch(following):
+            return following
+    return None
 
 
 class BedrockProvider(Provider):
@@ -522,33 +782,51 @@ class BedrockProvider(Provider):
         "chat": (
             "us.amazon.nova-lite-v1:0",
             "us.amazon.nova-pro-v1:0",
+            "us.amazon.nova-micro-v1:0",
             "us.anthropic.claude-sonnet-4-20250514-v1:0",
             "us.anthropic.claude-3-5-haiku-20241022-v1:0",
             "us.meta.llama3-3-70b-instruct-v1:0",
             "mistral.mistral-large-2402-v1:0",
         )
     }
+    #: fields beyond OpenAI's chat format this provider reads (see docs/anthropic-api.md)
+    standard_extensions: ClassVar[frozenset[str]] = frozenset({"cache_control", "thinking", "top_k"})
 
     @staticmethod
     def region_of(route: Route) -> str:
+        """A concrete AWS endpoint's own region, else the credential's, the provider record's, the default."""
+        named = region_from_url(route.base_url) if "{region}" not in route.base_url else None
         values = route.credential.values if route.credential else {}
-        return values.get("region") or str((route.config or {}).get("region") or "") or DEFAULT_REGION
+        return (
+            named
+            or values.get("region")
+            or route.region
+            or str((route.config or {}).get("region") or "")
+            or DEFAULT_REGION
+        )
 
     def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
-        base = route.base_url.rstrip("/").replace("{region}", self.region_of(route))
-        # model ids hold ':' and, for inference-profile ARNs, '/': one encoded path segment
+        region = self.region_of(route)
+        base = route.base_url.rstrip("/").replace("{region}", region)
+        # model ids hold ':' and inference-profile ARNs a '/': one escaped path segment
         url = f"{base}/model/{quote(route.model, safe='')}/{'converse-stream' if stream else 'converse'}"
         headers = {"Content-Type": "application/json"}
         if stream:
             headers["Accept"] = "application/vnd.amazon.eventstream"
-        return UpstreamRequest("POST", url, headers=headers, json=converse_body(payload, route.model))
+        body = converse_body(payload, route.model)
+        return BedrockRequest("POST", url, headers=headers, json=body, region=region)
 
     def apply_credential(self, upstream: UpstreamRequest, credential: Credential | None) -> None:
         if credential is None or not credential.values.get("secret_access_key"):
             raise HubError(
-                503, "no_active_credential", "Bedrock needs an access key id and secret access key"
+                503,
+                "no_active_credential",
+                "Amazon Bedrock needs an access key id and a secret access key",
             )
-        region = credential.values.get("region") or region_from_url(upstream.url) or DEFAULT_REGION
+        if isinstance(upstream, BedrockRequest):
+            region = upstream.region
+        else:  # a request built elsewhere: the URL's region, else the key's
+            region = region_from_url(upstream.url) or credential.values.get("region") or DEFAULT_REGION
         sign_request(upstream, credential, region)
 
     def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
@@ -557,26 +835,37 @@ class BedrockProvider(Provider):
         raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
-        if status == 408:  # ModelTimeoutException
+        kind = error_type(body, headers)
+        message = error_message(body) or kind or f"HTTP {status}"
+        label = self.display_name
+        detail = f"{message} ({kind})" if kind else message
+        if kind in CREDENTIAL_ERRORS:
+            return upstream_auth_failed(label, detail, status)
+        if kind == "AccessDeniedException":
+            # The key is valid but may not call this model (model access not granted, IAM policy): refusing
+            # the model, not the key, so routing tries elsewhere instead of disabling the credential.
             return HubError(
-                504,
-                "upstream_timeout",
-                f"Bedrock model timed out: {upstream_message(body)}",
-                type="upstream_error",
+                403,
+                "model_access_denied",
+                f"{label} refused this model to the hub's key: {detail}",
+                extra={"upstream_status": 404, "upstream_error_type": kind},
             )
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and "Message" in data and "message" not in data:
-            body = json.dumps({"message": data["Message"]}).encode()
-        return super().map_error(status, body, headers)
-
-
-def region_from_url(url: str) -> str | None:
-    """``bedrock-runtime.eu-west-1.amazonaws.com`` → ``eu-west-1`` (a base URL names its region)."""
-    parts = (urlsplit(url).hostname or "").split(".")
-    return parts[1] if len(parts) > 3 and parts[0].startswith("bedrock") and parts[-1] == "com" else None
+        if kind in RATE_ERRORS or status == 429:
+            out = {"Retry-After": headers["Retry-After"]} if "Retry-After" in headers else {}
+            return HubError(429, "rate_limited", f"{label} rate limit: {detail}", headers=out)
+        if kind == "ModelTimeoutException" or status == 408:
+            return HubError(
+                504, "upstream_timeout", f"{label} model timed out: {detail}", type="upstream_error"
+            )
+        if kind == "ModelErrorException" or status == 424:
+            return HubError(
+                502,
+                "upstream_error",
+                f"{label} model failed to answer: {detail}",
+                type="upstream_error",
+                extra={"upstream_status": 502},
+            )
+        return super().map_error(status, json.dumps({"message": detail}).encode(), headers)
 
 
 @hookimpl

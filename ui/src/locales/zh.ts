@@ -273,6 +273,7 @@ export const zh: Record<string, string> = {
   "{n} credits": "{n} 积分",
   "{n} dimensions": "{n} 维",
   "{n} images": "{n} 张图片",
+  "1 image": "1 张图片",
   "{n} input tokens": "输入 {n} token",
   "{n} model rates": "{n} 条模型费率",
   "{n} model rates configured.": "已配置 {n} 条模型费率。",

@@ -1,7 +1,7 @@
 // Try models through the hub's own OpenAI-compatible API: streaming chat (stop button, history kept in this
 // browser), image generation and embeddings; each answer shows its tokens, latency and (when billed) cost.
 import { useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, openai, raw, request } from "../api";
+import { ApiError, openai, raw } from "../api";
 import { useAuth } from "../auth";
 import { billing } from "../billing";
 import { formatNumber, useI18n } from "../i18n";
@@ -269,6 +269,13 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
   );
 }
 
+/** A JSON call that also returns the cost header the hub sets on non-streaming answers. */
+async function jsonWithCost<T>(path: string, body: unknown): Promise<{ data: T; credits: string | null }> {
+  const resp = await raw("POST", path, body);
+  const credits = resp.headers.get("x-aigne-hub-credits");
+  return { data: (await resp.json()) as T, credits: credits && Number(credits) > 0 ? credits : null };
+}
+
 /** The credits of a finished call, from the usage log (written in small batches, so retry briefly). */
 async function streamedCost(requestId: string | null): Promise<string | null> {
   if (!requestId) return null;
@@ -293,7 +300,7 @@ function AnswerMeta({ meta }: { meta: NonNullable<Message["meta"]> }) {
   if (meta.outputTokens !== undefined) parts.push(t("{n} output tokens", { n: formatNumber(meta.outputTokens) }));
   if (meta.ttfbMs !== undefined) parts.push(t("first token {ms} ms", { ms: Math.round(meta.ttfbMs) }));
   if (meta.totalMs !== undefined) parts.push(t("total {ms} ms", { ms: Math.round(meta.totalMs) }));
-  if (meta.credits) parts.push(t("{n} credits", { n: meta.credits }));
+  if (meta.credits) parts.push(t("{n} credits", { n: formatNumber(Number(meta.credits), 8) }));
   return (
     <div className="msg-meta small muted" data-testid="answer-meta">
       {parts.join(" · ")}
@@ -304,6 +311,7 @@ function AnswerMeta({ meta }: { meta: NonNullable<Message["meta"]> }) {
 interface ImageResult {
   images: string[];
   ms: number;
+  credits: string | null;
   usage?: { input_tokens?: number; output_tokens?: number };
 }
 
@@ -321,8 +329,8 @@ function ImageGen({ model }: { model: string }) {
         onSubmit={async (e) => {
           e.preventDefault();
           const started = performance.now();
-          const data = await action.run(() =>
-            request<{ data: { url?: string; b64_json?: string }[]; usage?: ImageResult["usage"] }>("POST", "/v1/images/generations", {
+          const got = await action.run(() =>
+            jsonWithCost<{ data: { url?: string; b64_json?: string }[]; usage?: ImageResult["usage"] }>("/v1/images/generations", {
               model,
               prompt,
               n,
@@ -330,11 +338,12 @@ function ImageGen({ model }: { model: string }) {
               response_format: "b64_json",
             }),
           );
-          if (data)
+          if (got)
             setResult({
-              images: data.data.map((d) => (d.b64_json ? `data:image/png;base64,${d.b64_json}` : (d.url ?? ""))).filter(Boolean),
+              images: got.data.data.map((d) => (d.b64_json ? `data:image/png;base64,${d.b64_json}` : (d.url ?? ""))).filter(Boolean),
               ms: performance.now() - started,
-              usage: data.usage,
+              usage: got.data.usage,
+              credits: got.credits,
             });
         }}
       >
@@ -364,8 +373,10 @@ function ImageGen({ model }: { model: string }) {
       {result && (
         <div className="gen-result">
           <div className="small muted" data-testid="answer-meta">
-            {t("{n} images", { n: result.images.length })} · {t("total {ms} ms", { ms: Math.round(result.ms) })}
+            {result.images.length === 1 ? t("1 image") : t("{n} images", { n: result.images.length })} ·{" "}
+            {t("total {ms} ms", { ms: Math.round(result.ms) })}
             {result.usage?.output_tokens !== undefined && <> · {t("{n} output tokens", { n: result.usage.output_tokens })}</>}
+            {result.credits && <> · {t("{n} credits", { n: formatNumber(Number(result.credits), 8) })}</>}
           </div>
           <div className="images">
             {result.images.map((src, i) => (
@@ -383,7 +394,7 @@ function ImageGen({ model }: { model: string }) {
 function Embeddings({ model }: { model: string }) {
   const { t } = useI18n();
   const [input, setInput] = useState("");
-  const [result, setResult] = useState<{ vector: number[]; tokens?: number; ms: number } | null>(null);
+  const [result, setResult] = useState<{ vector: number[]; tokens?: number; ms: number; credits: string | null } | null>(null);
   const action = useAction();
   return (
     <div className="gen">
@@ -392,10 +403,16 @@ function Embeddings({ model }: { model: string }) {
         onSubmit={async (e) => {
           e.preventDefault();
           const started = performance.now();
-          const data = await action.run(() =>
-            request<{ data: { embedding: number[] }[]; usage?: { prompt_tokens?: number } }>("POST", "/v1/embeddings", { model, input }),
+          const got = await action.run(() =>
+            jsonWithCost<{ data: { embedding: number[] }[]; usage?: { prompt_tokens?: number } }>("/v1/embeddings", { model, input }),
           );
-          if (data) setResult({ vector: data.data[0]?.embedding ?? [], tokens: data.usage?.prompt_tokens, ms: performance.now() - started });
+          if (got)
+            setResult({
+              vector: got.data.data[0]?.embedding ?? [],
+              tokens: got.data.usage?.prompt_tokens,
+              ms: performance.now() - started,
+              credits: got.credits,
+            });
         }}
       >
         <label className="field">
@@ -412,6 +429,7 @@ function Embeddings({ model }: { model: string }) {
           <div className="small muted" data-testid="answer-meta">
             {t("{n} dimensions", { n: result.vector.length })}
             {result.tokens !== undefined && <> · {t("{n} input tokens", { n: result.tokens })}</>} · {t("total {ms} ms", { ms: Math.round(result.ms) })}
+            {result.credits && <> · {t("{n} credits", { n: formatNumber(Number(result.credits), 8) })}</>}
           </div>
           <p className="small">{t("First 10 values")}:</p>
           <pre className="vector">[{result.vector.slice(0, 10).map((v) => v.toFixed(6)).join(", ")}{result.vector.length > 10 ? ", …" : ""}]</pre>
