@@ -192,3 +192,30 @@ def test_usage_of_a_stream_comes_from_the_provider_not_the_chunk_count(client, h
     row = hub.wait_for_calls(1)[0]
     assert row["output_tokens"] == 6  # "Echo:" + five words, as the upstream reported
     assert row["output_tokens"] != chunk_count
+
+
+def test_stream_cut_short_by_upstream_is_an_error_not_a_short_answer(hub):
+    """An upstream that hangs up mid-answer must not look like a complete answer with [DONE]."""
+    import json
+    import urllib.request
+
+    key = hub.create_key()
+    body = {
+        "model": "openai/stream-cut",
+        "stream": True,
+        "messages": [{"role": "user", "content": "a b c d e"}],
+    }
+    req = urllib.request.Request(
+        f"{hub.url}/v1/chat/completions",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        raw = resp.read()
+    assert b"[DONE]" not in raw
+    assert b'"upstream_truncated"' in raw
+    assert b"Echo:" in raw  # what did arrive was delivered first
+    row = hub.wait_for_calls(1)[0]
+    assert row["status"] == "error"
+    assert row["error"] == "Upstream stream ended before the answer was complete"

@@ -135,7 +135,7 @@ async def images() -> Response:
     if not isinstance(body.get("prompt"), str) or not body["prompt"].strip():
         raise bad_request("prompt must be a non-empty string", param="prompt")
     n = body.get("n", 1)
-    if not isinstance(n, int) or not 1 <= n <= 10:
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 10:
         raise bad_request("n must be an integer between 1 and 10", param="n")
     ctx = hub.gateway.begin(request, caller, endpoint="/v1/images/generations", kind="image", model=model)
     return _raw_json(await hub.gateway.call_json(ctx, model, body))

@@ -44,6 +44,7 @@ class OpenAIChatNormalizer(Normalizer):
         self._sse = SSEParser()
         self.read_usage = read_usage
         self._saw_event = False
+        self._finished = False  # saw [DONE] or a finish_reason: the upstream ended the answer itself
 
     def parse(self, body: bytes) -> NormalizedResponse:
         data = _load_object(body)
@@ -61,6 +62,14 @@ class OpenAIChatNormalizer(Normalizer):
             raise HubError(
                 502, "upstream_malformed", "Upstream sent a stream without any events", type="upstream_error"
             )
+        if not self._finished:
+            # the connection closed mid-answer; a client must not mistake a cut-off answer for a whole one
+            self.pending_error = HubError(
+                502,
+                "upstream_truncated",
+                "Upstream stream ended before the answer was complete",
+                type="upstream_error",
+            )
         return out
 
     def _chunks(self, events: list[tuple[str | None, bytes]]) -> list[Chunk]:
@@ -68,7 +77,10 @@ class OpenAIChatNormalizer(Normalizer):
         out: list[Chunk] = []
         for event, payload in events:
             if payload == DONE or not payload:
+                self._finished = self._finished or payload == DONE
                 continue
+            if not self._finished and b'"finish_reason":"' in payload:
+                self._finished = True
             if event == "error" or payload.startswith(b'{"error"'):
                 if not out:
                     raise _stream_error(payload)

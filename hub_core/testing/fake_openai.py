@@ -302,6 +302,8 @@ class FakeOpenAI:
                     await send([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
             else:
                 for i, word in enumerate(words):
+                    if model == "stream-cut" and i == 2:
+                        return resp  # the connection ends mid-answer: no finish_reason, no [DONE]
                     if model == "stream-error" and i == 2:
                         err = {
                             "error": {"message": "The server had an error mid-stream", "type": "server_error"}

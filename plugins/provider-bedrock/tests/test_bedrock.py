@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
+import hub_provider_bedrock as bedrock
 import openai
 import pytest
 
-import hub_provider_bedrock as bedrock
 from hub_core import HubError, Route
 from hub_core.testing.conformance import WEATHER_TOOL
 from hub_core.testing.fake_server import PNG_1PX_DATA_URL
@@ -66,6 +66,7 @@ def test_temporary_credentials_send_the_session_token(
     )
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -75,15 +76,29 @@ def test_temporary_credentials_send_the_session_token(
     ids=["wrong-secret", "unknown-key"],
 )
 def test_refused_keys_are_refused_credentials(
-    hub_server_factory: Callable[..., HubServer], provider_fake: Any, change: dict[str, str], message: str
+    hub_server_factory: Callable[..., HubServer],
+    provider_fake: Any,
+    change: dict[str, str],
+    message: str,
+    stream: bool,
 ) -> None:
     server = hub_with(hub_server_factory, provider_fake, {**provider_fake.credential, **change})
-    for stream in (False, True):
-        with pytest.raises(openai.APIStatusError) as info:
-            list(sdk(server).chat.completions.create(model=NOVA, messages=HI, stream=stream))
-        assert (info.value.status_code, info.value.body["code"]) == (502, "upstream_auth_failed")
-        assert message in info.value.body["message"]
+    client = sdk(server)
+    with pytest.raises(openai.APIStatusError) as info:
+        list(client.chat.completions.create(model=NOVA, messages=HI, stream=stream))
+    assert (info.value.status_code, info.value.body["code"]) == (502, "upstream_auth_failed")
+    assert message in info.value.body["message"]
     assert provider_fake.verified == []
+    with pytest.raises(openai.APIStatusError) as info:
+        client.chat.completions.create(model=NOVA, messages=HI)
+    assert info.value.body["code"] == "no_active_credential", "the refused key is taken out of service"
+
+
+def test_access_denied_to_one_model_keeps_the_key(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        client.chat.completions.create(model=f"{NOVA}-access-denied", messages=HI)
+    assert info.value.body["code"] == "model_access_denied"
+    assert client.chat.completions.create(model=NOVA, messages=HI).choices[0].message.content == "Echo: hi"
 
 
 def test_region_of_the_provider_record_is_signed_for(
@@ -131,7 +146,8 @@ def test_env_credentials(
 def test_inference_profile_arn_with_slash_is_one_signed_segment(
     client: openai.OpenAI, provider_fake: Any
 ) -> None:
-    arn = "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-3-5-haiku-20241022-v1:0"
+    profile = "eu.anthropic.claude-3-5-haiku-20241022-v1:0"
+    arn = f"arn:aws:bedrock:eu-central-1:123456789012:inference-profile/{profile}"
     reply = client.chat.completions.create(model=f"bedrock/{arn}", messages=HI)
     assert reply.choices[0].message.content == "Echo: hi"
     assert provider_fake.last.path.endswith(

@@ -10,7 +10,7 @@ class TestBedrockConformance(ChatConformance):
     case = ProviderCase(
         "bedrock",
         chat_model="us.amazon.nova-lite-v1:0",
-        # inputTokens 50 + cacheReadInputTokens 40 + cacheWriteInputTokens 10; Converse reports no reasoning count
+        # inputTokens 50 + cacheReadInputTokens 40 + cacheWriteInputTokens 10; Converse counts no reasoning
         usage_details=Usage(
             input_tokens=100, output_tokens=50, cached_input_tokens=40, cache_write_tokens=10
         ),

@@ -10,9 +10,9 @@ import zlib
 from types import ModuleType
 from typing import Any
 
+import hub_provider_bedrock as bedrock
 import pytest
 
-import hub_provider_bedrock as bedrock
 from hub_core import HubError
 
 
@@ -143,7 +143,7 @@ def test_broken_headers_inside_valid_crcs_are_rejected(raw_headers: bytes) -> No
         decode_all(raw_frame(raw_headers, b"{}"))
 
 
-# --- the normalizer ------------------------------------------------------------------------------------------
+# --- the normalizer -----------------------------------------------------------------------------------------
 
 
 def normalizer() -> bedrock.ConverseNormalizer:

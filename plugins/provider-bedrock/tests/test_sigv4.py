@@ -11,9 +11,9 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+import hub_provider_bedrock as bedrock
 import pytest
 
-import hub_provider_bedrock as bedrock
 from hub_core.types import Credential, UpstreamRequest
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -194,7 +194,7 @@ def test_aws_sigv4_test_suite(
 
 
 def test_older_suite_repeated_query_keys_sort_by_value() -> None:
-    """aws-cli's ``get-vanilla-query-order-key-case``: ``foo=Zoo&foo=aha`` (byte order: ``Z`` before ``a``)."""
+    """aws-cli's ``get-vanilla-query-order-key-case``: ``foo=Zoo&foo=aha`` (in byte order, ``Z`` < ``a``)."""
     headers = {"Date": "Mon, 09 Sep 2011 23:36:00 GMT", "Host": "host.foo.com"}
     query = [("foo", "aha"), ("foo", "Zoo")]
     assert bedrock.canonical_query(query) == "foo=Zoo&foo=aha"
