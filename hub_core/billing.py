@@ -77,7 +77,11 @@ class BillingCall:
     model: str
     payload: dict[str, Any]
     rate: Rate | None
-    base_url: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """The hub's public base URL as this request sees it (for payment links)."""
+        return request_base_url()
 
     def worst_case(self, default_output_tokens: int) -> Usage:
         """The largest usage this request can produce (prompt estimated high, output at its limit)."""
@@ -281,7 +285,9 @@ class BillingManager:
         self._loaded_generation: object = object()
         self._lock = asyncio.Lock()
         self._started = False
-        for mode in self.modes.values():
+        # registration is over when the gateway is built: the set of modes is fixed from here on
+        self._modes = {n: b for n, b in host.billing_modes.items() if isinstance(b, BillingMode)}
+        for mode in self._modes.values():
             mode.manager = self
 
     # --- configuration --------------------------------------------------------------------------------
@@ -289,7 +295,7 @@ class BillingManager:
     @property
     def modes(self) -> dict[str, BillingMode]:
         """The registered modes that implement the `BillingMode` contract."""
-        return {n: b for n, b in self.host.billing_modes.items() if isinstance(b, BillingMode)}
+        return self._modes
 
     async def refresh(self, force: bool = False) -> None:
         """Reload the mode choice, mode settings and rates when the configuration generation changed."""
@@ -368,7 +374,12 @@ class BillingManager:
 
     async def admit(self, ctx: CallContext, payload: dict[str, Any]) -> None:
         """Before the upstream call: ask the active mode; it may reserve credits or refuse the call."""
-        await self.refresh()
+        try:
+            await self.refresh()
+        except Exception as exc:  # the database is down: keep the last known configuration if there is one
+            if self.mode_name is None:
+                raise HubError(503, "billing_unavailable", "Billing is temporarily unavailable") from exc
+            log.warning("billing configuration reload failed", error=str(exc))
         mode = self.active()
         if mode is None:
             return
@@ -382,7 +393,6 @@ class BillingManager:
             model=rec.upstream_model or rec.model,
             payload=payload,
             rate=self.rates.lookup(rec.provider, rec.upstream_model, rec.kind),
-            base_url=request_base_url(),
         )
         try:
             hold = await mode.admit(call)
@@ -392,11 +402,12 @@ class BillingManager:
             log.error("billing admission failed", mode=mode.name, error=f"{type(exc).__name__}: {exc}")
             raise HubError(503, "billing_unavailable", "Billing is temporarily unavailable") from exc
         if hold is not None:
+            ctx.hold = hold  # first: whatever happens next, finish() settles it
             hold.mode = mode.name
-            hold.prompt_estimate = hold.prompt_estimate or fair_prompt_tokens(payload, rec.kind)
-            ctx.hold = hold
             rec.extra["billing_call_id"] = hold.call_id
             _remember_call(ctx)
+            if not hold.prompt_estimate:
+                hold.prompt_estimate = fair_prompt_tokens(payload, rec.kind)
 
     def price(self, ctx: CallContext) -> None:
         """When the call ends (synchronously, in `Gateway.finish`): its cost onto the record."""

@@ -112,8 +112,23 @@ def test_the_last_active_owner_cannot_be_demoted_or_disabled(bare):
 
     second = bare("POST", "/api/admin/users", {"name": "co-owner", "role": "owner"}).body
     assert bare("PUT", f"/api/admin/users/{owner['id']}", {"role": "admin"}).status == 200
-    assert_error(bare("PUT", f"/api/admin/users/{second['id']}", {"role": "member"}), 409, "last_owner")
-    assert bare("GET", "/api/admin/users").status == 200  # the demoted owner's key is an admin's now
+    # the demoted owner's key is an admin's now: it still reads, but may no longer touch the remaining owner
+    assert bare("GET", "/api/admin/users").status == 200
+    assert_error(bare("PUT", f"/api/admin/users/{second['id']}", {"role": "member"}), 403, "forbidden")
+
+
+def test_an_admin_cannot_mint_owner_power_or_touch_the_owner(bare):
+    owner = bare("GET", "/api/admin/users").body["list"][0]
+    made = bare("POST", "/api/admin/keys", {"name": "ops", "role": "admin", "createUser": True}).body
+    admin = Admin(type("S", (), {"url": bare.url})(), made["key"])
+    assert_error(admin("POST", "/api/admin/users", {"name": "x", "role": "owner"}), 403, "forbidden")
+    assert_error(admin("PUT", f"/api/admin/users/{owner['id']}", {"role": "member"}), 403, "forbidden")
+    assert_error(admin("PUT", f"/api/admin/users/{owner['id']}", {"disabled": True}), 403, "forbidden")
+    assert_error(admin("POST", "/api/admin/keys", {"name": "k", "userId": owner["id"]}), 403, "forbidden")
+    assert_error(admin("POST", "/api/admin/keys", {"name": "k", "role": "owner"}), 403, "forbidden")
+    member = admin("POST", "/api/admin/users", {"name": "m", "role": "member"}).body
+    assert admin("PUT", f"/api/admin/users/{member['id']}", {"role": "admin"}).status == 200
+    assert_error(admin("PUT", f"/api/admin/users/{member['id']}", {"role": "owner"}), 403, "forbidden")
 
 
 # --- access keys -------------------------------------------------------------------------------------

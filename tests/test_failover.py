@@ -24,7 +24,7 @@ from hubtest_plugins import entry_point, installed
 from hubtest_plugins.http import call
 
 from hub_core.routing.candidates import BareModelRouter, served_id
-from hub_core.testing.billing import grant, new_user, set_rate, use_mode
+from hub_core.testing.billing import account, grant, new_user, set_rate, use_mode
 from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
 from hub_core.testing.pytest_plugin import make_settings
 from hub_core.testing.server import HubServer
@@ -35,9 +35,11 @@ HELLO = [{"role": "user", "content": "hello there"}]
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
     """(primary upstream for ``openai``, upstream for ``backup``)."""
-    with fake_in_thread(FakeOpenAI(api_key="sk-openai-fake-0001")) as a:
-        with fake_in_thread(FakeOpenAI(api_key="sk-backup-fake-0002")) as b:
-            yield a, b
+    with (
+        fake_in_thread(FakeOpenAI(api_key="sk-openai-fake-0001")) as a,
+        fake_in_thread(FakeOpenAI(api_key="sk-backup-fake-0002")) as b,
+    ):
+        yield a, b
 
 
 @pytest.fixture
@@ -229,15 +231,14 @@ def test_insufficient_credits_are_the_callers_problem_and_a_failed_attempt_is_no
     assert chats(a) == [] and chats(b) == [], "no provider is asked for a call the caller cannot pay"
 
     grant(server, user_id, 10)
-    b.fail_next(500, "backup is down")
+    a.fail_next(500, "openai is down")  # the rotation's second turn starts with openai
     client.chat.completions.create(model="gpt-4o-mini", messages=HELLO, max_tokens=10)
-    assert len(chats(b)) == 1 and len(chats(a)) == 1
-    from hub_core.testing.billing import account
-
+    assert len(chats(a)) == 1 and len(chats(b)) == 1
     acct = account(server, user_id)
     assert acct["held"] == 0 and acct["holds"] == 0, "the failed attempt's hold was released"
     row = server.wait_for_calls(2)[-1]
-    assert row["provider"] == "openai" and row["credits"] > 0
+    assert row["provider"] == "backup" and row["credits"] > 0
+    assert row["metadata"]["failover"][0]["provider"] == "openai"
 
 
 def test_openrouter_gets_the_vendor_qualified_id(hub_server_factory, tmp_path, fakes, no_env):

@@ -244,6 +244,7 @@ async def list_users() -> Response:
 @bp.post("/api/admin/users")
 async def create_user() -> Response:
     body = await json_body()
+    users.authorize_user_change(await require_admin(), None, str(body.get("role", "member")))
     user = await users.create_user(
         str(body.get("name", "")), str(body.get("role", "member")), body.get("email")
     )
@@ -253,7 +254,11 @@ async def create_user() -> Response:
 @bp.put("/api/admin/users/<int:user_id>")
 async def update_user(user_id: int) -> Response:
     hub = current_hub()
-    user = await users.update_user(hub.settings, user_id, await json_body())
+    body = await json_body()
+    target = await users.get_user(user_id)
+    new_role = str(body["role"]) if "role" in body else None
+    users.authorize_user_change(await require_admin(), target.role, new_role)
+    user = await users.update_user(hub.settings, user_id, body)
     await hub.state.reload()
     return json_response(users.user_dict(user))
 
@@ -275,12 +280,17 @@ async def list_keys() -> Response:
 async def create_key() -> Response:
     body = await json_body()
     caller = await require_admin()
+    key_role = str(body["role"]) if body.get("role") else None
     if body.get("userId") is not None:
         user = await users.get_user(_int(body["userId"], "userId"))
+        if user.id != caller.user_id:
+            users.authorize_user_change(caller, user.role, key_role)
     elif body.get("createUser"):
+        users.authorize_user_change(caller, None, str(body.get("role", "member")))
         user = await users.create_user(str(body.get("name", "")), str(body.get("role", "member")))
     else:
         user = await users.get_user(caller.user_id)
+    users.authorize_user_change(caller, None, key_role)
     expires = _datetime(body.get("expiresAt"))
     key, token = await users.create_key(user, str(body.get("name", "")), body.get("role"), expires)
     return json_response({**users.key_dict(key), "key": token}, 201)

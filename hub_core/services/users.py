@@ -11,6 +11,7 @@ from hub_core.config import Settings
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request, not_found
 from hub_core.state import bump_generation
+from hub_core.types import ROLE_RANK, Caller
 
 ROLES = ("owner", "admin", "member")
 
@@ -57,6 +58,18 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise bad_request(f"role must be one of {', '.join(ROLES)}", param="role")
     return role
+
+
+def authorize_user_change(actor: Caller, target_role: str | None, new_role: str | None = None) -> None:
+    """Only an owner may create, change or hand out owner power; nobody grants more than they hold.
+
+    Without this an admin could mint an owner (or an owner-role key) and then demote the real owner.
+    """
+    actor_rank = ROLE_RANK.get(actor.role, 0)
+    if new_role is not None and ROLE_RANK.get(new_role, 0) > actor_rank:
+        raise HubError(403, "forbidden", f"Forbidden: a {actor.role} cannot grant the {new_role} role")
+    if target_role == "owner" and actor.role != "owner":
+        raise HubError(403, "forbidden", "Forbidden: only an owner can manage an owner's account")
 
 
 async def create_user(name: str, role: str = "member", email: str | None = None) -> m.User:

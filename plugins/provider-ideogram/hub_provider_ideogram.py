@@ -1,11 +1,12 @@
 """Ideogram provider for AIGNE Hub: image generation with Ideogram 3.0 (``POST /v1/ideogram-v3/generate``).
 
 The hub's standard image request (OpenAI's ``/v1/images/generations``) becomes Ideogram's multipart form:
-``n`` → ``num_images``, ``size`` → ``resolution`` when Ideogram 3.0 renders exactly that size, else the nearest
-``aspect_ratio``; the model name (``ideogram-v3-turbo`` / ``-quality``) or OpenAI's ``quality`` picks the
-``rendering_speed``; Ideogram's own fields (``negative_prompt``, ``seed``, ``style_type``, ``magic_prompt``,
-``style_codes``, ``color_palette`` ...) pass through. The key goes in the ``Api-Key`` header. Answers become
-OpenAI's images list with Ideogram's (temporary) image URLs and its rewritten prompt as ``revised_prompt``.
+``n`` → ``num_images``, ``size`` → ``resolution`` when Ideogram 3.0 renders exactly that size, else the
+nearest ``aspect_ratio``; the model name (``ideogram-v3-turbo`` / ``-quality``) or OpenAI's ``quality``
+picks the ``rendering_speed``; Ideogram's own fields (``negative_prompt``, ``seed``, ``style_type``,
+``magic_prompt``, ``style_codes``, ``color_palette`` ...) pass through. The key goes in the ``Api-Key``
+header. Answers become OpenAI's images list with Ideogram's (temporary) image URLs and its rewritten prompt
+as ``revised_prompt``.
 """
 
 from __future__ import annotations
@@ -33,24 +34,29 @@ GENERATE_PATH = "/ideogram-v3/generate"
 MAX_IMAGES = 8
 SPEEDS = {"flash": "FLASH", "turbo": "TURBO", "default": "DEFAULT", "quality": "QUALITY"}
 #: OpenAI's ``quality`` values → Ideogram's rendering speed (when the model name does not pick one)
-QUALITY_SPEEDS = {"low": "TURBO", "medium": "DEFAULT", "standard": "DEFAULT", "high": "QUALITY", "hd": "QUALITY"}
+QUALITY_SPEEDS = {
+    "low": "TURBO",
+    "medium": "DEFAULT",
+    "standard": "DEFAULT",
+    "high": "QUALITY",
+    "hd": "QUALITY",
+}
 #: Ideogram 3.0's aspect ratios (width x height)
 RATIOS = (
     *("1x3", "3x1", "1x2", "2x1", "9x16", "16x9", "10x16", "16x10"),
     *("2x3", "3x2", "3x4", "4x3", "4x5", "5x4", "1x1"),
 )
 #: the exact sizes Ideogram 3.0 renders (``resolution``); other sizes go as the nearest aspect ratio
-RESOLUTIONS = frozenset(
-    (
-        "512x1536 576x1408 576x1472 576x1536 640x1344 640x1408 640x1472 640x1536 704x1152 704x1216 704x1280 "
-        "704x1344 704x1408 704x1472 736x1312 768x1088 768x1216 768x1280 768x1344 800x1280 832x960 832x1024 "
-        "832x1088 832x1152 832x1216 832x1248 864x1152 896x960 896x1024 896x1088 896x1120 896x1152 960x832 "
-        "960x896 960x1024 960x1088 1024x832 1024x896 1024x960 1024x1024 1088x768 1088x832 1088x896 1088x960 "
-        "1120x896 1152x704 1152x832 1152x864 1152x896 1216x704 1216x768 1216x832 1248x832 1280x704 1280x768 "
-        "1280x800 1312x736 1344x640 1344x704 1344x768 1408x576 1408x640 1408x704 1472x576 1472x640 1472x704 "
-        "1536x512 1536x576 1536x640"
-    ).split()
+_RESOLUTION_TABLE = (
+    "512x1536 576x1408 576x1472 576x1536 640x1344 640x1408 640x1472 640x1536 704x1152 704x1216 704x1280 "
+    "704x1344 704x1408 704x1472 736x1312 768x1088 768x1216 768x1280 768x1344 800x1280 832x960 832x1024 "
+    "832x1088 832x1152 832x1216 832x1248 864x1152 896x960 896x1024 896x1088 896x1120 896x1152 960x832 "
+    "960x896 960x1024 960x1088 1024x832 1024x896 1024x960 1024x1024 1088x768 1088x832 1088x896 1088x960 "
+    "1120x896 1152x704 1152x832 1152x864 1152x896 1216x704 1216x768 1216x832 1248x832 1280x704 1280x768 "
+    "1280x800 1312x736 1344x640 1344x704 1344x768 1408x576 1408x640 1408x704 1472x576 1472x640 1472x704 "
+    "1536x512 1536x576 1536x640"
 )
+RESOLUTIONS = frozenset(_RESOLUTION_TABLE.split())
 #: Ideogram's own request fields, passed through when the client sends them (``extra_body`` in the SDK)
 PASSTHROUGH = (
     "negative_prompt",
@@ -95,7 +101,7 @@ def aspect_ratio(width: int, height: int) -> str:
 
 
 def size_fields(size: Any) -> dict[str, str]:
-    """OpenAI's ``WxH`` (or ``auto``) → ``resolution`` when Ideogram renders that size, else ``aspect_ratio``."""
+    """OpenAI's ``WxH`` (or ``auto``) → ``resolution`` if Ideogram renders that size, else ``aspect_ratio``"""
     match = re.fullmatch(r"(\d+)x(\d+)", str(size or "").strip())
     if not match or not int(match.group(1)) or not int(match.group(2)):
         return {}

@@ -19,7 +19,7 @@ FAKE_MODULE = "hub_provider_ideogram_fake"
 
 
 def load_fake_module() -> ModuleType:
-    """`fake_ideogram.py` as a module (test directories are not packages under ``--import-mode=importlib``)."""
+    """`fake_ideogram.py` as a module (test directories are no packages under ``--import-mode=importlib``)."""
     if FAKE_MODULE in sys.modules:
         return sys.modules[FAKE_MODULE]
     spec = importlib.util.spec_from_file_location(FAKE_MODULE, Path(__file__).with_name("fake_ideogram.py"))
@@ -41,7 +41,9 @@ def provider_fake() -> Iterator[Any]:
 def ideogram_hub(hub_server_factory: Callable[..., HubServer], provider_fake: Any) -> HubServer:
     """A running hub whose ``ideogram`` provider points at the fake's API root (``.../v1``)."""
     server = hub_server_factory()
-    server.add_provider("ideogram", base_url=f"{provider_fake.base_url}/v1", credential=provider_fake.credential)
+    server.add_provider(
+        "ideogram", base_url=f"{provider_fake.base_url}/v1", credential=provider_fake.credential
+    )
     return server
 
 

@@ -18,7 +18,15 @@ from typing import Any
 
 from aiohttp import web
 
-from hub_core.testing.fake_server import FAIL_401, FAIL_429, FAIL_500, MALFORMED, PNG_1PX, FakeServer, Recorded
+from hub_core.testing.fake_server import (
+    FAIL_401,
+    FAIL_429,
+    FAIL_500,
+    MALFORMED,
+    PNG_1PX,
+    FakeServer,
+    Recorded,
+)
 
 API_KEY = "ideogram-fake-key-0123"
 SPEEDS = {"FLASH", "TURBO", "DEFAULT", "QUALITY"}
@@ -26,7 +34,16 @@ RATIOS = {
     *("1x3", "3x1", "1x2", "2x1", "9x16", "16x9", "10x16", "16x10"),
     *("2x3", "3x2", "3x4", "4x3", "4x5", "5x4", "1x1"),
 }
-RESOLUTION = re.compile(r"^(5|6|7|8|9|1[0-5])\d\dx(5|6|7|8|9|1[0-5])\d\d$")
+#: "The resolutions supported for Ideogram 3.0" (the reference's enum)
+_RESOLUTIONS = """
+    512x1536 576x1408 576x1472 576x1536 640x1344 640x1408 640x1472 640x1536 704x1152 704x1216 704x1280
+    704x1344 704x1408 704x1472 736x1312 768x1088 768x1216 768x1280 768x1344 800x1280 832x960 832x1024 832x1088
+    832x1152 832x1216 832x1248 864x1152 896x960 896x1024 896x1088 896x1120 896x1152 960x832 960x896 960x1024
+    960x1088 1024x832 1024x896 1024x960 1024x1024 1088x768 1088x832 1088x896 1088x960 1120x896 1152x704
+    1152x832 1152x864 1152x896 1216x704 1216x768 1216x832 1248x832 1280x704 1280x768 1280x800 1312x736
+    1344x640 1344x704 1344x768 1408x576 1408x640 1408x704 1472x576 1472x640 1472x704 1536x512 1536x576
+    1536x640"""
+RESOLUTIONS = set(_RESOLUTIONS.split())
 MAGIC = {"AUTO", "ON", "OFF"}
 STYLES = {"AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION"}
 FIELDS = {
@@ -95,11 +112,16 @@ class FakeIdeogram(FakeServer):
             return "prompt is required"
         if "aspect_ratio" in form and "resolution" in form:
             return "aspect_ratio cannot be used in conjunction with resolution"
-        enums = {"rendering_speed": SPEEDS, "aspect_ratio": RATIOS, "magic_prompt": MAGIC, "style_type": STYLES}
+        enums = {
+            "rendering_speed": SPEEDS,
+            "aspect_ratio": RATIOS,
+            "magic_prompt": MAGIC,
+            "style_type": STYLES,
+        }
         for field, allowed in enums.items():
             if field in form and form[field] not in allowed:
                 return f"{field} must be one of {sorted(allowed)}"
-        if "resolution" in form and not RESOLUTION.match(str(form["resolution"])):
+        if "resolution" in form and form["resolution"] not in RESOLUTIONS:
             return "resolution is not supported for Ideogram 3.0"
         if not str(form.get("num_images", "1")).isdigit() or not 1 <= int(form.get("num_images", "1")) <= 8:
             return "num_images must be between 1 and 8"
@@ -125,7 +147,9 @@ class FakeIdeogram(FakeServer):
         form = await self.read_form(request)
         self.forms.append(form)
         # the form is read once, as a stream: the raw body is not kept
-        self.requests.append(Recorded(request.method, request.path, dict(request.query), dict(request.headers), b""))
+        self.requests.append(
+            Recorded(request.method, request.path, dict(request.query), dict(request.headers), b"")
+        )
         if request.headers.get("Api-Key") != self.api_key:
             return error(401, "Unauthorized")
         failure = self.pop_failure()
