@@ -297,6 +297,10 @@ def py_spy(pid: int, out: Path, seconds: float) -> Iterator[None]:
                 proc.wait(5)
 
 
+#: leaf frames py-spy reports for threads that are only waiting (the SQLite worker, executors, the selector)
+IDLE_FRAMES = ("aiosqlite/core.py:59)", "EpollSelector.select", "concurrent/futures/thread.py:81)")
+
+
 def top_frames(collapsed: Path, limit: int = 25) -> str:
     """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
     if not collapsed.exists():
@@ -308,6 +312,8 @@ def top_frames(collapsed: Path, limit: int = 25) -> str:
         stack, _, count_s = line.rpartition(" ")
         count = int(count_s)
         frames = stack.split(";")
+        if any(marker in frames[-1] for marker in IDLE_FRAMES):
+            continue  # a thread waiting for work, not CPU
         total += count
         own[frames[-1]] = own.get(frames[-1], 0) + count
         for frame in set(frames):

@@ -95,25 +95,21 @@ class Attempt:
         route = ctx.route
         elapsed = (time.perf_counter() - self._t0) * 1000
         run.done = True
+        fresh = route is not None and route is not self._route  # routing gave this attempt a provider
+        if fresh and run.failures:
+            ctx.record.extra["failover"] = list(run.failures)
+            log.info("failed over", failed=[f["provider"] for f in run.failures], to=ctx.record.provider)
         if exc is None:
             if route is not None:
                 run.health.record_success(route, ctx.record.kind, elapsed)
-                if run.failures:
-                    ctx.record.extra["failover"] = list(run.failures)
-                    log.info(
-                        "failed over", failed=[f["provider"] for f in run.failures], to=route.provider_name
-                    )
             return False
         if not isinstance(exc, HubError):
             return False  # cancellation or a bug: never retried
-        if route is None or route is self._route:
-            # routing found no provider for this attempt: the previous attempt's failure stands
+        if route is None or not fresh:
+            # routing found no (other) provider for this attempt: the previous attempt's failure stands
             if run.error is not None and run.error is not exc:
                 raise run.error
             return False
-        if run.failures:  # this attempt reached another provider: the call failed over
-            ctx.record.extra["failover"] = list(run.failures)
-            log.warning("failed over", failed=[f["provider"] for f in run.failures], to=route.provider_name)
         outcome = classify(exc)
         if outcome is not None:
             run.health.record_failure(route, ctx.record.kind, outcome, exc, elapsed)

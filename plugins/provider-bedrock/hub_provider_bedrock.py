@@ -59,6 +59,7 @@ CREDENTIAL_SCHEMA: dict[str, Any] = {
 }
 #: headers the signature covers when present (the rest, e.g. Accept, may change in transit)
 SIGNED_HEADERS = ("content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token")
+SET_BY_SIGNING = frozenset({"authorization", *SIGNED_HEADERS} - {"content-type"})
 IMAGE_FORMATS = {
     "image/png": "png",
     "image/jpeg": "jpeg",
@@ -196,8 +197,8 @@ def sign_request(
         upstream.body = json.dumps(upstream.json, separators=(",", ":"), ensure_ascii=False).encode()
         upstream.json = None
     headers = upstream.headers
-    for name in [k for k in headers if k.lower() in ("authorization", "x-amz-security-token")]:
-        del headers[name]
+    for name in [k for k in headers if k.lower() in SET_BY_SIGNING]:
+        del headers[name]  # whatever case an earlier signing or hook used: one value per header
     amz_date = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     payload_hash = hashlib.sha256(upstream.body or b"").hexdigest()
     url = URL(upstream.url)  # what aiohttp will put on the wire (yarl normalizes some escapes)

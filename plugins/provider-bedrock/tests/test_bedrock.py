@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import ModuleType
@@ -538,3 +539,32 @@ def test_fake_refuses_what_bedrock_refuses(fake_module: ModuleType) -> None:
         {**ok, "response_format": {"type": "json_object"}},
     ]
     assert all(fake.check(body) for body in bad)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_aigne_chat_api_over_bedrock(bedrock_hub: HubServer, stream: bool) -> None:
+    """AIGNE's ``/api/v2/chat`` (the envelope the @aigne/aigne-hub SDK sends), answered by Bedrock."""
+    body = {
+        "input": {
+            "messages": [{"role": "system", "content": "Be brief"}, {"role": "user", "content": "hi"}],
+            "modelOptions": {"model": NOVA},
+        },
+        "agent": "$CHAT_MODEL",
+        "options": {"streaming": stream},
+    }
+    headers = {"Authorization": f"Bearer {bedrock_hub.create_key()}", "Content-Type": "application/json"}
+    url = f"{bedrock_hub.url}/api/v2/chat"
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        raw = resp.read().decode()
+    if not stream:
+        answer = json.loads(raw)
+        assert answer["text"] == "Echo: hi (system: Be brief)"
+        assert answer["usage"]["outputTokens"] > 0
+        return
+    text = ""
+    for line in raw.splitlines():
+        if line.startswith("data:"):
+            delta = json.loads(line[5:]).get("delta") or {}
+            text += (delta.get("text") or {}).get("text", "")
+    assert text == "Echo: hi (system: Be brief)"
