@@ -84,6 +84,7 @@ class RuntimeState:
         self.generation: str | None = None
         self._keys: dict[str, CachedKey] = {}
         self._marker_mtime: int | None = None
+        self._marker_text: str | None = None
         self._marker = os.fspath(settings.state_marker)  # built once: checked on every request
         self._reload_lock = asyncio.Lock()
         self._listeners: list[Any] = []
@@ -98,6 +99,7 @@ class RuntimeState:
             self.keyring.refresh()  # a rotation by the CLI rewrote the key file before bumping the generation
             self.generation = await current_generation()
             self._marker_mtime = _mtime(self._marker)
+            self._marker_text = _read(self._marker)
             self.providers = await self._load_providers()
             self.disabled_plugins = {p.name for p in await m.PluginState.filter(enabled=False)}
             self._keys.clear()
@@ -130,8 +132,17 @@ class RuntimeState:
         return out
 
     async def check_for_changes(self) -> None:
-        """Per request: one `stat` of the marker file the CLI touches."""
-        if _mtime(self._marker) != self._marker_mtime:
+        """Per request: one `stat` of the marker file the CLI touches.
+
+        File times come from a coarse clock, so two changes within one tick can leave the mtime unchanged;
+        while the marker is that fresh, its content (a new generation id per change) decides instead.
+        """
+        mtime = _mtime(self._marker)
+        if mtime != self._marker_mtime or (
+            mtime is not None
+            and time.time_ns() - mtime < _FRESH_NS
+            and _read(self._marker) != self._marker_text
+        ):
             await self.reload()
 
     async def poll(self) -> None:
@@ -184,6 +195,17 @@ def _decode_values(plaintext: str) -> dict[str, str]:
 
     data = json.loads(plaintext)
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {"api_key": str(data)}
+
+
+_FRESH_NS = 100_000_000  # 100 ms: far above any file-time granularity
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
 
 
 def _mtime(path: str | os.PathLike[str]) -> int | None:
