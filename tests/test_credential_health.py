@@ -9,6 +9,7 @@ revoked (and restored) at the vendor. Re-checks run every 0.3 s here (``credenti
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from hubtest_plugins import entry_point, installed
 from hubtest_plugins.cli import assert_clean_failure, ok, run_cli
 from hubtest_plugins.http import Answer, call
 
+from hub_core.errors import HubError
+from hub_core.routing.health import Outcome, classify
 from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
 from hub_core.testing.pytest_plugin import make_settings
 from hub_core.testing.server import HubServer
@@ -49,12 +52,12 @@ def start(hub_server_factory, tmp_path, monkeypatch) -> Callable[..., HubServer]
     return start
 
 
-def admin(server: HubServer, method: str, path: str, body: object = None) -> Answer:
-    return call(method, f"{server.url}{path}", key=server.admin_key, json_body=body)
+def admin(server: HubServer, method: str, path: str, body: object = None, key: str | None = None) -> Answer:
+    return call(method, f"{server.url}{path}", key=key or server.admin_key, json_body=body)
 
 
-def credential(server: HubServer, provider: str = "openai") -> dict:
-    rows = admin(server, "GET", f"/api/ai-providers?name={provider}").body
+def credential(server: HubServer, provider: str = "openai", key: str | None = None) -> dict:
+    rows = admin(server, "GET", f"/api/ai-providers?name={provider}", key=key).body
     return rows[0]["credentials"][0]
 
 
@@ -92,6 +95,26 @@ def test_a_credential_that_starts_returning_401_is_disabled_and_comes_back_on_it
     assert credential(server)["error"] is None
     assert client.chat.completions.create(model="openai/gpt-4o-mini", messages=HELLO).choices
     assert admin(server, "GET", "/api/ai-providers/health").body["rechecking"] == []
+
+
+def test_re_checks_resume_when_a_hub_starts(start, fake):
+    first = start()
+    first.add_provider("openai", base_url=fake.base_url, credential=GOOD)
+    fake.api_key = "sk-rotated-at-the-vendor"
+    answer = call(
+        "POST",
+        f"{first.url}/v1/chat/completions",
+        key=first.create_key(),
+        json_body={"model": "openai/gpt-4o-mini", "messages": HELLO},
+    )
+    assert answer.status == 502
+    wait_until(lambda: credential(first)["active"] is False)
+    first.stop()
+
+    fake.api_key = GOOD  # fixed at the vendor while no hub was running
+    second = start()
+    ops = second.create_key("ops", role="admin")  # the first start's admin key was shown only once
+    wait_until(lambda: credential(second, key=ops)["active"])
 
 
 def test_a_refused_credential_fails_over_and_only_that_credential_is_disabled(start, fake):
@@ -209,3 +232,48 @@ def test_the_cli_checks_a_credential_before_saving_it(tmp_path, fake):
     ok(run_cli("credentials", "add", "openai", "--value", "sk-offline-key-000", "--no-verify", data_dir=data))
     listed = ok(run_cli("providers", "list", data_dir=data)).stdout
     assert listed.count("active") == 2 and "sk-wrong" not in listed
+
+
+# --- what an upstream error says about the key (no sockets) -----------------------------------------------
+
+
+def upstream(status: int, message: str = "nope", code: str | None = None) -> HubError:
+    from hub_core.providers.base import Provider
+
+    class Vendor(Provider):
+        name = "vendor"
+
+    err = Vendor().map_error(status, json.dumps({"error": {"message": message}}).encode(), {})
+    if code:
+        err.code = code
+    err.extra["upstream_status"] = status
+    return err
+
+
+def test_classify_separates_the_key_the_provider_and_the_callers_request():
+    assert classify(upstream(401, "Incorrect API key provided")) is Outcome.CREDENTIAL
+    assert classify(upstream(403, "Your key lacks permission")) is Outcome.CREDENTIAL
+    assert classify(upstream(400, "API key not valid", code="upstream_auth_failed")) is Outcome.CREDENTIAL
+    assert classify(upstream(403, "Request blocked by our content policy")) is None
+    assert classify(upstream(403, "Country, region, or territory not supported")) is Outcome.UNAVAILABLE
+    assert classify(upstream(429, "slow down")) is Outcome.RATE_LIMITED
+    assert classify(upstream(404, "no such model")) is Outcome.MODEL_NOT_FOUND
+    assert classify(upstream(500)) is Outcome.UNAVAILABLE and classify(upstream(529)) is Outcome.UNAVAILABLE
+    assert classify(upstream(400, "temperature must be <= 2")) is None
+    timeout = HubError(504, "upstream_timeout", "OpenAI did not answer in time", type="upstream_error")
+    assert classify(timeout) is Outcome.UNAVAILABLE
+    assert classify(HubError(402, "insufficient_credits", "buy credits", type="NOT_ENOUGH")) is None
+    assert classify(HubError(400, "unsupported_model", "no rate")) is None
+
+
+def test_re_checks_back_off_exponentially_up_to_the_cap(tmp_path):
+    from hub_core.crypto import Keyring
+    from hub_core.plugins import PluginHost
+    from hub_core.routing.health import ProviderHealth
+    from hub_core.state import RuntimeState
+    from hub_core.upstream import UpstreamClient
+
+    settings = make_settings(tmp_path, credential_check_max_delay=60.0)
+    state = RuntimeState(settings, Keyring.load("k", tmp_path / "key"))
+    health = ProviderHealth(settings, PluginHost(), state, UpstreamClient(settings))
+    assert [health.recheck_delay(n) for n in range(7)] == [6, 7, 9, 13, 21, 37, 60]

@@ -91,7 +91,7 @@ def classify(err: HubError) -> Outcome | None:
     if err.code in ("upstream_auth_failed", "upstream_payment_required") or status in (401, 402, 403):
         if status == 403 and any(word in message for word in CONTENT_POLICY):
             return None
-        if any(word in message for word in NOT_THE_KEY):
+        if status == 403 and any(word in message for word in NOT_THE_KEY):
             return Outcome.UNAVAILABLE
         return Outcome.CREDENTIAL
     if status == 429:
