@@ -431,7 +431,7 @@ def verdict(results: dict[str, dict[str, list[dict[str, Any]]]]) -> tuple[str, b
     return "\n".join(lines), ok
 
 
-def machine_note(cpus: tuple[int | None, int | None], args: argparse.Namespace) -> str:
+def machine_note(cpus: tuple[int | None, int | None], args: argparse.Namespace, soak: bool = False) -> str:
     model = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -442,16 +442,22 @@ def machine_note(cpus: tuple[int | None, int | None], args: argparse.Namespace) 
         pass
     versions = ", ".join(f"{d} {_version(d)}" for d in ("quart", "hypercorn", "aiohttp", "tortoise-orm"))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    servers = "hub" if soak else "hub and pass-through"
     pin = (
-        f"hub and pass-through pinned to CPU {cpus[0]}; load generator and fake upstream on CPU {cpus[1]}"
+        f"{servers} pinned to CPU {cpus[0]}; load generator and fake upstream on CPU {cpus[1]}"
         if cpus[0] is not None
         else "no CPU pinning (fewer than two CPUs available)"
+    )
+    how = (
+        "RSS from /proc/<pid>/status."
+        if soak
+        else f"Each figure is the best of {args.rounds} round(s) of {args.duration:g} s after "
+        f"{args.warmup:g} s of warm-up."
     )
     return (
         f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; {model}, {os.cpu_count()} CPUs, "
         f"{platform.system()} {platform.release()}; Python {platform.python_version()}; {versions}. "
-        f"{pin}. Load average at start: {load}. Each figure is the best of {args.rounds} round(s) of "
-        f"{args.duration:g} s after {args.warmup:g} s of warm-up."
+        f"{pin}. Load average at start: {load}. {how}"
     )
 
 
@@ -582,7 +588,7 @@ def soak(args: argparse.Namespace, stack: Stack) -> int:
     )
     print("\n" + text)
     if not args.no_write:
-        replace_section("soak", text + f"\n\nMachine: {machine_note((gw_cpu, load_cpu), args)}")
+        replace_section("soak", text + f"\n\nMachine: {machine_note((gw_cpu, load_cpu), args, soak=True)}")
         print(f"\nwrote {DOC.relative_to(ROOT)}")
     return 0
 
