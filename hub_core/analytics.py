@@ -46,23 +46,35 @@ class Totals:
     values: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SUM_COLUMNS + MAX_COLUMNS, 0))
 
     def add(self, record: CallRecord) -> None:
-        v, u = self.values, record.usage
-        v["calls"] += 1
-        v["success_calls"] += record.status == "success"
-        v["failed_calls"] += record.status == "error"
-        v["aborted_calls"] += record.status == "aborted"
-        v["input_tokens"] += u.input_tokens
-        v["output_tokens"] += u.output_tokens
-        v["cached_tokens"] += u.cached_input_tokens
-        v["cache_write_tokens"] += u.cache_write_tokens
-        v["images"] += u.images
-        v["seconds"] += u.seconds
-        v["credits"] += record_credit_units(record)
-        v["duration_ms_sum"] += round(record.duration_ms, 1)
-        if record.ttfb_ms is not None:
-            v["ttfb_ms_sum"] += round(record.ttfb_ms, 1)
-            v["ttfb_count"] += 1
-        v["last_call_at"] = max(v["last_call_at"], record.started_at)
+        self.add_amounts(amounts(record), record.started_at)
+
+    def add_amounts(self, added: tuple[tuple[str, float], ...], started_at: float) -> None:
+        v = self.values
+        for column, amount in added:
+            v[column] += amount
+        v["last_call_at"] = max(v["last_call_at"], started_at)
+
+
+def amounts(record: CallRecord) -> tuple[tuple[str, float], ...]:
+    """What one call adds to each summed column of its rollups (columns it leaves alone are left out)."""
+    u, status = record.usage, record.status
+    added = (
+        ("calls", 1),
+        ("success_calls", status == "success"),
+        ("failed_calls", status == "error"),
+        ("aborted_calls", status == "aborted"),
+        ("input_tokens", u.input_tokens),
+        ("output_tokens", u.output_tokens),
+        ("cached_tokens", u.cached_input_tokens),
+        ("cache_write_tokens", u.cache_write_tokens),
+        ("images", u.images),
+        ("seconds", u.seconds),
+        ("credits", record_credit_units(record)),
+        ("duration_ms_sum", round(record.duration_ms, 1)),
+    )
+    if record.ttfb_ms is not None:
+        added += (("ttfb_ms_sum", round(record.ttfb_ms, 1)), ("ttfb_count", 1))
+    return added
 
 
 def record_credit_units(record: CallRecord) -> int:
@@ -85,8 +97,13 @@ def rollup_key(record: CallRecord, period: str, size: int) -> tuple[Any, ...]:
 def aggregate(batch: Iterable[CallRecord]) -> dict[tuple[Any, ...], Totals]:
     out: dict[tuple[Any, ...], Totals] = {}
     for record in batch:
+        added = amounts(record)  # once for both periods
         for period, size in PERIODS:
-            out.setdefault(rollup_key(record, period, size), Totals()).add(record)
+            key = rollup_key(record, period, size)
+            totals = out.get(key)
+            if totals is None:
+                totals = out[key] = Totals()
+            totals.add_amounts(added, record.started_at)
     return out
 
 

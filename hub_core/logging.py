@@ -3,10 +3,12 @@ processor that masks anything that looks like a secret before it is written."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import structlog
 
@@ -14,33 +16,116 @@ from hub_core.config import Settings
 
 _SECRET_FIELDS = re.compile(r"(authorization|api[_-]?key|secret|password|token|credential|value)$", re.I)
 _SECRET_VALUES = re.compile(r"\b(ahk-|sk-|Bearer\s+)([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}([A-Za-z0-9_\-]{4})")
+#: field name -> whether its value is masked whole; log lines use a few dozen names over and over
+_secret_field_cache: dict[str, bool] = {}
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "msg": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "err": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+
+def _secret_field(key: str) -> bool:
+    hit = _secret_field_cache.get(key)
+    if hit is None:
+        hit = key != "event" and _SECRET_FIELDS.search(key) is not None
+        if len(_secret_field_cache) < 4096:
+            _secret_field_cache[key] = hit
+    return hit
 
 
 def mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key, value in list(event.items()):
+    known = _secret_field_cache
+    for key, value in event.items():  # replacing values (not keys) while iterating is safe
         if isinstance(value, str):
-            if _SECRET_FIELDS.search(key) and key not in ("event",):
+            secret = known.get(key)
+            if secret is None:
+                secret = _secret_field(key)
+            if secret:
                 event[key] = value[:4] + "…" + value[-4:] if len(value) >= 12 else "***"
-            elif _SECRET_VALUES.search(value):
+            # every match of _SECRET_VALUES contains "k-" (ahk-, sk-) or "Bearer": skip the regex otherwise
+            elif ("k-" in value or "Bearer" in value) and _SECRET_VALUES.search(value):
                 event[key] = _SECRET_VALUES.sub(r"\1\2…\3", value)
     return event
 
 
+class _Output:
+    """The logger structlog wraps: one ``write`` per line to the stderr found by the last
+    `configure_logging`. Loggers are cached on first use, so this object, the processor list and the level
+    stay the same objects and reconfiguring changes them in place (tests build many apps per process)."""
+
+    def __init__(self) -> None:
+        self.file: TextIO = sys.stderr
+        self.flush = False
+        self.level = logging.INFO
+
+    def use(self, file: TextIO) -> None:
+        self.file = file
+        # stderr is line-buffered or unbuffered: the newline ends up on the wire without a flush call
+        self.flush = not (getattr(file, "line_buffering", False) or getattr(file, "write_through", False))
+
+    def msg(self, message: str) -> None:
+        self.file.write(message + "\n")
+        if self.flush:
+            self.file.flush()
+
+    debug = info = warn = warning = error = err = exception = critical = fatal = failure = log = msg
+
+
+_OUTPUT = _Output()
+_PROCESSORS: list[Callable[..., Any]] = []
+
+
+def _drop_below_level(_logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    if _LEVELS.get(name, logging.INFO) < _OUTPUT.level:
+        raise structlog.DropEvent
+    return event
+
+
+_encoders: dict[Any, json.JSONEncoder] = {}
+
+
+def _dumps(obj: Any, **kw: Any) -> str:
+    """`json.dumps` with the same output, but one encoder reused instead of one built per line."""
+    key = tuple(kw.items())
+    encoder = _encoders.get(key)
+    if encoder is None:
+        encoder = _encoders[key] = json.JSONEncoder(**kw)
+    return encoder.encode(obj)
+
+
 def configure_logging(settings: Settings) -> None:
-    level = getattr(logging, settings.log_level.upper(), logging.INFO)
     fmt = settings.log_format
+    _OUTPUT.level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    _OUTPUT.use(sys.stderr)
     use_console = sys.stderr.isatty() if fmt == "auto" else fmt == "console"
-    renderer: Any = structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            mask_secrets,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False,
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer(_dumps)
     )
+    _PROCESSORS[:] = [
+        _drop_below_level,
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        mask_secrets,
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
+    structlog.configure(
+        processors=_PROCESSORS,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),  # the level: _drop_below_level
+        logger_factory=_output_factory,
+        cache_logger_on_first_use=True,
+    )
+
+
+def _output_factory(*_args: Any) -> _Output:
+    return _OUTPUT

@@ -82,11 +82,16 @@ async def caller_from_session(request: Request) -> Caller | None:
     if token is None:
         return None
     now = datetime.now(UTC)
-    row = (
-        await m.Session.filter(token_hash=hash_token(token), expires_at__gt=now)
-        .select_related("key__user")
-        .first()
-    )
+    try:
+        row = (
+            await m.Session.filter(token_hash=hash_token(token), expires_at__gt=now)
+            .select_related("key__user")
+            .first()
+        )
+    except Exception as exc:  # the database is down: "try again", not "you are signed out"
+        from hub_core.db.errors import unavailable
+
+        raise unavailable() from exc
     if row is None:
         return None
     key, user = row.key, row.key.user

@@ -97,11 +97,14 @@ class RuntimeState:
     async def reload(self) -> None:
         async with self._reload_lock:
             self.keyring.refresh()  # a rotation by the CLI rewrote the key file before bumping the generation
-            self.generation = await current_generation()
-            self._marker_mtime = _mtime(self._marker)
-            self._marker_text = _read(self._marker)
-            self.providers = await self._load_providers()
-            self.disabled_plugins = {p.name for p in await m.PluginState.filter(enabled=False)}
+            marker_mtime, marker_text = _mtime(self._marker), _read(self._marker)
+            # read everything before changing anything: a database error half-way leaves the old snapshot
+            # whole, and the marker unseen, so the next request tries again
+            generation = await current_generation()
+            providers = await self._load_providers()
+            disabled = {p.name for p in await m.PluginState.filter(enabled=False)}
+            self.generation, self._marker_mtime, self._marker_text = generation, marker_mtime, marker_text
+            self.providers, self.disabled_plugins = providers, disabled
             self._keys.clear()
             for callback in self._listeners:
                 callback(self)
@@ -143,7 +146,10 @@ class RuntimeState:
             and time.time_ns() - mtime < _FRESH_NS
             and _read(self._marker) != self._marker_text
         ):
-            await self.reload()
+            try:
+                await self.reload()
+            except Exception as exc:  # the database is down: keep serving the last snapshot, retry next time
+                log.warning("configuration reload failed", error=f"{type(exc).__name__}: {exc}")
 
     async def poll(self) -> None:
         """Periodic: notice changes made by other instances sharing the database."""
@@ -159,10 +165,15 @@ class RuntimeState:
         key_hash = access_keys.hash_key(token)
         cached = self._keys.get(key_hash)
         if cached is None or cached.cached_until < now:
-            cached = await self._load_key(key_hash, now)
-            if len(self._keys) > 10_000:
-                self._keys.clear()
-            self._keys[key_hash] = cached
+            try:
+                fresh = await self._load_key(key_hash, now)
+            except Exception as exc:
+                cached = _stale_or_unavailable(cached, exc)
+            else:
+                cached = fresh
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+                self._keys[key_hash] = cached
         if cached.caller is None:
             raise unauthorized(cached.error or "Unauthorized: invalid or missing access key")
         if cached.expires_at is not None and cached.expires_at < time.time():
@@ -182,6 +193,19 @@ class RuntimeState:
         caller = Caller(row.user.id, row.user.did, row.user.name, role, row.id, row.name)  # type: ignore[arg-type]
         expires = row.expires_at.timestamp() if row.expires_at else None
         return CachedKey(caller, None, expires, now + ttl)
+
+
+def _stale_or_unavailable(cached: CachedKey | None, exc: Exception) -> CachedKey:
+    """The database could not be asked (it is down): a key known before keeps working on its last known
+    answer, so an outage never locks out the clients already using the hub; an unknown key gets a 503
+    (retry later), never a 401 that would make a client think its key is wrong."""
+    from hub_core.db.errors import unavailable
+
+    if cached is not None:
+        log.warning("access key lookup failed; using the cached answer", error=f"{type(exc).__name__}: {exc}")
+        return cached
+    log.warning("access key lookup failed", error=f"{type(exc).__name__}: {exc}")
+    raise unavailable() from exc
 
 
 def _effective_role(key_role: str, user_role: str) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,37 +31,94 @@ log = structlog.get_logger("hub_core.usage_log")
 MAX_QUEUED = 100_000
 
 
-def record_to_row(record: CallRecord) -> m.ModelCall:
+#: the columns of ``model_calls`` the writer fills (all but ``id``), in the order `call_values` gives them;
+#: tests/test_usage_log.py checks this against the model, so a new column cannot be forgotten here
+CALL_COLUMNS = (
+    "request_id",
+    "created_at",
+    "user_id",
+    "key_id",
+    "app_did",
+    "endpoint",
+    "kind",
+    "model",
+    "provider",
+    "provider_id",
+    "upstream_model",
+    "credential_id",
+    "stream",
+    "status",
+    "http_status",
+    "error",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "images",
+    "seconds",
+    "duration_ms",
+    "ttfb_ms",
+    "metadata",
+    "credits",
+)
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """A client-supplied string as every database stores it: no NUL (PostgreSQL refuses it), no lone
+    surrogate (not encodable as UTF-8), at most `limit` characters; one bad row must never block a batch."""
+    if not value:
+        return value or None
+    if not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value[:limit]
+
+
+def call_values(record: CallRecord, metadata: Callable[[Any, Any], Any]) -> tuple[Any, ...]:
+    """One ``model_calls`` row as the parameters of `insert_calls_sql`: the values Tortoise would store
+    (`metadata` is the JSON field's own encoder), without building a model object per row."""
     usage = record.usage
-    return m.ModelCall(
-        request_id=record.request_id[:64],
-        created_at=datetime.fromtimestamp(record.started_at, UTC),
-        user_id=record.user_id,
-        key_id=record.key_id,
-        app_did=(record.app_did or None) and record.app_did[:200],
-        endpoint=record.endpoint[:100],
-        kind=record.kind,
-        model=record.model[:200],
-        provider=record.provider,
-        provider_id=record.provider_id,
-        upstream_model=record.upstream_model and record.upstream_model[:200],
-        credential_id=record.credential_id,
-        stream=record.stream,
-        status=record.status,
-        http_status=record.http_status,
-        error=record.error[:2000] if record.error else None,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_tokens=usage.cached_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        images=usage.images,
-        seconds=usage.seconds,
-        duration_ms=round(record.duration_ms, 1),
-        ttfb_ms=None if record.ttfb_ms is None else round(record.ttfb_ms, 1),
-        metadata=record.extra,
-        credits=record_credit_units(record),
+    return (
+        record.request_id[:64],
+        datetime.fromtimestamp(record.started_at, UTC),
+        record.user_id,
+        record.key_id,
+        _text(record.app_did, 200),
+        record.endpoint[:100],
+        record.kind,
+        _text(record.model, 200) or "",
+        record.provider,
+        record.provider_id,
+        _text(record.upstream_model, 200),
+        record.credential_id,
+        bool(record.stream),
+        record.status,
+        int(record.http_status),
+        _text(record.error, 2000),
+        int(usage.input_tokens),
+        int(usage.output_tokens),
+        int(usage.cached_input_tokens),
+        int(usage.cache_write_tokens),
+        int(usage.reasoning_tokens),
+        int(usage.images),
+        float(usage.seconds),
+        float(round(record.duration_ms, 1)),
+        None if record.ttfb_ms is None else float(round(record.ttfb_ms, 1)),
+        metadata(record.extra, m.ModelCall) if record.extra else "{}",  # what the JSON field stores for {}
+        record_credit_units(record),
     )
+
+
+def insert_calls_sql(postgres: bool) -> str:
+    """One parameterised INSERT of a ``model_calls`` row, run with ``executemany`` for a whole batch."""
+    marks = (f"${i}" for i in range(1, len(CALL_COLUMNS) + 1)) if postgres else ("?" for _ in CALL_COLUMNS)
+    columns = ", ".join(f'"{c}"' for c in CALL_COLUMNS)
+    return f'INSERT INTO "model_calls" ({columns}) VALUES ({", ".join(marks)})'
+
+
+_INSERT_CALLS = {postgres: insert_calls_sql(postgres) for postgres in (False, True)}
 
 
 class UsageLogWriter:
@@ -104,16 +162,39 @@ class UsageLogWriter:
                 try:
                     await self._write(batch)
                 except Exception as exc:
-                    log.error("usage log write failed; will retry", rows=len(batch), error=str(exc))
-                    if len(self._queue) > MAX_QUEUED:
-                        self._spill()
-                    return
+                    if not await _database_answers():
+                        log.error("usage log write failed; will retry", rows=len(batch), error=str(exc))
+                        if len(self._queue) > MAX_QUEUED:
+                            self._spill()
+                        return
+                    await self._write_one_by_one(batch, exc)  # the database is up but refused this batch
                 del self._queue[: len(batch)]
                 self.written += len(batch)
 
+    async def _write_one_by_one(self, batch: list[CallRecord], batch_error: Exception) -> None:
+        """Write each record alone and set aside the ones the database still refuses (logged with their
+        request id, kept in ``usage-rejected.jsonl``) instead of retrying the same batch, and everything
+        queued behind it, forever."""
+        rejected = []
+        for record in batch:
+            try:
+                await self._write([record])
+            except Exception as exc:
+                rejected.append(record)
+                log.error(
+                    "usage record refused by the database; set aside",
+                    call_request_id=record.request_id[:64],
+                    error=f"{type(exc).__name__}: {exc}",
+                    batch_error=str(batch_error),
+                )
+        if rejected:
+            _append_jsonl(self.settings.data_dir / "usage-rejected.jsonl", rejected)
+
     async def _write(self, batch: list[CallRecord]) -> None:
-        async with in_transaction():  # the raw log and its rollups change together or not at all
-            await m.ModelCall.bulk_create([record_to_row(r) for r in batch])
+        metadata = m.ModelCall._meta.fields_map["metadata"].to_db_value
+        rows = [call_values(r, metadata) for r in batch]
+        async with in_transaction() as conn:  # the raw log and its rollups change together or not at all
+            await conn.execute_many(_INSERT_CALLS[conn.capabilities.dialect == "postgres"], rows)
             await apply_rollups(batch)
         await _touch_counters(batch)
 
@@ -135,24 +216,42 @@ class UsageLogWriter:
     def _spill(self) -> None:
         if not self._queue:
             return
-        self.spill_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.spill_path.open("a") as fh:
-            for record in self._queue:
-                fh.write(json.dumps(asdict(record)) + "\n")
+        _append_jsonl(self.spill_path, self._queue)
         log.warning("usage records spilled to disk", rows=len(self._queue), path=str(self.spill_path))
         self._queue.clear()
 
     async def _import_spill(self) -> None:
+        """Queue what an earlier run spilled and write it like any batch. A line cut short by a crash is
+        skipped and counted, so a spill file can never keep the hub from starting."""
         if not self.spill_path.exists():
             return
-        records = []
-        for line in self.spill_path.read_text().splitlines():
-            data: dict[str, Any] = json.loads(line)
-            data["usage"] = Usage(**data["usage"])
-            records.append(CallRecord(**data))
-        await self._write(records)
+        records, unreadable = [], 0
+        for line in self.spill_path.read_text(errors="replace").splitlines():
+            try:
+                data: dict[str, Any] = json.loads(line)
+                data["usage"] = Usage(**data["usage"])
+                records.append(CallRecord(**data))
+            except (ValueError, TypeError, KeyError):
+                unreadable += 1
+        self._queue[:0] = records
+        await self.flush()  # what it cannot write yet stays queued (and is spilled again on stop)
         self.spill_path.unlink()
-        log.info("re-imported spilled usage records", rows=len(records))
+        log.info("re-imported spilled usage records", rows=len(records), unreadable_lines=unreadable)
+
+
+async def _database_answers() -> bool:
+    try:
+        await m.HubState.filter(key="").exists()
+    except Exception:
+        return False
+    return True
+
+
+def _append_jsonl(path: Path, records: list[CallRecord]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        for record in records:
+            fh.write(json.dumps(asdict(record)) + "\n")
 
 
 async def _touch_counters(batch: list[CallRecord]) -> None:

@@ -258,6 +258,24 @@ def test_openrouter_gets_the_vendor_qualified_id(hub_server_factory, tmp_path, f
     assert (row["provider"], row["upstream_model"]) == ("openrouter", "openai/gpt-4o-mini")
 
 
+def test_a_routing_plugin_that_ignores_exclude_gets_one_attempt(hub_server_factory, tmp_path, fakes, no_env):
+    """A third-party ``select_route`` written before failover existed answers the same provider again; the
+    hub then ends the call with its failure instead of calling that provider twice."""
+    from hubtest_plugins import hooks
+
+    a, _ = fakes
+    hooks.reset()
+    settings = make_settings(tmp_path / "hub").with_(
+        extra={"hubtest_base_url": a.base_url, "hubtest_api_key": str(a.api_key)}
+    )
+    server = hub_server_factory(settings, entry_points=[installed("openai"), entry_point("hooks")])
+    a.fail_next(500, "upstream broke")
+    with pytest.raises(openai.InternalServerError, match="upstream broke"):
+        sdk(server).chat.completions.create(model="alias/gpt-4o-mini", messages=HELLO)
+    assert len(chats(a)) == 1
+    hooks.reset()
+
+
 # --- which providers serve a bare name (no sockets) ----------------------------------------------------
 
 

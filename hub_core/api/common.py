@@ -29,12 +29,28 @@ async def json_body() -> dict[str, Any]:
         raise bad_request(f"Request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise bad_request("Request body must be a JSON object")
+    if (b"\\ud" in raw or b"\\uD" in raw) and not _encodable(data):
+        raise bad_request("Request body contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
     return data
+
+
+def _encodable(data: Any) -> bool:
+    """JSON lets ``"\\ud800"`` through as a lone surrogate, which no UTF-8 writer (database, log, upstream
+    request, our own error message) accepts; checked only when the body has such an escape."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def as_hub_error(exc: Exception) -> HubError:
     if isinstance(exc, HubError):
         return exc
+    from hub_core.db.errors import storage_error
+
+    if (mapped := storage_error(exc)) is not None:  # database down (503) or a value too big for it (400)
+        return mapped
     if isinstance(exc, HTTPException):
         code = exc.code or 500
         if code == 413:

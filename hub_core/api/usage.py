@@ -30,6 +30,8 @@ bp = Blueprint("usage", __name__)
 DEFAULT_DAYS = 7
 MAX_RANGE_DAYS = 3 * 366
 EXPORT_LIMIT = 10_000
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
+MAX_PAGE = 1_000_000  # offsets stay far inside every database's integer range
 
 
 @bp.errorhandler(Exception)
@@ -46,15 +48,18 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
         return default
     try:
         return int(float(raw))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # "abc", "nan", "inf", "1e400"
         raise bad_request(f"{name} must be a number", param=name) from exc
 
 
-def _seconds(value: int | None) -> int | None:
-    """Accept unix seconds or milliseconds."""
+def _seconds(value: int | None, name: str = "startTime") -> int | None:
+    """Accept unix seconds or milliseconds, between 1970 and 9999 (what dates can hold)."""
     if value is None:
         return None
-    return value // 1000 if value > 10**11 else value
+    seconds = value // 1000 if value > 10**11 else value
+    if not 0 <= seconds <= MAX_TIMESTAMP:
+        raise bad_request(f"{name} must be a unix time in seconds or milliseconds", param=name)
+    return seconds
 
 
 def _tz() -> tzinfo:
@@ -74,16 +79,23 @@ def _tz() -> tzinfo:
 
 def _window() -> Window:
     now = int(time.time())
-    end = _seconds(_int_arg("endTime")) or now
+    end = _seconds(_int_arg("endTime"), "endTime") or now
     days = _int_arg("timeRange")
     start = _seconds(_int_arg("startTime"))
     if start is None:
-        start = end - (days or DEFAULT_DAYS) * 86400
+        start = max(0, end - min(days or DEFAULT_DAYS, MAX_RANGE_DAYS + 1) * 86400)
     if start >= end:
         raise bad_request("startTime must be before endTime", param="startTime")
     if end - start > MAX_RANGE_DAYS * 86400:
         raise bad_request(f"the range may span at most {MAX_RANGE_DAYS} days", param="startTime")
     return Window(start, end, _tz())
+
+
+def _user_id_arg() -> int | None:
+    user_id = _int_arg("userId")
+    if user_id is not None and not 0 < user_id < 2**31:
+        raise bad_request("userId must be a user id", param="userId")
+    return user_id
 
 
 def _flag(name: str) -> bool:
@@ -93,7 +105,7 @@ def _flag(name: str) -> bool:
 def _scope(caller: Caller) -> Scope:
     """Whose usage: admins may ask for everyone or for one user; members get their own."""
     app_did = request.args.get("appDid") or None
-    user_id = _int_arg("userId")
+    user_id = _user_id_arg()
     if _flag("allUsers"):
         _admin(caller)
         return Scope(user_id, app_did)
@@ -109,7 +121,7 @@ def _admin(caller: Caller) -> None:
 
 
 def _paging(max_size: int = 100) -> tuple[int, int]:
-    page = max(1, _int_arg("page", 1) or 1)
+    page = min(MAX_PAGE, max(1, _int_arg("page", 1) or 1))
     size = min(max_size, max(1, _int_arg("pageSize", 20) or 20))
     return page, size
 
@@ -191,7 +203,7 @@ async def admin_top_models() -> Response:
     caller = await require_user()
     _admin(caller)
     limit = min(50, max(1, _int_arg("limit", 5) or 5))
-    return json_response(await analytics.top_models(Scope(_int_arg("userId")), _window(), limit))
+    return json_response(await analytics.top_models(Scope(_user_id_arg()), _window(), limit))
 
 
 @bp.get("/api/usage/projects")
@@ -224,7 +236,7 @@ def _call_filters() -> dict[str, Any]:
     window_given = request.args.get("startTime") or request.args.get("endTime")
     filters: dict[str, Any] = {
         "start": _seconds(_int_arg("startTime")) if window_given else None,
-        "end": _seconds(_int_arg("endTime")) if window_given else None,
+        "end": _seconds(_int_arg("endTime"), "endTime") if window_given else None,
         "status": request.args.get("status") or "all",
         "model": request.args.get("model"),
         "kind": request.args.get("type") or request.args.get("kind"),
@@ -235,6 +247,8 @@ def _call_filters() -> dict[str, Any]:
     if (minimum := request.args.get("minDurationSeconds")) not in (None, ""):
         try:
             filters["minDuration"] = float(minimum)
+            if not 0 <= filters["minDuration"] < 10**9:
+                raise ValueError(minimum)
         except ValueError as exc:
             raise bad_request("minDurationSeconds must be a number", param="minDurationSeconds") from exc
     if filters["status"] not in ("all", "success", "failed", "error", "aborted"):

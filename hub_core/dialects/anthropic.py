@@ -71,6 +71,12 @@ def validate(body: dict[str, Any], *, count_only: bool = False) -> str:
         raise bad_request("system: Input should be a string or a list of text blocks", param="system")
     if body.get("tools") is not None and not isinstance(body["tools"], list):
         raise bad_request("tools: Input should be a valid list", param="tools")
+    for key in ("metadata", "output_config"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            raise bad_request(f"{key}: Input should be a valid dictionary", param=key)
+    stops = body.get("stop_sequences")
+    if stops is not None and not (isinstance(stops, list) and all(isinstance(x, str) for x in stops)):
+        raise bad_request("stop_sequences: Input should be a valid list of strings", param="stop_sequences")
     if body.get("mcp_servers"):
         raise bad_request(
             "mcp_servers: MCP connectors are not supported through this hub", param="mcp_servers"

@@ -78,6 +78,7 @@ async def check_credential(
     base_url: str | None = None,
     config: dict[str, Any] | None = None,
     provider_id: int | None = None,
+    region: str | None = None,
     test_model: str | None = None,
     seconds: float = CHECK_TIMEOUT,
 ) -> CheckResult:
@@ -95,6 +96,7 @@ async def check_credential(
         Credential(None, "check", values),
         provider_id,
         dict(config or {}),
+        region,
     )
     started = time.perf_counter()
     try:
@@ -191,6 +193,7 @@ async def check_stored(
         base_url=provider_row.base_url,
         config=provider_row.config or {},
         provider_id=provider_row.id,
+        region=provider_row.region,
         test_model=test_model,
     )
 

@@ -294,6 +294,7 @@ async def check_values(
             base_url=row.base_url,
             config=row.config or {},
             provider_id=row.id,
+            region=row.region,
             test_model=test_model or None,
         )
 

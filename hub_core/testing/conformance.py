@@ -32,6 +32,7 @@ from hub_core.testing.fake_server import (
     STREAM_ERROR,
     USAGE_DETAILS,
 )
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.testing.server import HubServer
 from hub_core.types import Usage
 
@@ -90,19 +91,11 @@ class _Conformance:
 
     @pytest.fixture
     def conformance_hub(self, hub_server_factory: Callable[..., HubServer], provider_fake: Any) -> HubServer:
-        server = hub_server_factory()
-        server.add_provider(
-            self.case.provider, base_url=provider_fake.base_url, credential=provider_fake.credential
-        )
-        return server
+        return provider_hub(hub_server_factory, self.case.provider, provider_fake)
 
     @pytest.fixture
     def client(self, conformance_hub: HubServer) -> Any:
-        import openai
-
-        return openai.OpenAI(
-            base_url=f"{conformance_hub.url}/v1", api_key=conformance_hub.create_key(), max_retries=0
-        )
+        return openai_client(conformance_hub)
 
     def model(self, name: str) -> str:
         return f"{self.case.provider}/{name}"

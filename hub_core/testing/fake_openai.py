@@ -15,28 +15,52 @@ import base64
 import contextlib
 import json
 import struct
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-PNG_1PX = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
-
+from hub_core.testing.fake_server import PNG_1PX, FakeUpstream
 
 #: the first bytes of an MP4 file (an ``ftyp`` box), enough for type sniffing
 MP4_STUB = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 
+#: the event OpenAI-dialect upstreams send when an answer fails mid-stream
+_MID_STREAM_ERROR = {"error": {"message": "The server had an error mid-stream", "type": "server_error"}}
+STREAM_ERROR_EVENT = b"data: " + json.dumps(_MID_STREAM_ERROR).encode() + b"\n\n"
 
-@dataclass
-class Failure:
-    status: int
-    message: str = "fake failure"
-    headers: dict[str, str] = field(default_factory=dict)
+
+def sse_chunk(obj: Any) -> bytes:
+    """One SSE ``data:`` event with compact JSON, as OpenAI sends its stream chunks."""
+    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+
+
+def prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    """A stable, roughly word-sized prompt token count (enough to check usage arithmetic end to end)."""
+    return sum(len(json.dumps(m.get("content", "")).split()) for m in messages) + 3 * len(messages)
+
+
+def embeddings_reply(body: dict[str, Any]) -> dict[str, Any]:
+    """The embeddings answer to a request body: ``dimensions`` (default 8) values per input, derived from the
+    input's length, as floats or as base64 little-endian float32 (``encoding_format``)."""
+    inputs = body.get("input")
+    items = [inputs] if isinstance(inputs, str) else list(inputs or [])
+    dims = int(body.get("dimensions") or 8)
+    data = []
+    for i, item in enumerate(items):
+        vector = [round(((len(str(item)) + j) % 7) / 7 - 0.5, 6) for j in range(dims)]
+        emb: Any = vector
+        if body.get("encoding_format") == "base64":
+            emb = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+        data.append({"object": "embedding", "index": i, "embedding": emb})
+    tokens = sum(len(str(x).split()) for x in items)
+    return {
+        "object": "list",
+        "data": data,
+        "model": body["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def _error(
@@ -57,19 +81,17 @@ def _words(messages: list[dict[str, Any]]) -> list[str]:
     return f"Echo: {last}".split(" ")
 
 
-def _count_tokens(messages: list[dict[str, Any]]) -> int:
-    return sum(len(json.dumps(m.get("content", "")).split()) for m in messages) + 3 * len(messages)
-
-
-class FakeOpenAI:
+class FakeOpenAI(FakeUpstream):
     """``async with FakeOpenAI() as fake: fake.base_url`` → ``http://127.0.0.1:<port>/v1``."""
 
+    base_path = "/v1"
+
     def __init__(self, api_key: str | None = "sk-fake-openai-key", chunk_delay: float = 0.0) -> None:
+        super().__init__()
         self.api_key = api_key
         self.chunk_delay = chunk_delay
+        #: ``{"path", "headers", "body"}`` of every request, in order
         self.requests: list[dict[str, Any]] = []
-        self.failures: list[Failure] = []
-        self.disconnects = 0
         #: reported in chat usage details (prompt cache hits, reasoning), so tests can check they are logged
         self.cached_tokens = 0
         self.reasoning_tokens = 0
@@ -78,24 +100,8 @@ class FakeOpenAI:
         #: video jobs by id; each poll moves a job one step: queued -> in_progress -> completed
         #: (model ``fail-video``: -> failed)
         self.videos: dict[str, dict[str, Any]] = {}
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def fail_next(
-        self,
-        status: int,
-        message: str = "fake failure",
-        headers: dict[str, str] | None = None,
-        times: int = 1,
-    ) -> None:
-        self.failures.extend(Failure(status, message, headers or {}) for _ in range(times))
-
-    async def start(self, port: int = 0) -> FakeOpenAI:
-        app = web.Application(client_max_size=64 << 20)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_post("/v1/images/generations", self.images)
@@ -103,24 +109,20 @@ class FakeOpenAI:
         app.router.add_post("/v1/videos", self.create_video)
         app.router.add_get("/v1/videos/{video_id}", self.get_video)
         app.router.add_get("/v1/videos/{video_id}/content", self.video_content)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeOpenAI:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # --- helpers ------------------------------------------------------------------------------------------
+
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        """OpenAI's 401 when a key is configured and the request does not carry it."""
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        return None
+
+    def _queued_failure(self) -> web.Response | None:
+        failure = self.pop_failure()
+        if failure is None:
+            return None
+        return _error(failure.status, failure.message, _etype(failure.status), None, failure.headers)
 
     async def _admit(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
         raw = await request.read()
@@ -131,15 +133,11 @@ class FakeOpenAI:
                 400, "We could not parse the JSON body of your request.", "invalid_request_error"
             )
         self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return None, _error(
-                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
-            )
-        if self.failures:
-            failure = self.failures.pop(0)
-            return None, _error(
-                failure.status, failure.message, _etype(failure.status), None, failure.headers
-            )
+        refused = self._unauthorized(request)
+        if refused is None:
+            refused = self._queued_failure()
+        if refused is not None:
+            return None, refused
         model = str(body.get("model", ""))
         if not model:
             return None, _error(400, "you must provide a model parameter", "invalid_request_error")
@@ -173,7 +171,7 @@ class FakeOpenAI:
         messages = body.get("messages") or []
         model = body["model"]
         created = int(time.time())
-        prompt_tokens = _count_tokens(messages)
+        prompt = prompt_tokens(messages)
         tool_call = None
         answered_tool = (
             bool(messages) and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool"
@@ -190,9 +188,9 @@ class FakeOpenAI:
         if fmt.get("type") in ("json_object", "json_schema"):
             words = [json.dumps({"answer": " ".join(words)})]
         usage = {
-            "prompt_tokens": prompt_tokens,
+            "prompt_tokens": prompt,
             "completion_tokens": len(words),
-            "total_tokens": prompt_tokens + len(words),
+            "total_tokens": prompt + len(words),
             "prompt_tokens_details": {"cached_tokens": self.cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": self.reasoning_tokens,
@@ -264,7 +262,7 @@ class FakeOpenAI:
                 chunk["usage"] = None
             if extra:
                 chunk.update(extra)
-            await write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+            await write(sse_chunk(chunk))
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
 
@@ -305,10 +303,7 @@ class FakeOpenAI:
                     if model == "stream-cut" and i == 2:
                         return resp  # the connection ends mid-answer: no finish_reason, no [DONE]
                     if model == "stream-error" and i == 2:
-                        err = {
-                            "error": {"message": "The server had an error mid-stream", "type": "server_error"}
-                        }
-                        await write(b"data: " + json.dumps(err).encode() + b"\n\n")
+                        await write(STREAM_ERROR_EVENT)
                         return resp
                     text = word if i == 0 else " " + word
                     await send(
@@ -325,11 +320,7 @@ class FakeOpenAI:
                 ]
             )
             if include_usage:
-                await write(
-                    b"data: "
-                    + json.dumps({**base, "choices": [], "usage": usage}, separators=(",", ":")).encode()
-                    + b"\n\n"
-                )
+                await write(sse_chunk({**base, "choices": [], "usage": usage}))
             await write(b"data: [DONE]\n\n")
         except (ConnectionResetError, asyncio.CancelledError):
             self.disconnects += 1
@@ -341,25 +332,7 @@ class FakeOpenAI:
         if failed is not None:
             return failed
         assert body is not None
-        inputs = body.get("input")
-        items = [inputs] if isinstance(inputs, str) else list(inputs or [])
-        dims = int(body.get("dimensions") or 8)
-        data = []
-        for i, item in enumerate(items):
-            vector = [round(((len(str(item)) + j) % 7) / 7 - 0.5, 6) for j in range(dims)]
-            emb: Any = vector
-            if body.get("encoding_format") == "base64":
-                emb = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
-            data.append({"object": "embedding", "index": i, "embedding": emb})
-        tokens = sum(len(str(x).split()) for x in items)
-        return web.json_response(
-            {
-                "object": "list",
-                "data": data,
-                "model": body["model"],
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-            }
-        )
+        return web.json_response(embeddings_reply(body))
 
     async def images(self, request: web.Request) -> web.Response:
         body, failed = await self._admit(request)
@@ -384,8 +357,9 @@ class FakeOpenAI:
         return web.json_response(payload)
 
     async def models(self, request: web.Request) -> web.Response:
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
         ids = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "dall-e-3", "gpt-image-1"]
         return web.json_response(
             {
@@ -399,8 +373,9 @@ class FakeOpenAI:
     # --- videos (the Videos API: multipart create, poll, download) ----------------------------------------
 
     async def create_video(self, request: web.Request) -> web.Response:
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
         if not request.content_type.startswith("multipart/"):
             return _error(400, "Expected a multipart/form-data body.", "invalid_request_error")
         form = await request.post()
@@ -410,9 +385,9 @@ class FakeOpenAI:
         if reference is not None and not isinstance(reference, str):
             record["input_reference"] = {"filename": reference.filename, "size": len(reference.file.read())}
         self.requests.append({"path": request.path, "headers": dict(request.headers), "body": record})
-        if self.failures:
-            failure = self.failures.pop(0)
-            return _error(failure.status, failure.message, _etype(failure.status), None, failure.headers)
+        refused = self._queued_failure()
+        if refused is not None:
+            return refused
         if not fields.get("prompt"):
             return _error(400, "Missing required parameter: 'prompt'.", "invalid_request_error")
         video_id = f"video_fake_{len(self.videos) + 1}"
@@ -462,17 +437,8 @@ def _etype(status: int) -> str:
 def fake_in_thread(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     """Run a fake in its own thread and event loop (for sync tests that need a second, differently
     configured upstream, e.g. ``FakeOpenAI(api_key=None)`` accepting any key)."""
-    fake = fake or FakeOpenAI()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-    try:
-        yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
+    with (fake or FakeOpenAI()).in_thread() as running:
+        yield running
 
 
 async def main(port: int) -> None:

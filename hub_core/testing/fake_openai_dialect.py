@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
-import struct
 import time
 from typing import Any
 
 from aiohttp import web
 
+from hub_core.testing.fake_openai import STREAM_ERROR_EVENT, embeddings_reply, prompt_tokens, sse_chunk
 from hub_core.testing.fake_server import (
     FAIL_401,
     FAIL_429,
     FAIL_500,
     MALFORMED,
+    PNG_1PX,
     RETRY_AFTER_SECONDS,
     STREAM_ERROR,
     USAGE_DETAILS,
@@ -158,7 +158,7 @@ class OpenAIDialectFake(FakeServer):
                 "type": "function",
                 "function": {"name": name, "arguments": '{"city": "Paris"}'},
             }
-        prompt = sum(len(json.dumps(m.get("content", "")).split()) for m in messages) + 3 * len(messages)
+        prompt = prompt_tokens(messages)
         completion, cached, reasoning_tokens = len(text.split()), 0, 0
         if model.endswith(USAGE_DETAILS):
             prompt, completion, cached, reasoning_tokens = (
@@ -220,7 +220,7 @@ class OpenAIDialectFake(FakeServer):
                 **base,
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
             }
-            await resp.write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+            await resp.write(sse_chunk(chunk))
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
 
@@ -244,8 +244,7 @@ class OpenAIDialectFake(FakeServer):
                     await send({"content": piece})
             await send({}, "tool_calls" if call else "stop")
             if include_usage:
-                chunk = {**base, "choices": [], "usage": usage}
-                await resp.write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+                await resp.write(sse_chunk({**base, "choices": [], "usage": usage}))
             await resp.write(b"data: [DONE]\n\n")
         except (ConnectionResetError, asyncio.CancelledError):
             self.disconnects += 1
@@ -253,37 +252,16 @@ class OpenAIDialectFake(FakeServer):
         return resp
 
     def stream_error_event(self) -> bytes:
-        err = {"error": {"message": "The server had an error mid-stream", "type": "server_error"}}
-        return b"data: " + json.dumps(err).encode() + b"\n\n"
+        return STREAM_ERROR_EVENT
 
     async def embeddings(self, request: web.Request) -> web.Response:
         body, failed = await self.admit(request)
         if failed is not None:
             return failed
         assert body is not None
-        inputs = body.get("input")
-        items = [inputs] if isinstance(inputs, str) else list(inputs or [])
-        dims = int(body.get("dimensions") or 8)
-        data = []
-        for i, item in enumerate(items):
-            vector = [round(((len(str(item)) + j) % 7) / 7 - 0.5, 6) for j in range(dims)]
-            emb: Any = vector
-            if body.get("encoding_format") == "base64":
-                emb = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
-            data.append({"object": "embedding", "index": i, "embedding": emb})
-        tokens = sum(len(str(x).split()) for x in items)
-        return web.json_response(
-            {
-                "object": "list",
-                "data": data,
-                "model": body["model"],
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-            }
-        )
+        return web.json_response(embeddings_reply(body))
 
     def image_item(self, body: dict[str, Any]) -> dict[str, Any]:
-        from hub_core.testing.fake_server import PNG_1PX
-
         if body.get("response_format") == "b64_json":
             return {"b64_json": base64.b64encode(PNG_1PX).decode()}
         return {"url": f"http://127.0.0.1:{self.port}/files/fake.png"}

@@ -1,8 +1,10 @@
-"""A base for fake vendor upstreams: an aiohttp app on an ephemeral port, in the test's loop or a thread.
+"""Bases for fake vendor upstreams: an aiohttp app on an ephemeral port, in the test's loop or a thread.
 
-Subclasses add routes in `routes()` and speak one vendor's wire format. The base records every request, queues
-one-shot failures (`fail_next`) and implements the scenario contract of `hub_core.testing.conformance`: the
-reply text, tool calls and failure modes a fake produces for a given model name (see `Scenario`).
+`FakeUpstream` owns the server's life (start and stop, async or in a thread of its own) and the queue of
+one-shot failures (`fail_next`); every fake builds on it. `FakeServer` adds request recording (`Recorded`) for
+fakes that follow the scenario contract of `hub_core.testing.conformance`: the reply text, tool calls and
+failure modes a fake produces for a given model name (`reply_text`, `FAIL_401` ...). Subclasses add routes in
+`routes()` and speak one vendor's wire format.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 from aiohttp import web
 
@@ -33,9 +35,13 @@ RETRY_AFTER_SECONDS = 7
 
 @dataclass
 class Failure:
+    """A one-shot failure queued with `FakeUpstream.fail_next`."""
+
     status: int
     message: str = "fake failure"
     headers: dict[str, str] = field(default_factory=dict)
+    #: the vendor's error type, for fakes whose error bodies carry one (None: derived from the status)
+    etype: str | None = None
 
 
 @dataclass
@@ -73,30 +79,25 @@ def words_of(text: str) -> list[str]:
     return [p if i == 0 else " " + p for i, p in enumerate(parts)]
 
 
-class FakeServer:
+class FakeUpstream:
     """``with FakeX().in_thread() as fake: fake.base_url`` (sync tests) or ``async with FakeX() as fake``."""
 
     #: path prefix of `base_url` (``/v1`` for most vendors)
     base_path = ""
+    #: the largest request body the fake accepts (aiohttp's ``client_max_size``)
+    max_body = 64 << 20
 
     def __init__(self) -> None:
-        self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
+        #: streams the client abandoned mid-answer
         self.disconnects = 0
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
-    # --- to override ---------------------------------------------------------------------------------------
-
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
-
-    @property
-    def credential(self) -> Any:
-        """What to store as the hub's credential for this fake (a key string, a dict, or None)."""
-        return None
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -104,8 +105,8 @@ class FakeServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.base_path}"
 
-    async def start(self, port: int = 0) -> FakeServer:
-        app = web.Application(client_max_size=64 << 20)
+    async def start(self, port: int = 0) -> Self:
+        app = web.Application(client_max_size=self.max_body)
         self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -119,13 +120,13 @@ class FakeServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeServer:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def start_thread(self) -> FakeServer:
+    def start_thread(self) -> Self:
         """Serve from a thread with its own loop, for sync tests (the hub runs in yet another thread)."""
         loop = asyncio.new_event_loop()
         self._loop = loop
@@ -144,10 +145,10 @@ class FakeServer:
         self._loop.close()
         self._loop = None
 
-    def in_thread(self) -> _ThreadContext:
+    def in_thread(self) -> _ThreadContext[Self]:
         return _ThreadContext(self)
 
-    # --- helpers for subclasses ----------------------------------------------------------------------------
+    # --- one-shot failures ---------------------------------------------------------------------------------
 
     def fail_next(
         self,
@@ -160,6 +161,19 @@ class FakeServer:
 
     def pop_failure(self) -> Failure | None:
         return self.failures.pop(0) if self.failures else None
+
+
+class FakeServer(FakeUpstream):
+    """A fake that records every request as a `Recorded` (``fake.requests``, ``fake.last``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[Recorded] = []
+
+    @property
+    def credential(self) -> Any:
+        """What to store as the hub's credential for this fake (a key string, a dict, or None)."""
+        return None
 
     async def record(self, request: web.Request) -> Recorded:
         raw = await request.read()
@@ -177,11 +191,14 @@ class FakeServer:
         return self.requests[-1]
 
 
-class _ThreadContext:
-    def __init__(self, fake: FakeServer) -> None:
+F = TypeVar("F", bound=FakeUpstream)
+
+
+class _ThreadContext(Generic[F]):
+    def __init__(self, fake: F) -> None:
         self.fake = fake
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> F:
         return self.fake.start_thread()
 
     def __exit__(self, *exc: object) -> None:

@@ -21,15 +21,13 @@ import contextlib
 import hashlib
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from hub_core.testing.fake_server import reply_text
+from hub_core.testing.fake_server import Failure, FakeUpstream, reply_text
 
 MESSAGE_FIELDS = frozenset(
     {
@@ -90,14 +88,6 @@ class Invalid(Exception):
     """A request the real API would refuse with 400 invalid_request_error."""
 
 
-@dataclass
-class Failure:
-    status: int
-    message: str = "fake failure"
-    etype: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def _dump(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
@@ -120,22 +110,18 @@ def _tokens(obj: Any) -> int:
     return max(1, len(text.split()))
 
 
-class FakeAnthropic:
+class FakeAnthropic(FakeUpstream):
     """``async with FakeAnthropic() as fake: fake.base_url`` → ``http://127.0.0.1:<port>/v1``."""
 
+    base_path = "/v1"
+    max_body = 32 << 20
+
     def __init__(self, api_key: str | None = "sk-ant-fake-key", chunk_delay: float = 0.0) -> None:
+        super().__init__()
         self.api_key = api_key
         self.chunk_delay = chunk_delay
         self.requests: list[dict[str, Any]] = []
-        self.failures: list[Failure] = []
         self.cached_prefixes: set[str] = set()
-        self.disconnects = 0
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
 
     @property
     def credential(self) -> str | None:
@@ -150,29 +136,12 @@ class FakeAnthropic:
         headers: dict[str, str] | None = None,
         times: int = 1,
     ) -> None:
-        self.failures.extend(Failure(status, message, etype, headers or {}) for _ in range(times))
+        self.failures.extend(Failure(status, message, headers or {}, etype=etype) for _ in range(times))
 
-    async def start(self, port: int = 0) -> FakeAnthropic:
-        app = web.Application(client_max_size=32 << 20)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self.messages)
         app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
         app.router.add_get("/v1/models", self.models)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeAnthropic:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # --- admission: headers, failures on command, request shape ----------------------------------------
 
@@ -199,8 +168,8 @@ class FakeAnthropic:
             return None, error_response(
                 400, "There was an issue with the format of your request: invalid JSON"
             )
-        if self.failures:
-            f = self.failures.pop(0)
+        f = self.pop_failure()
+        if f is not None:
             return None, error_response(f.status, f.message, f.etype, f.headers)
         model = body.get("model")
         if isinstance(model, str):
@@ -784,18 +753,8 @@ def _deltas(block: dict[str, Any]) -> list[dict[str, Any]]:
 @contextlib.contextmanager
 def fake_in_thread(**kwargs: Any) -> Iterator[FakeAnthropic]:
     """The fake in its own thread and event loop, for sync tests (the hub runs in another thread)."""
-    loop = asyncio.new_event_loop()
-    fake = FakeAnthropic(**kwargs)
-    thread = threading.Thread(target=loop.run_forever, name="fake-anthropic", daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-    try:
+    with FakeAnthropic(**kwargs).in_thread() as fake:
         yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
 
 
 async def main(port: int) -> None:

@@ -17,6 +17,8 @@ PNG = base64.b64encode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     )
 ).decode()
+from hub_core.testing.provider_tests import openai_client
+
 WEATHER_TOOL = {
     "type": "function",
     "function": {
@@ -536,7 +538,7 @@ def test_env_credentials_and_base_url(hub_server_factory, fake_anthropic, monkey
     monkeypatch.setenv("ANTHROPIC_API_KEY", fake_anthropic.api_key)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{fake_anthropic.port}")  # the SDK's form
     server = hub_server_factory()
-    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    client = openai_client(server)
     reply = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "env"}])
     assert reply.choices[0].message.content == "Echo: env"
     assert fake_anthropic.requests[-1]["path"] == "/v1/messages"

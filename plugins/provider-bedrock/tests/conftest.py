@@ -3,8 +3,6 @@ client for the hub's ``/v1`` API. Nothing here needs another provider plugin."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,26 +11,14 @@ from typing import Any
 import openai
 import pytest
 
+from hub_core.testing.provider_tests import load_module, openai_client, provider_hub
 from hub_core.testing.server import HubServer
-
-FAKE_MODULE = "hub_provider_bedrock_fake"
-
-
-def load_fake_module() -> ModuleType:
-    """`fake_bedrock.py` as a module (test directories are not packages under ``--import-mode=importlib``)."""
-    if FAKE_MODULE in sys.modules:
-        return sys.modules[FAKE_MODULE]
-    spec = importlib.util.spec_from_file_location(FAKE_MODULE, Path(__file__).with_name("fake_bedrock.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[FAKE_MODULE] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
 def fake_module() -> ModuleType:
-    return load_fake_module()
+    """`fake_bedrock.py` (its constants: key pair, region, reasoning text ...)."""
+    return load_module(Path(__file__).with_name("fake_bedrock.py"), "hub_provider_bedrock_fake")
 
 
 @pytest.fixture
@@ -45,12 +31,10 @@ def provider_fake(fake_module: ModuleType) -> Iterator[Any]:
 @pytest.fixture
 def bedrock_hub(hub_server_factory: Callable[..., HubServer], provider_fake: Any) -> HubServer:
     """A running hub whose ``bedrock`` provider points at the fake with the fake's key pair."""
-    server = hub_server_factory()
-    server.add_provider("bedrock", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    return server
+    return provider_hub(hub_server_factory, "bedrock", provider_fake)
 
 
 @pytest.fixture
 def client(bedrock_hub: HubServer) -> openai.OpenAI:
     """The official OpenAI SDK pointed at the hub's ``/v1`` with a member's key, no SDK retries."""
-    return openai.OpenAI(base_url=f"{bedrock_hub.url}/v1", api_key=bedrock_hub.create_key(), max_retries=0)
+    return openai_client(bedrock_hub)

@@ -6,6 +6,7 @@ import openai
 import pytest
 
 from hub_core.testing.conformance import ChatConformance, ProviderCase
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.types import Usage
 
 
@@ -22,9 +23,7 @@ class TestDeepSeekConformance(ChatConformance):
 
 @pytest.fixture
 def client(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("deepseek", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(provider_hub(hub_server_factory, "deepseek", provider_fake))
 
 
 def test_reasoning_content_is_passed_through(client, provider_fake):
@@ -73,7 +72,7 @@ def test_env_key_is_used_without_stored_credential(hub_server_factory, provider_
     monkeypatch.setenv("DEEPSEEK_API_KEY", provider_fake.api_key)
     server = hub_server_factory()
     server.add_provider("deepseek", base_url=provider_fake.base_url)
-    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    client = openai_client(server)
     reply = client.chat.completions.create(
         model="deepseek/deepseek-chat", messages=[{"role": "user", "content": "hi"}]
     )
@@ -81,9 +80,8 @@ def test_env_key_is_used_without_stored_credential(hub_server_factory, provider_
 
 
 def test_cache_hits_in_deepseeks_own_fields_reach_client_and_log(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("deepseek", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    server = provider_hub(hub_server_factory, "deepseek", provider_fake)
+    client = openai_client(server)
     reply = client.chat.completions.create(
         model="deepseek/usage-details", messages=[{"role": "user", "content": "hi"}]
     )

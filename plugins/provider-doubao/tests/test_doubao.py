@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import openai
 import pytest
 
 from hub_core.testing.conformance import ChatConformance, EmbeddingConformance, ImageConformance, ProviderCase
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.types import Usage
 
 
@@ -23,14 +23,12 @@ class TestDoubaoConformance(ChatConformance, EmbeddingConformance, ImageConforma
 
 @pytest.fixture
 def server(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("doubao", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    return server
+    return provider_hub(hub_server_factory, "doubao", provider_fake)
 
 
 @pytest.fixture
 def client(server):
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(server)
 
 
 def test_thinking_switch_and_reasoning_content_pass_through(client, provider_fake):

@@ -15,6 +15,7 @@ from hub_core.testing.conformance import (
     ProviderCase,
 )
 from hub_core.testing.fake_server import PNG_1PX_DATA_URL
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.types import Usage
 
 
@@ -37,14 +38,12 @@ class TestGeminiConformance(ChatConformance, EmbeddingConformance, ImageConforma
 
 @pytest.fixture
 def server(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("google", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    return server
+    return provider_hub(hub_server_factory, "google", provider_fake)
 
 
 @pytest.fixture
 def client(server):
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(server)
 
 
 def test_request_is_translated_to_gemini(client, provider_fake):

@@ -13,11 +13,12 @@ import openai
 import pytest
 
 from hub_core.testing.fake_server import PNG_1PX
+from hub_core.testing.provider_tests import openai_client
 from hub_core.testing.server import HubServer
 
 
 def sdk(server: HubServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(server)
 
 
 def test_request_becomes_ideograms_form(client: openai.OpenAI, provider_fake: Any) -> None:

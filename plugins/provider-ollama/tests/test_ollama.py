@@ -7,6 +7,7 @@ import pytest
 
 from hub_core.testing.conformance import ChatConformance, EmbeddingConformance, ProviderCase
 from hub_core.testing.fake_server import PNG_1PX_DATA_URL
+from hub_core.testing.provider_tests import openai_client
 from hub_core.types import Usage
 
 
@@ -31,7 +32,7 @@ def server(hub_server_factory, provider_fake):
 
 @pytest.fixture
 def client(server):
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(server)
 
 
 def test_request_is_translated_to_ollamas_shape(client, provider_fake):
@@ -130,7 +131,7 @@ def test_host_only_base_url_and_optional_api_key(hub_server_factory, keyed_ollam
     server.add_provider(
         "ollama", base_url=f"http://127.0.0.1:{keyed_ollama.port}", credential="ollama-cloud-key"
     )
-    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    client = openai_client(server)
     reply = client.chat.completions.create(
         model="ollama/llama3.2", messages=[{"role": "user", "content": "hi"}]
     )

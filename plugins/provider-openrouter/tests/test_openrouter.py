@@ -6,6 +6,7 @@ import openai
 import pytest
 
 from hub_core.testing.conformance import ChatConformance, ProviderCase
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.types import Usage
 
 
@@ -39,7 +40,7 @@ def server(hub_server_factory, provider_fake):
 
 @pytest.fixture
 def client(server):
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(server)
 
 
 def test_vendor_model_ids_and_attribution_headers(client, provider_fake):
@@ -77,9 +78,8 @@ def test_cost_reaches_the_client_and_cache_tokens_the_log(client, server):
 
 
 def test_default_attribution_headers(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("openrouter", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    server = provider_hub(hub_server_factory, "openrouter", provider_fake)
+    client = openai_client(server)
     client.chat.completions.create(
         model="openrouter/openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
     )

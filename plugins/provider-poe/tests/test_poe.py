@@ -6,6 +6,7 @@ import openai
 import pytest
 
 from hub_core.testing.conformance import ChatConformance, ProviderCase
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.types import Usage
 
 
@@ -20,9 +21,7 @@ class TestPoeConformance(ChatConformance):
 
 @pytest.fixture
 def client(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("poe", base_url=provider_fake.base_url, credential=provider_fake.credential)
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    return openai_client(provider_hub(hub_server_factory, "poe", provider_fake))
 
 
 def test_bot_name_reaches_poe_unchanged(client, provider_fake):

@@ -1,7 +1,83 @@
-// Access-key pieces shared by the admin page and the user's own page: the table and the "shown once" dialog.
+// Access-key pieces shared by the admin's Users page and the user's own Account page: the paged list with its
+// "New key" button and revoke, the table, the key-name field and the "shown once" dialog.
+import { useState, type ReactNode } from "react";
 import type { AccessKey } from "../api";
 import { formatDate, useI18n } from "../i18n";
-import { Badge, CopyButton, Modal } from "./ui";
+import { ExpiryField, ModalForm, TextField, expiryFromDate } from "./forms";
+import { PagedList, type Paged } from "./paged";
+import { Badge, ConfirmButton, CopyButton, InlineError, Modal, SectionHead, Table, useAction } from "./ui";
+
+/** What a key-creating form gets: close it, or hand over the created key (shown once, then listed). */
+export interface KeyFormProps {
+  onClose: () => void;
+  onCreated: (k: AccessKey) => void;
+}
+
+/** A titled, paged access-key list: `tools` (filters) sit before the "New key" button, `form` draws the
+ * create dialog, `onCreated` runs after a key was created (the list itself reloads). */
+export function KeysSection({
+  title,
+  keys,
+  revoke,
+  userName,
+  tools,
+  form,
+  onCreated,
+}: {
+  title: string;
+  keys: Paged<AccessKey>;
+  revoke: (id: number) => Promise<unknown>;
+  userName?: (id: number) => string;
+  tools?: ReactNode;
+  form: (props: KeyFormProps) => ReactNode;
+  onCreated?: () => void;
+}) {
+  const { t } = useI18n();
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<AccessKey | null>(null);
+  const action = useAction();
+  const newKey = (
+    <button type="button" className="btn primary small" onClick={() => setCreating(true)}>
+      {t("New key")}
+    </button>
+  );
+  return (
+    <>
+      <SectionHead title={title}>
+        {tools ? (
+          <div className="row gap wrap">
+            {tools}
+            {newKey}
+          </div>
+        ) : (
+          newKey
+        )}
+      </SectionHead>
+      <InlineError error={action.error} />
+      <PagedList paged={keys}>
+        {(list) => (
+          <KeyTable
+            keys={list}
+            busy={action.busy}
+            userName={userName}
+            onRevoke={(k) => action.run(() => revoke(k.id)).then(keys.reload)}
+          />
+        )}
+      </PagedList>
+      {creating &&
+        form({
+          onClose: () => setCreating(false),
+          onCreated: (k) => {
+            setCreating(false);
+            setCreated(k);
+            keys.reload();
+            onCreated?.();
+          },
+        })}
+      {created && <NewKeyDialog created={created} onClose={() => setCreated(null)} />}
+    </>
+  );
+}
 
 export function KeyTable({
   keys,
@@ -16,61 +92,76 @@ export function KeyTable({
 }) {
   const { t } = useI18n();
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th>{t("Name")}</th>
-            <th>{t("Key")}</th>
-            {userName && <th>{t("User")}</th>}
-            <th>{t("Role")}</th>
-            <th>{t("Status")}</th>
-            <th>{t("Created")}</th>
-            <th>{t("Expires")}</th>
-            <th>{t("Last used")}</th>
-            <th>
-              <span className="sr-only">{t("Actions")}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <tr key={k.id} data-key={k.name}>
-              <td>
-                {k.name}
-                {k.current && <div className="muted small">{t("this session")}</div>}
-              </td>
-              <td>
-                <code>{k.maskedKey}</code>
-              </td>
-              {userName && <td>{userName(k.userId)}</td>}
-              <td>{t(k.role)}</td>
-              <td>
-                <Badge tone={k.status === "active" ? "ok" : k.status === "expired" ? "warn" : "muted"}>{t(k.status)}</Badge>
-              </td>
-              <td>{formatDate(k.createdAt)}</td>
-              <td>{k.expiresAt ? formatDate(k.expiresAt) : t("never")}</td>
-              <td>{formatDate(k.lastUsedAt)}</td>
-              <td>
-                {k.status === "active" && (
-                  <button
-                    type="button"
-                    className="btn small danger"
-                    disabled={busy}
-                    aria-label={t("Revoke key {name}", { name: k.name })}
-                    onClick={() => {
-                      if (window.confirm(t("Revoke key {name}? Apps using it stop working at once.", { name: k.name }))) onRevoke(k);
-                    }}
-                  >
-                    {t("Revoke")}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      columns={[t("Name"), t("Key"), userName && t("User"), t("Role"), t("Status"), t("Created"), t("Expires"), t("Last used")]}
+      actions
+    >
+      {keys.map((k) => (
+        <tr key={k.id} data-key={k.name}>
+          <td>
+            {k.name}
+            {k.current && <div className="muted small">{t("this session")}</div>}
+          </td>
+          <td>
+            <code>{k.maskedKey}</code>
+          </td>
+          {userName && <td>{userName(k.userId)}</td>}
+          <td>{t(k.role)}</td>
+          <td>
+            <Badge tone={k.status === "active" ? "ok" : k.status === "expired" ? "warn" : "muted"}>{t(k.status)}</Badge>
+          </td>
+          <td>{formatDate(k.createdAt)}</td>
+          <td>{k.expiresAt ? formatDate(k.expiresAt) : t("never")}</td>
+          <td>{formatDate(k.lastUsedAt)}</td>
+          <td>
+            {k.status === "active" && (
+              <ConfirmButton
+                question={t("Revoke key {name}? Apps using it stop working at once.", { name: k.name })}
+                label={t("Revoke key {name}", { name: k.name })}
+                disabled={busy}
+                onConfirm={() => onRevoke(k)}
+              >
+                {t("Revoke")}
+              </ConfirmButton>
+            )}
+          </td>
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
+/** The "New access key" dialog: key name, `children` (extra fields), expiry; `create` makes the key from the
+ * trimmed name and the expiry timestamp. */
+export function NewKeyForm({
+  onClose,
+  onCreated,
+  create,
+  children,
+}: KeyFormProps & { create: (name: string, expiresAt: string | null) => Promise<AccessKey>; children?: ReactNode }) {
+  const { t } = useI18n();
+  const [name, setName] = useState("");
+  const [expires, setExpires] = useState("");
+  return (
+    <ModalForm
+      title={t("New access key")}
+      submitLabel={t("Create key")}
+      onClose={onClose}
+      submit={() => create(name.trim(), expiryFromDate(expires))}
+      onDone={onCreated}
+    >
+      <TextField
+        label={t("Key name")}
+        hint={t("E.g. the app or person that will use it.")}
+        name="keyName"
+        required
+        maxLength={200}
+        value={name}
+        onValue={setName}
+      />
+      {children}
+      <ExpiryField value={expires} onValue={setExpires} />
+    </ModalForm>
   );
 }
 
@@ -94,11 +185,4 @@ export function NewKeyDialog({ created, onClose }: { created: AccessKey; onClose
       </div>
     </Modal>
   );
-}
-
-/** "2026-12-31" from a date input becomes the end of that day in the user's timezone. */
-export function expiryFromDate(date: string): string | null {
-  if (!date) return null;
-  const d = new Date(`${date}T23:59:59`);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }

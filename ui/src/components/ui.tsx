@@ -1,4 +1,5 @@
-// Small building blocks shared by every page: async loading, states, pager, dialog, copy button, switch.
+// Small building blocks shared by every page: async loading, states, pager, dialog, copy button, switch,
+// tables, search boxes and buttons that ask first.
 import { cloneElement, isValidElement, useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { ApiError, isNotAvailable } from "../api";
 import { useI18n } from "../i18n";
@@ -261,5 +262,100 @@ export function InlineError({ error }: { error: unknown }) {
     <p className="inline-error" role="alert">
       {errorMessage(error)}
     </p>
+  );
+}
+
+/** A column heading of `Table`: its text, or `{ label, num }` for a right-aligned number column; `false`
+ * leaves a conditional column out. */
+export type Column = string | { label: string; num?: boolean } | false | null | undefined;
+
+/** The console's table: scrolls sideways inside `.table-wrap` on narrow screens; `actions` adds a last column
+ * whose heading only screen readers get ("Actions", for the row's buttons). */
+export function Table({
+  columns,
+  actions,
+  compact,
+  caption,
+  testId,
+  children,
+}: {
+  columns: Column[];
+  actions?: boolean;
+  compact?: boolean;
+  caption?: string;
+  testId?: string;
+  children: ReactNode;
+}) {
+  const { t } = useI18n();
+  return (
+    <div className="table-wrap">
+      <table className={compact ? "table compact" : "table"} data-testid={testId}>
+        {caption && <caption className="sr-only">{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map((c, i) =>
+              !c ? null : typeof c === "string" ? (
+                <th key={i}>{c}</th>
+              ) : (
+                <th key={i} className={c.num ? "num" : undefined}>
+                  {c.label}
+                </th>
+              ),
+            )}
+            {actions && (
+              <th>
+                <span className="sr-only">{t("Actions")}</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A search box whose visible placeholder is also its accessible name. */
+export function SearchInput({ label, value, onSearch }: { label: string; value: string; onSearch: (q: string) => void }) {
+  return <input type="search" aria-label={label} placeholder={label} value={value} onChange={(e) => onSearch(e.target.value)} />;
+}
+
+/** A second-level heading with its tools (search, "New ..." buttons) on the same line. */
+export function SectionHead({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="section-head">
+      <h2>{title}</h2>
+      {children}
+    </div>
+  );
+}
+
+/** A destructive button that asks `question` (window.confirm) before it calls `onConfirm`. */
+export function ConfirmButton({
+  question,
+  onConfirm,
+  label,
+  disabled,
+  children,
+}: {
+  question: string;
+  onConfirm: () => void;
+  /** the accessible name, when the visible text alone does not say what goes (e.g. "Revoke key ci-app") */
+  label?: string;
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      className="btn small danger"
+      disabled={disabled}
+      aria-label={label}
+      onClick={() => {
+        if (window.confirm(question)) onConfirm();
+      }}
+    >
+      {children}
+    </button>
   );
 }

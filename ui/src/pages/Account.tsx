@@ -1,23 +1,19 @@
 // For every signed-in user: their own access keys, credit balance (credits mode) and a link to their usage.
-import { useState } from "react";
-import { isNotAvailable, me, type AccessKey } from "../api";
+import { isNotAvailable, me } from "../api";
 import { useAuth } from "../auth";
 import { billing, type LedgerEntry } from "../billing";
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
-import { KeyTable, NewKeyDialog, expiryFromDate } from "../components/keys";
-import { AsyncView, Empty, Field, InlineError, Loading, Modal, Pager, useAction, useAsync } from "../components/ui";
+import { KeysSection, NewKeyForm } from "../components/keys";
+import { PagedList, usePaged } from "../components/paged";
+import { Empty, InlineError, Loading, Table, useAsync } from "../components/ui";
 
 const PAGE = 10;
 
 export function AccountPage() {
   const { t } = useI18n();
   const { session } = useAuth();
-  const [page, setPage] = useState(1);
-  const keys = useAsync(() => me.keys(page, PAGE), [page]);
-  const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<AccessKey | null>(null);
-  const action = useAction();
+  const keys = usePaged((page, size) => me.keys(page, size), [], PAGE);
   return (
     <section>
       <h1>{t("My account")}</h1>
@@ -25,35 +21,10 @@ export function AccountPage() {
         {t("Signed in as {name} ({role}).", { name: session?.user.name ?? "", role: t(session?.user.role ?? "member") })}
       </p>
       <CreditCard />
-      <div className="section-head">
-        <h2>{t("My access keys")}</h2>
-        <button type="button" className="btn primary small" onClick={() => setCreating(true)}>
-          {t("New key")}
-        </button>
-      </div>
-      <InlineError error={action.error} />
-      <AsyncView state={keys}>
-        {(p) => (
-          <>
-            <KeyTable keys={p.list} busy={action.busy} onRevoke={(k) => action.run(() => me.revokeKey(k.id)).then(keys.reload)} />
-            <Pager page={page} pageSize={PAGE} count={p.count} onPage={setPage} />
-          </>
-        )}
-      </AsyncView>
+      <KeysSection title={t("My access keys")} keys={keys} revoke={me.revokeKey} form={(props) => <NewKeyForm {...props} create={(name, expiresAt) => me.createKey({ name, expiresAt })} />} />
       <p>
         <Link to="/account/usage">{t("See my usage")} →</Link>
       </p>
-      {creating && (
-        <MyKeyForm
-          onClose={() => setCreating(false)}
-          onCreated={(k) => {
-            setCreating(false);
-            setCreated(k);
-            keys.reload();
-          }}
-        />
-      )}
-      {created && <NewKeyDialog created={created} onClose={() => setCreated(null)} />}
     </section>
   );
 }
@@ -97,20 +68,12 @@ export function CreditCard() {
 
 function MyLedger() {
   const { t } = useI18n();
-  const [page, setPage] = useState(1);
-  const state = useAsync(() => billing.myLedger(page), [page]);
-  if (state.error) return null;
+  const ledger = usePaged((page) => billing.myLedger(page), [], 10);
+  if (ledger.error) return null;
   return (
     <details className="card">
       <summary>{t("Credit history")}</summary>
-      <AsyncView state={state}>
-        {(p) => (
-          <>
-            <LedgerTable entries={p.list} />
-            <Pager page={page} pageSize={10} count={p.count} onPage={setPage} />
-          </>
-        )}
-      </AsyncView>
+      <PagedList paged={ledger}>{(list) => <LedgerTable entries={list} />}</PagedList>
     </details>
   );
 }
@@ -119,30 +82,20 @@ export function LedgerTable({ entries }: { entries: LedgerEntry[] }) {
   const { t } = useI18n();
   if (!entries.length) return <Empty>{t("No entries.")}</Empty>;
   return (
-    <div className="table-wrap">
-      <table className="table compact">
-        <thead>
-          <tr>
-            <th>{t("Time")}</th>
-            <th>{t("Kind")}</th>
-            <th className="num">{t("Amount")}</th>
-            <th className="num">{t("Balance after")}</th>
-            <th>{t("Reason")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e) => (
-            <tr key={e.id}>
-              <td>{formatDate(e.createdAt)}</td>
-              <td>{t(e.kind)}</td>
-              <td className={`num ${Number(e.amount) < 0 ? "error-text" : "ok-text"}`}>{formatNumber(Number(e.amount), 6)}</td>
-              <td className="num">{formatNumber(Number(e.balanceAfter), 6)}</td>
-              <td>{e.reason ?? (e.requestId ? t("call {id}", { id: e.requestId.slice(0, 8) }) : "–")}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      compact
+      columns={[t("Time"), t("Kind"), { label: t("Amount"), num: true }, { label: t("Balance after"), num: true }, t("Reason")]}
+    >
+      {entries.map((e) => (
+        <tr key={e.id}>
+          <td>{formatDate(e.createdAt)}</td>
+          <td>{t(e.kind)}</td>
+          <td className={`num ${Number(e.amount) < 0 ? "error-text" : "ok-text"}`}>{formatNumber(Number(e.amount), 6)}</td>
+          <td className="num">{formatNumber(Number(e.balanceAfter), 6)}</td>
+          <td>{e.reason ?? (e.requestId ? t("call {id}", { id: e.requestId.slice(0, 8) }) : "–")}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -152,40 +105,5 @@ export function Stat({ label, value }: { label: string; value: string }) {
       <div className="stat-label">{label}</div>
       <div className="stat-value">{value}</div>
     </div>
-  );
-}
-
-function MyKeyForm({ onClose, onCreated }: { onClose: () => void; onCreated: (k: AccessKey) => void }) {
-  const { t } = useI18n();
-  const [name, setName] = useState("");
-  const [expires, setExpires] = useState("");
-  const action = useAction();
-  return (
-    <Modal title={t("New access key")} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const k = await action.run(() => me.createKey({ name: name.trim(), expiresAt: expiryFromDate(expires) }));
-          if (k) onCreated(k);
-        }}
-      >
-        <Field label={t("Key name")} hint={t("E.g. the app or person that will use it.")}>
-          <input name="keyName" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
-        </Field>
-        <Field label={t("Expires on (optional)")}>
-          <input name="expires" type="date" value={expires} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setExpires(e.target.value)} />
-        </Field>
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Create key")}
-          </button>
-        </div>
-      </form>
-    </Modal>
   );
 }

@@ -5,7 +5,9 @@ import { admin, isNotAvailable } from "../api";
 import { billing, type BillingConfig, type BillingMode } from "../billing";
 import { formatNumber, useI18n } from "../i18n";
 import { LedgerTable } from "./Account";
-import { AsyncView, Badge, Empty, Field, InlineError, Modal, NotAvailable, Pager, useAction, useAsync } from "../components/ui";
+import { ExpiryField, ModalForm, TextField, expiryFromDate } from "../components/forms";
+import { PagedList, usePaged } from "../components/paged";
+import { AsyncView, Badge, Empty, Field, InlineError, Modal, NotAvailable, SearchInput, SectionHead, Table, useAction, useAsync } from "../components/ui";
 
 const PAGE = 10;
 
@@ -99,51 +101,41 @@ function ModeSettings({ mode, onClose, onSaved }: { mode: BillingMode; onClose: 
   const [values, setValues] = useState<Record<string, string>>(() =>
     Object.fromEntries(Object.keys(props).map((k) => [k, mode.settings?.[k] == null ? "" : String(mode.settings[k])])),
   );
-  const action = useAction();
+  const numeric = (key: string) => props[key]?.type === "number" || props[key]?.type === "integer";
   return (
-    <Modal title={t("{name} settings", { name: mode.displayName })} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const settings = Object.fromEntries(
-            Object.entries(values).map(([k, v]) => [k, props[k]?.type === "number" || props[k]?.type === "integer" ? (v === "" ? null : Number(v)) : v]),
-          );
-          const updated = await action.run(() => billing.setConfig({ mode: mode.name, settings }));
-          if (updated) onSaved(updated);
-        }}
-      >
-        {Object.entries(props).map(([key, p]) => (
+    <ModalForm
+      title={t("{name} settings", { name: mode.displayName })}
+      submitLabel={t("Save")}
+      onClose={onClose}
+      submit={() => {
+        const settings = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, numeric(k) ? (v === "" ? null : Number(v)) : v]));
+        return billing.setConfig({ mode: mode.name, settings });
+      }}
+      onDone={onSaved}
+    >
+      {Object.entries(props).map(([key, p]) =>
+        p.enum ? (
           <Field key={key} label={p.title ?? key}>
-            {p.enum ? (
-              <select name={key} value={values[key]} onChange={(e) => setValues({ ...values, [key]: e.target.value })}>
-                {p.enum.map((o) => (
-                  <option key={o} value={o}>
-                    {o || t("(none)")}
-                  </option>
-                ))}
-              </select>
-            ) : (
-              <input
-                name={key}
-                inputMode={p.type === "number" || p.type === "integer" ? "decimal" : undefined}
-                value={values[key]}
-                onChange={(e) => setValues({ ...values, [key]: e.target.value })}
-              />
-            )}
+            <select name={key} value={values[key]} onChange={(e) => setValues({ ...values, [key]: e.target.value })}>
+              {p.enum.map((o) => (
+                <option key={o} value={o}>
+                  {o || t("(none)")}
+                </option>
+              ))}
+            </select>
           </Field>
-        ))}
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Save")}
-          </button>
-        </div>
-      </form>
-    </Modal>
+        ) : (
+          <TextField
+            key={key}
+            label={p.title ?? key}
+            name={key}
+            inputMode={numeric(key) ? "decimal" : undefined}
+            value={values[key]}
+            onValue={(v) => setValues({ ...values, [key]: v })}
+          />
+        ),
+      )}
+    </ModalForm>
   );
 }
 
@@ -151,77 +143,52 @@ type Who = { id: number; name: string };
 
 function Accounts({ active }: { active: boolean }) {
   const { t } = useI18n();
-  const [page, setPage] = useState(1);
   const [q, setQ] = useState("");
-  const accounts = useAsync(() => billing.accounts({ page, pageSize: PAGE, q }), [page, q]);
+  const accounts = usePaged((page, pageSize) => billing.accounts({ page, pageSize, q }), [q], PAGE);
   const [ledgerOf, setLedgerOf] = useState<Who | null>(null);
   const [granting, setGranting] = useState<Who | null>(null);
   if (accounts.error && isNotAvailable(accounts.error)) return <NotAvailable feature={t("Credits")} />;
   return (
     <>
       {!active && <p className="warn-text">{t("The credits mode is installed but not active: balances are kept, calls are not charged.")}</p>}
-      <div className="section-head">
-        <h2>{t("Accounts")}</h2>
-        <input
-          type="search"
-          aria-label={t("Search users")}
-          placeholder={t("Search users")}
-          value={q}
-          onChange={(e) => {
-            setQ(e.target.value);
-            setPage(1);
-          }}
-        />
-      </div>
-      <AsyncView state={accounts}>
-        {(p) => (
-          <>
-            {!p.list.length ? (
-              <Empty>{t("No credit accounts yet. Grant credits to a user to open one.")}</Empty>
-            ) : (
-              <div className="table-wrap">
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th>{t("User")}</th>
-                      <th className="num">{t("Balance")}</th>
-                      <th className="num">{t("On hold")}</th>
-                      <th className="num">{t("Granted")}</th>
-                      <th className="num">{t("Used")}</th>
-                      <th>
-                        <span className="sr-only">{t("Actions")}</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.list.map((a) => {
-                      const who = { id: a.userId, name: a.userName ?? `#${a.userId}` };
-                      return (
-                        <tr key={a.userId} data-account={who.name}>
-                          <td>{who.name}</td>
-                          <td className="num">{formatNumber(Number(a.balance), 4)}</td>
-                          <td className="num">{formatNumber(Number(a.pendingCredit), 4)}</td>
-                          <td className="num">{formatNumber(Number(a.total), 4)}</td>
-                          <td className="num">{formatNumber(Number(a.used), 4)}</td>
-                          <td className="row gap">
-                            <button type="button" className="btn small" onClick={() => setLedgerOf(who)}>
-                              {t("Ledger")}
-                            </button>
-                            <button type="button" className="btn small primary" onClick={() => setGranting(who)}>
-                              {t("Grant")}
-                            </button>
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <Pager page={page} pageSize={PAGE} count={p.count} onPage={setPage} />
-          </>
+      <SectionHead title={t("Accounts")}>
+        <SearchInput label={t("Search users")} value={q} onSearch={accounts.filter(setQ)} />
+      </SectionHead>
+      <PagedList paged={accounts} empty={<Empty>{t("No credit accounts yet. Grant credits to a user to open one.")}</Empty>}>
+        {(list) => (
+          <Table
+            columns={[
+              t("User"),
+              { label: t("Balance"), num: true },
+              { label: t("On hold"), num: true },
+              { label: t("Granted"), num: true },
+              { label: t("Used"), num: true },
+            ]}
+            actions
+          >
+            {list.map((a) => {
+              const who = { id: a.userId, name: a.userName ?? `#${a.userId}` };
+              return (
+                <tr key={a.userId} data-account={who.name}>
+                  <td>{who.name}</td>
+                  <td className="num">{formatNumber(Number(a.balance), 4)}</td>
+                  <td className="num">{formatNumber(Number(a.pendingCredit), 4)}</td>
+                  <td className="num">{formatNumber(Number(a.total), 4)}</td>
+                  <td className="num">{formatNumber(Number(a.used), 4)}</td>
+                  <td className="row gap">
+                    <button type="button" className="btn small" onClick={() => setLedgerOf(who)}>
+                      {t("Ledger")}
+                    </button>
+                    <button type="button" className="btn small primary" onClick={() => setGranting(who)}>
+                      {t("Grant")}
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </Table>
         )}
-      </AsyncView>
+      </PagedList>
       <GrantToAnyone onPick={setGranting} />
       {ledgerOf && <Ledger user={ledgerOf} onClose={() => setLedgerOf(null)} />}
       {granting && (
@@ -247,7 +214,7 @@ function GrantToAnyone({ onPick }: { onPick: (u: Who) => void }) {
     <div className="card">
       <h2>{t("Grant credits")}</h2>
       <div className="row gap wrap">
-        <input type="search" aria-label={t("Find user")} placeholder={t("Find user")} value={q} onChange={(e) => setQ(e.target.value)} />
+        <SearchInput label={t("Find user")} value={q} onSearch={setQ} />
         {(users.data?.list ?? []).map((u) => (
           <button key={u.id} type="button" className="btn small" onClick={() => onPick({ id: u.id, name: u.name })}>
             {t("Grant to {name}", { name: u.name })}
@@ -260,18 +227,10 @@ function GrantToAnyone({ onPick }: { onPick: (u: Who) => void }) {
 
 function Ledger({ user, onClose }: { user: Who; onClose: () => void }) {
   const { t } = useI18n();
-  const [page, setPage] = useState(1);
-  const state = useAsync(() => billing.ledger(user.id, page), [user.id, page]);
+  const ledger = usePaged((page) => billing.ledger(user.id, page), [user.id], 20);
   return (
     <Modal title={t("Ledger of {name}", { name: user.name })} onClose={onClose}>
-      <AsyncView state={state}>
-        {(p) => (
-          <>
-            <LedgerTable entries={p.list} />
-            <Pager page={page} pageSize={20} count={p.count} onPage={setPage} />
-          </>
-        )}
-      </AsyncView>
+      <PagedList paged={ledger}>{(list) => <LedgerTable entries={list} />}</PagedList>
     </Modal>
   );
 }
@@ -281,43 +240,27 @@ function GrantForm({ user, onClose, onSaved }: { user: Who; onClose: () => void;
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
   const [expires, setExpires] = useState("");
-  const action = useAction();
   return (
-    <Modal title={t("Grant credits to {name}", { name: user.name })} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const ok = await action.run(() =>
-            billing.grant({
-              userId: user.id,
-              amount: amount.trim(),
-              reason: reason.trim() || undefined,
-              expiresAt: expires ? new Date(`${expires}T23:59:59`).toISOString() : null,
-            }),
-          );
-          if (ok) onSaved();
-        }}
-      >
-        <Field label={t("Amount (credits)")}>
-          <input name="amount" inputMode="decimal" required pattern="[0-9]*\.?[0-9]+" value={amount} onChange={(e) => setAmount(e.target.value)} />
-        </Field>
-        <Field label={t("Reason")}>
-          <input name="reason" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
-        </Field>
-        <Field label={t("Expires on (optional)")}>
-          <input name="expires" type="date" value={expires} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setExpires(e.target.value)} />
-        </Field>
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Grant")}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <ModalForm
+      title={t("Grant credits to {name}", { name: user.name })}
+      submitLabel={t("Grant")}
+      onClose={onClose}
+      submit={() =>
+        billing.grant({ userId: user.id, amount: amount.trim(), reason: reason.trim() || undefined, expiresAt: expiryFromDate(expires) })
+      }
+      onDone={onSaved}
+    >
+      <TextField
+        label={t("Amount (credits)")}
+        name="amount"
+        inputMode="decimal"
+        required
+        pattern="[0-9]*\.?[0-9]+"
+        value={amount}
+        onValue={setAmount}
+      />
+      <TextField label={t("Reason")} name="reason" maxLength={500} value={reason} onValue={setReason} />
+      <ExpiryField value={expires} onValue={setExpires} />
+    </ModalForm>
   );
 }

@@ -5,7 +5,9 @@ import { admin, type Provider } from "../api";
 import { billing, type ModelRate } from "../billing";
 import { useI18n } from "../i18n";
 import { perMillion } from "./Pricing";
-import { AsyncView, Badge, Empty, Field, InlineError, Modal, Pager, useAction, useAsync } from "../components/ui";
+import { ModalForm, TextField } from "../components/forms";
+import { PagedList, usePaged } from "../components/paged";
+import { Badge, ConfirmButton, Empty, Field, InlineError, SearchInput, Table, useAction, useAsync } from "../components/ui";
 
 const PAGE = 20;
 const TYPES = ["chat", "embedding", "image", "video"];
@@ -24,111 +26,96 @@ function shown(kind: string, value: string | number | null | undefined): string 
 
 export function ModelRatesPage() {
   const { t } = useI18n();
-  const [page, setPage] = useState(1);
   const [provider, setProvider] = useState("");
   const [model, setModel] = useState("");
   const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
   const [repricing, setRepricing] = useState(false);
   const providers = useAsync(() => admin.providers(), []);
-  const rates = useAsync(() => billing.rates({ page, pageSize: PAGE, provider, model }), [page, provider, model]);
+  const rates = usePaged((page, pageSize) => billing.rates({ page, pageSize, provider, model }), [provider, model], PAGE);
   const action = useAction();
+  const toolbar = (
+    <>
+      <div className="row gap wrap filters">
+        <select aria-label={t("Provider")} value={provider} onChange={(e) => rates.filter(setProvider)(e.target.value)}>
+          <option value="">{t("All providers")}</option>
+          {(providers.data ?? []).map((pr) => (
+            <option key={pr.id} value={pr.name}>
+              {pr.displayName}
+            </option>
+          ))}
+        </select>
+        <SearchInput label={t("Search models")} value={model} onSearch={rates.filter(setModel)} />
+        <div className="spacer" />
+        <button type="button" className="btn small" onClick={() => setRepricing(true)}>
+          {t("Bulk re-pricing")}
+        </button>
+        <button type="button" className="btn small primary" onClick={() => setEditing("new")}>
+          {t("New rate")}
+        </button>
+      </div>
+      <InlineError error={action.error} />
+    </>
+  );
   return (
     <section>
       <h1>{t("Models and rates")}</h1>
       <p className="muted">{t("What each model costs in credits. In credits mode a model without a rate is refused.")}</p>
-      <AsyncView state={rates} feature={t("Model rates")}>
-        {(p) => (
-          <>
-            <div className="row gap wrap filters">
-              <select aria-label={t("Provider")} value={provider} onChange={(e) => { setProvider(e.target.value); setPage(1); }}>
-                <option value="">{t("All providers")}</option>
-                {(providers.data ?? []).map((pr) => (
-                  <option key={pr.id} value={pr.name}>
-                    {pr.displayName}
-                  </option>
-                ))}
-              </select>
-              <input type="search" aria-label={t("Search models")} placeholder={t("Search models")} value={model} onChange={(e) => { setModel(e.target.value); setPage(1); }} />
-              <div className="spacer" />
-              <button type="button" className="btn small" onClick={() => setRepricing(true)}>
-                {t("Bulk re-pricing")}
-              </button>
-              <button type="button" className="btn small primary" onClick={() => setEditing("new")}>
-                {t("New rate")}
-              </button>
-            </div>
-            <InlineError error={action.error} />
-            {p.list.length === 0 ? (
-              <Empty>{t("No model rates yet.")}</Empty>
-            ) : (
-              <div className="table-wrap">
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th>{t("Provider")}</th>
-                      <th>{t("Model")}</th>
-                      <th>{t("Type")}</th>
-                      <th className="num">{t("Input / 1M")}</th>
-                      <th className="num">{t("Output / 1M")}</th>
-                      <th className="num">{t("Cache read / write")}</th>
-                      <th className="num">{t("Unit costs ($/1M)")}</th>
-                      <th>{t("Status")}</th>
-                      <th>
-                        <span className="sr-only">{t("Actions")}</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.list.map((r) => (
-                      <tr key={r.id}>
-                        <td>{providerName(r)}</td>
-                        <td>
-                          <code>{r.model}</code>
-                          {r.modelDisplay && r.modelDisplay !== r.model && <div className="muted small">{r.modelDisplay}</div>}
-                        </td>
-                        <td>{t(rateKind(r))}</td>
-                        <td className="num">{shown("chat", r.inputRate)}</td>
-                        <td className="num">{shown(rateKind(r), r.outputRate)}</td>
-                        <td className="num">
-                          {r.caching?.readRate != null ? perMillion(r.caching.readRate) : "–"} / {r.caching?.writeRate != null ? perMillion(r.caching.writeRate) : "–"}
-                        </td>
-                        <td className="num">
-                          {r.unitCosts?.input != null ? perMillion(r.unitCosts.input) : "–"} / {r.unitCosts?.output != null ? perMillion(r.unitCosts.output) : "–"}
-                        </td>
-                        <td>
-                          {r.deprecated ? (
-                            <Badge tone="muted">{t("deprecated")}</Badge>
-                          ) : r.status && r.status.available === false ? (
-                            <Badge tone="bad">{t("unavailable")}</Badge>
-                          ) : (
-                            <Badge tone="ok">{t("active")}</Badge>
-                          )}
-                        </td>
-                        <td className="row gap">
-                          <button type="button" className="btn small" onClick={() => setEditing(r)}>
-                            {t("Edit")}
-                          </button>
-                          <button
-                            type="button"
-                            className="btn small danger"
-                            onClick={() => {
-                              if (window.confirm(t("Delete the rate for {model}?", { model: r.model })))
-                                action.run(() => billing.deleteRate(r.id)).then(rates.reload);
-                            }}
-                          >
-                            {t("Delete")}
-                          </button>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <Pager page={page} pageSize={PAGE} count={p.count} onPage={setPage} />
-          </>
+      <PagedList paged={rates} feature={t("Model rates")} toolbar={toolbar} empty={<Empty>{t("No model rates yet.")}</Empty>}>
+        {(list) => (
+          <Table
+            columns={[
+              t("Provider"),
+              t("Model"),
+              t("Type"),
+              { label: t("Input / 1M"), num: true },
+              { label: t("Output / 1M"), num: true },
+              { label: t("Cache read / write"), num: true },
+              { label: t("Unit costs ($/1M)"), num: true },
+              t("Status"),
+            ]}
+            actions
+          >
+            {list.map((r) => (
+              <tr key={r.id}>
+                <td>{providerName(r)}</td>
+                <td>
+                  <code>{r.model}</code>
+                  {r.modelDisplay && r.modelDisplay !== r.model && <div className="muted small">{r.modelDisplay}</div>}
+                </td>
+                <td>{t(rateKind(r))}</td>
+                <td className="num">{shown("chat", r.inputRate)}</td>
+                <td className="num">{shown(rateKind(r), r.outputRate)}</td>
+                <td className="num">
+                  {r.caching?.readRate != null ? perMillion(r.caching.readRate) : "–"} / {r.caching?.writeRate != null ? perMillion(r.caching.writeRate) : "–"}
+                </td>
+                <td className="num">
+                  {r.unitCosts?.input != null ? perMillion(r.unitCosts.input) : "–"} / {r.unitCosts?.output != null ? perMillion(r.unitCosts.output) : "–"}
+                </td>
+                <td>
+                  {r.deprecated ? (
+                    <Badge tone="muted">{t("deprecated")}</Badge>
+                  ) : r.status && r.status.available === false ? (
+                    <Badge tone="bad">{t("unavailable")}</Badge>
+                  ) : (
+                    <Badge tone="ok">{t("active")}</Badge>
+                  )}
+                </td>
+                <td className="row gap">
+                  <button type="button" className="btn small" onClick={() => setEditing(r)}>
+                    {t("Edit")}
+                  </button>
+                  <ConfirmButton
+                    question={t("Delete the rate for {model}?", { model: r.model })}
+                    onConfirm={() => action.run(() => billing.deleteRate(r.id)).then(rates.reload)}
+                  >
+                    {t("Delete")}
+                  </ConfirmButton>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
-      </AsyncView>
+      </PagedList>
       {editing && (
         <RateForm
           rate={editing === "new" ? null : editing}
@@ -192,94 +179,71 @@ function RateForm({
     costIn: fromPerToken(rate?.unitCosts?.input, "chat"),
     costOut: fromPerToken(rate?.unitCosts?.output, kind0),
   });
-  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
-  const action = useAction();
+  const set = (k: keyof typeof f) => (value: string) => setF({ ...f, [k]: value });
   const media = f.kind === "image" || f.kind === "video";
   return (
-    <Modal title={rate ? t("Edit rate") : t("New rate")} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const body = {
-            model: f.model.trim(),
-            modelDisplay: f.modelDisplay.trim() || null,
-            kind: f.kind,
-            type: f.kind,
-            inputRate: toPerToken(f.input, "chat") ?? "0",
-            outputRate: toPerToken(f.output, f.kind) ?? "0",
-            caching: { readRate: toPerToken(f.cacheRead, "chat"), writeRate: toPerToken(f.cacheWrite, "chat") },
-            unitCosts: { input: toPerToken(f.costIn, "chat"), output: toPerToken(f.costOut, f.kind) },
-          };
-          const ok = await action.run(async () => {
-            if (rate) return billing.updateRate(rate.id, body);
-            if (!selected.length) throw new Error(t("Choose at least one provider."));
-            return billing.createRates(selected, body);
-          });
-          if (ok) onSaved();
-        }}
-      >
-        <fieldset disabled={!!rate}>
-          <legend>{t("Providers")}</legend>
-          <div className="checks">
-            {providers.map((p) => (
-              <label key={p.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={selected.includes(p.name)}
-                  onChange={(e) => setSelected(e.target.checked ? [...selected, p.name] : selected.filter((n) => n !== p.name))}
-                />{" "}
-                {p.displayName}
-              </label>
+    <ModalForm
+      title={rate ? t("Edit rate") : t("New rate")}
+      submitLabel={t("Save")}
+      onClose={onClose}
+      submit={async () => {
+        const body = {
+          model: f.model.trim(),
+          modelDisplay: f.modelDisplay.trim() || null,
+          kind: f.kind,
+          type: f.kind,
+          inputRate: toPerToken(f.input, "chat") ?? "0",
+          outputRate: toPerToken(f.output, f.kind) ?? "0",
+          caching: { readRate: toPerToken(f.cacheRead, "chat"), writeRate: toPerToken(f.cacheWrite, "chat") },
+          unitCosts: { input: toPerToken(f.costIn, "chat"), output: toPerToken(f.costOut, f.kind) },
+        };
+        if (rate) return billing.updateRate(rate.id, body);
+        if (!selected.length) throw new Error(t("Choose at least one provider."));
+        return billing.createRates(selected, body);
+      }}
+      onDone={onSaved}
+    >
+      <fieldset disabled={!!rate}>
+        <legend>{t("Providers")}</legend>
+        <div className="checks">
+          {providers.map((p) => (
+            <label key={p.id} className="check">
+              <input
+                type="checkbox"
+                checked={selected.includes(p.name)}
+                onChange={(e) => setSelected(e.target.checked ? [...selected, p.name] : selected.filter((n) => n !== p.name))}
+              />{" "}
+              {p.displayName}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div className="grid2">
+        <TextField label={t("Model ID")} name="model" required value={f.model} disabled={!!rate} onValue={set("model")} />
+        <TextField label={t("Display name")} name="modelDisplay" value={f.modelDisplay} onValue={set("modelDisplay")} />
+        <Field label={t("Type")}>
+          <select name="kind" value={f.kind} disabled={!!rate} onChange={(e) => set("kind")(e.target.value)}>
+            {TYPES.map((k) => (
+              <option key={k} value={k}>
+                {t(k)}
+              </option>
             ))}
-          </div>
-        </fieldset>
-        <div className="grid2">
-          <Field label={t("Model ID")}>
-            <input name="model" required value={f.model} disabled={!!rate} onChange={set("model")} />
-          </Field>
-          <Field label={t("Display name")}>
-            <input name="modelDisplay" value={f.modelDisplay} onChange={set("modelDisplay")} />
-          </Field>
-          <Field label={t("Type")}>
-            <select name="kind" value={f.kind} disabled={!!rate} onChange={set("kind")}>
-              {TYPES.map((k) => (
-                <option key={k} value={k}>
-                  {t(k)}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label={t("Input credits per 1M tokens")}>
-            <input name="inputRate" inputMode="decimal" value={f.input} onChange={set("input")} />
-          </Field>
-          <Field label={media ? (f.kind === "image" ? t("Credits per image") : t("Credits per second")) : t("Output credits per 1M tokens")}>
-            <input name="outputRate" inputMode="decimal" value={f.output} onChange={set("output")} />
-          </Field>
-          <Field label={t("Cache read per 1M tokens")}>
-            <input name="cacheRead" inputMode="decimal" value={f.cacheRead} onChange={set("cacheRead")} />
-          </Field>
-          <Field label={t("Cache write per 1M tokens")}>
-            <input name="cacheWrite" inputMode="decimal" value={f.cacheWrite} onChange={set("cacheWrite")} />
-          </Field>
-          <Field label={t("Upstream cost in (USD per 1M)")}>
-            <input name="costIn" inputMode="decimal" value={f.costIn} onChange={set("costIn")} />
-          </Field>
-          <Field label={t("Upstream cost out (USD per 1M)")}>
-            <input name="costOut" inputMode="decimal" value={f.costOut} onChange={set("costOut")} />
-          </Field>
-        </div>
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Save")}
-          </button>
-        </div>
-      </form>
-    </Modal>
+          </select>
+        </Field>
+        <TextField label={t("Input credits per 1M tokens")} name="inputRate" inputMode="decimal" value={f.input} onValue={set("input")} />
+        <TextField
+          label={media ? (f.kind === "image" ? t("Credits per image") : t("Credits per second")) : t("Output credits per 1M tokens")}
+          name="outputRate"
+          inputMode="decimal"
+          value={f.output}
+          onValue={set("output")}
+        />
+        <TextField label={t("Cache read per 1M tokens")} name="cacheRead" inputMode="decimal" value={f.cacheRead} onValue={set("cacheRead")} />
+        <TextField label={t("Cache write per 1M tokens")} name="cacheWrite" inputMode="decimal" value={f.cacheWrite} onValue={set("cacheWrite")} />
+        <TextField label={t("Upstream cost in (USD per 1M)")} name="costIn" inputMode="decimal" value={f.costIn} onValue={set("costIn")} />
+        <TextField label={t("Upstream cost out (USD per 1M)")} name="costOut" inputMode="decimal" value={f.costOut} onValue={set("costOut")} />
+      </div>
+    </ModalForm>
   );
 }
 
@@ -287,35 +251,19 @@ function RepriceForm({ onClose, onSaved }: { onClose: () => void; onSaved: () =>
   const { t } = useI18n();
   const [margin, setMargin] = useState("20");
   const [price, setPrice] = useState("0.000002");
-  const action = useAction();
   return (
-    <Modal title={t("Bulk re-pricing")} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          if (await action.run(() => billing.bulkReprice({ profitMargin: Number(margin), creditPrice: Number(price) }))) onSaved();
-        }}
-      >
-        <p className="muted small">
-          {t("Every rate with upstream unit costs is recomputed: rate = unit cost × (1 + margin) ÷ credit price.")}
-        </p>
-        <Field label={t("Profit margin (%)")}>
-          <input name="margin" inputMode="decimal" required value={margin} onChange={(e) => setMargin(e.target.value)} />
-        </Field>
-        <Field label={t("Credit price (USD per credit)")}>
-          <input name="creditPrice" inputMode="decimal" required value={price} onChange={(e) => setPrice(e.target.value)} />
-        </Field>
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Re-price")}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <ModalForm
+      title={t("Bulk re-pricing")}
+      submitLabel={t("Re-price")}
+      onClose={onClose}
+      submit={() => billing.bulkReprice({ profitMargin: Number(margin), creditPrice: Number(price) })}
+      onDone={onSaved}
+    >
+      <p className="muted small">
+        {t("Every rate with upstream unit costs is recomputed: rate = unit cost × (1 + margin) ÷ credit price.")}
+      </p>
+      <TextField label={t("Profit margin (%)")} name="margin" inputMode="decimal" required value={margin} onValue={setMargin} />
+      <TextField label={t("Credit price (USD per credit)")} name="creditPrice" inputMode="decimal" required value={price} onValue={setPrice} />
+    </ModalForm>
   );
 }

@@ -269,11 +269,13 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
   );
 }
 
-/** A JSON call that also returns the cost header the hub sets on non-streaming answers. */
-async function jsonWithCost<T>(path: string, body: unknown): Promise<{ data: T; credits: string | null }> {
+/** A JSON call that also returns the cost header the hub sets on non-streaming answers and how long it took. */
+async function jsonWithCost<T>(path: string, body: unknown): Promise<{ data: T; credits: string | null; ms: number }> {
+  const started = performance.now();
   const resp = await raw("POST", path, body);
   const credits = resp.headers.get("x-aigne-hub-credits");
-  return { data: (await resp.json()) as T, credits: credits && Number(credits) > 0 ? credits : null };
+  const data = (await resp.json()) as T;
+  return { data, credits: credits && Number(credits) > 0 ? credits : null, ms: performance.now() - started };
 }
 
 /** The credits of a finished call, from the usage log (written in small batches, so retry briefly). */
@@ -328,7 +330,6 @@ function ImageGen({ model }: { model: string }) {
         className="form"
         onSubmit={async (e) => {
           e.preventDefault();
-          const started = performance.now();
           const got = await action.run(() =>
             jsonWithCost<{ data: { url?: string; b64_json?: string }[]; usage?: ImageResult["usage"] }>("/v1/images/generations", {
               model,
@@ -341,7 +342,7 @@ function ImageGen({ model }: { model: string }) {
           if (got)
             setResult({
               images: got.data.data.map((d) => (d.b64_json ? `data:image/png;base64,${d.b64_json}` : (d.url ?? ""))).filter(Boolean),
-              ms: performance.now() - started,
+              ms: got.ms,
               usage: got.data.usage,
               credits: got.credits,
             });
@@ -402,7 +403,6 @@ function Embeddings({ model }: { model: string }) {
         className="form"
         onSubmit={async (e) => {
           e.preventDefault();
-          const started = performance.now();
           const got = await action.run(() =>
             jsonWithCost<{ data: { embedding: number[] }[]; usage?: { prompt_tokens?: number } }>("/v1/embeddings", { model, input }),
           );
@@ -410,7 +410,7 @@ function Embeddings({ model }: { model: string }) {
             setResult({
               vector: got.data.data[0]?.embedding ?? [],
               tokens: got.data.usage?.prompt_tokens,
-              ms: performance.now() - started,
+              ms: got.ms,
               credits: got.credits,
             });
         }}

@@ -2,7 +2,7 @@
 // effect on the hub's next request (no restart).
 import { admin, type PluginInfo } from "../api";
 import { useI18n } from "../i18n";
-import { AsyncView, Badge, InlineError, Switch, useAction, useAsync } from "../components/ui";
+import { AsyncView, Badge, InlineError, Switch, Table, useAction, useAsync } from "../components/ui";
 
 function statusTone(p: PluginInfo): "ok" | "warn" | "bad" | "muted" {
   if (p.error || p.status === "failed") return "bad";
@@ -32,57 +32,42 @@ export function PluginsPage() {
       <InlineError error={action.error} />
       <AsyncView state={state}>
         {(plugins) => (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{t("Plugin")}</th>
-                  <th>{t("Version")}</th>
-                  <th>{t("Kind")}</th>
-                  <th>{t("Registered")}</th>
-                  <th>{t("Hooks")}</th>
-                  <th>{t("Status")}</th>
-                  <th>{t("Enabled")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {plugins.map((p) => (
-                  <tr key={p.name} data-plugin={p.name}>
-                    <td>
-                      <strong>{p.name}</strong>
-                      {p.distribution && <div className="muted small">{p.distribution}</div>}
-                    </td>
-                    <td>{p.version ?? "–"}</td>
-                    <td>
-                      {t(p.kind)}
-                      {p.builtin && <div className="muted small">{t("built-in")}</div>}
-                    </td>
-                    <td className="small">{registeredText(p.registered)}</td>
-                    <td className="small hooks">{p.hooks.join(", ") || "–"}</td>
-                    <td>
-                      <Badge tone={statusTone(p)}>{t(p.status)}</Badge>
-                      {p.error && (
-                        <div className="error-text small" role="note">
-                          {p.error}
-                        </div>
-                      )}
-                    </td>
-                    <td>
-                      <Switch
-                        checked={p.enabled}
-                        disabled={action.busy || p.status === "failed"}
-                        label={t("Enable plugin {name}", { name: p.name })}
-                        onChange={async (v) => {
-                          const updated = await action.run(() => admin.setPlugin(p.name, v));
-                          if (updated) state.setData(plugins.map((x) => (x.name === p.name ? updated : x)));
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={[t("Plugin"), t("Version"), t("Kind"), t("Registered"), t("Hooks"), t("Status"), t("Enabled")]}>
+            {plugins.map((p) => (
+              <tr key={p.name} data-plugin={p.name}>
+                <td>
+                  <strong>{p.name}</strong>
+                  {p.distribution && <div className="muted small">{p.distribution}</div>}
+                </td>
+                <td>{p.version ?? "–"}</td>
+                <td>
+                  {t(p.kind)}
+                  {p.builtin && <div className="muted small">{t("built-in")}</div>}
+                </td>
+                <td className="small">{registeredText(p.registered)}</td>
+                <td className="small hooks">{p.hooks.join(", ") || "–"}</td>
+                <td>
+                  <Badge tone={statusTone(p)}>{t(p.status)}</Badge>
+                  {p.error && (
+                    <div className="error-text small" role="note">
+                      {p.error}
+                    </div>
+                  )}
+                </td>
+                <td>
+                  <Switch
+                    checked={p.enabled}
+                    disabled={action.busy || p.status === "failed"}
+                    label={t("Enable plugin {name}", { name: p.name })}
+                    onChange={async (v) => {
+                      const updated = await action.run(() => admin.setPlugin(p.name, v));
+                      if (updated) state.setData(plugins.map((x) => (x.name === p.name ? updated : x)));
+                    }}
+                  />
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </AsyncView>
     </section>

@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { billing, type PublicModel } from "../billing";
 import { useI18n } from "../i18n";
-import { AsyncView, Empty, useAsync } from "../components/ui";
+import { AsyncView, Empty, SearchInput, Table, useAsync } from "../components/ui";
 
 const PER = 1_000_000;
 
@@ -38,7 +38,7 @@ export function PricingPage() {
       <h1>{t("Pricing")}</h1>
       <p className="muted">{t("Credits charged per model. Token prices are per 1M tokens; images per image; video per second.")}</p>
       <div className="row gap wrap filters">
-        <input type="search" aria-label={t("Search models")} placeholder={t("Search models")} value={q} onChange={(e) => setQ(e.target.value)} />
+        <SearchInput label={t("Search models")} value={q} onSearch={setQ} />
         <select aria-label={t("Type")} value={type} onChange={(e) => setType(e.target.value)}>
           <option value="">{t("All types")}</option>
           <option value="chat">{t("chat")}</option>
@@ -57,37 +57,32 @@ export function PricingPage() {
           rows.length === 0 ? (
             <Empty>{t("No models match.")}</Empty>
           ) : (
-            <div className="table-wrap">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>{t("Model")}</th>
-                    <th>{t("Provider")}</th>
-                    <th>{t("Type")}</th>
-                    <th className="num">{t("Input (per 1M tokens)")}</th>
-                    <th className="num">{t("Output")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((m) => (
-                    <tr key={m.key + m.type}>
-                      <td>
-                        <code>{m.key}</code>
-                      </td>
-                      <td>{m.providerDisplayName ?? m.provider}</td>
-                      <td>{t(m.type.startsWith("image") ? "image" : m.type)}</td>
-                      <td className="num">{perMillion(m.input_credits_per_token)}</td>
-                      <td className="num">
-                        {m.type.startsWith("image") || m.type.startsWith("video")
-                          ? Number(m.output_credits_per_token).toLocaleString()
-                          : perMillion(m.output_credits_per_token)}{" "}
-                        <span className="muted small">{outputUnit(m.type, t)}</span>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              columns={[
+                t("Model"),
+                t("Provider"),
+                t("Type"),
+                { label: t("Input (per 1M tokens)"), num: true },
+                { label: t("Output"), num: true },
+              ]}
+            >
+              {rows.map((m) => (
+                <tr key={m.key + m.type}>
+                  <td>
+                    <code>{m.key}</code>
+                  </td>
+                  <td>{m.providerDisplayName ?? m.provider}</td>
+                  <td>{t(m.type.startsWith("image") ? "image" : m.type)}</td>
+                  <td className="num">{perMillion(m.input_credits_per_token)}</td>
+                  <td className="num">
+                    {m.type.startsWith("image") || m.type.startsWith("video")
+                      ? Number(m.output_credits_per_token).toLocaleString()
+                      : perMillion(m.output_credits_per_token)}{" "}
+                    <span className="muted small">{outputUnit(m.type, t)}</span>
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </AsyncView>

@@ -6,18 +6,8 @@ import { admin, request, type AvailableProvider, type Credential, type Provider 
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { SchemaFields, schemaFields } from "../components/SchemaForm";
-import {
-  AsyncView,
-  Badge,
-  Empty,
-  Field,
-  InlineError,
-  Modal,
-  Switch,
-  errorMessage,
-  useAction,
-  useAsync,
-} from "../components/ui";
+import { ModalForm, TextField } from "../components/forms";
+import { AsyncView, Badge, ConfirmButton, Empty, InlineError, Switch, Table, errorMessage, useAction, useAsync } from "../components/ui";
 
 interface Row {
   plugin: AvailableProvider | null;
@@ -166,16 +156,12 @@ function ProviderCard({
               {t("Edit")}
             </button>
             {row.plugin?.testModel && <TestButton provider={p} model={row.plugin.testModel} />}
-            <button
-              type="button"
-              className="btn small danger"
-              onClick={() => {
-                if (window.confirm(t("Delete provider {name} and its credentials?", { name: title })))
-                  action.run(() => admin.deleteProvider(p.id)).then(onChanged);
-              }}
+            <ConfirmButton
+              question={t("Delete provider {name} and its credentials?", { name: title })}
+              onConfirm={() => action.run(() => admin.deleteProvider(p.id)).then(onChanged)}
             >
               {t("Delete")}
-            </button>
+            </ConfirmButton>
           </div>
         </>
       ) : (
@@ -194,64 +180,49 @@ function CredentialTable({ provider, onChanged }: { provider: Provider; onChange
   const action = useAction();
   if (!provider.credentials.length) return <p className="muted small">{t("No credentials yet.")}</p>;
   return (
-    <div className="table-wrap">
-      <table className="table compact">
-        <caption className="sr-only">{t("Credentials of {name}", { name: provider.displayName })}</caption>
-        <thead>
-          <tr>
-            <th>{t("Name")}</th>
-            <th>{t("Value")}</th>
-            <th>{t("Weight")}</th>
-            <th>{t("Used")}</th>
-            <th>{t("Last used")}</th>
-            <th>{t("Active")}</th>
-            <th>
-              <span className="sr-only">{t("Actions")}</span>
-            </th>
+    <>
+      <Table
+        compact
+        caption={t("Credentials of {name}", { name: provider.displayName })}
+        columns={[t("Name"), t("Value"), t("Weight"), t("Used"), t("Last used"), t("Active")]}
+        actions
+      >
+        {provider.credentials.map((c: Credential) => (
+          <tr key={c.id}>
+            <td>{c.name}</td>
+            <td>
+              <code className="masked">{c.maskedValue}</code>
+              {c.error && (
+                <div className="error-text small" title={c.error}>
+                  {t("Last error")}: {c.error}
+                </div>
+              )}
+            </td>
+            <td>{c.weight}</td>
+            <td>{formatNumber(c.usageCount)}</td>
+            <td>{formatDate(c.lastUsedAt)}</td>
+            <td>
+              <Switch
+                checked={c.active}
+                label={t("Credential {name} active", { name: c.name })}
+                disabled={action.busy}
+                onChange={(v) => action.run(() => admin.updateCredential(provider.id, c.id, { active: v })).then(onChanged)}
+              />
+            </td>
+            <td>
+              <ConfirmButton
+                question={t("Delete credential {name}?", { name: c.name })}
+                label={t("Delete credential {name}", { name: c.name })}
+                onConfirm={() => action.run(() => admin.deleteCredential(provider.id, c.id)).then(onChanged)}
+              >
+                {t("Delete")}
+              </ConfirmButton>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {provider.credentials.map((c: Credential) => (
-            <tr key={c.id}>
-              <td>{c.name}</td>
-              <td>
-                <code className="masked">{c.maskedValue}</code>
-                {c.error && (
-                  <div className="error-text small" title={c.error}>
-                    {t("Last error")}: {c.error}
-                  </div>
-                )}
-              </td>
-              <td>{c.weight}</td>
-              <td>{formatNumber(c.usageCount)}</td>
-              <td>{formatDate(c.lastUsedAt)}</td>
-              <td>
-                <Switch
-                  checked={c.active}
-                  label={t("Credential {name} active", { name: c.name })}
-                  disabled={action.busy}
-                  onChange={(v) => action.run(() => admin.updateCredential(provider.id, c.id, { active: v })).then(onChanged)}
-                />
-              </td>
-              <td>
-                <button
-                  type="button"
-                  className="btn small danger"
-                  aria-label={t("Delete credential {name}", { name: c.name })}
-                  onClick={() => {
-                    if (window.confirm(t("Delete credential {name}?", { name: c.name })))
-                      action.run(() => admin.deleteCredential(provider.id, c.id)).then(onChanged);
-                  }}
-                >
-                  {t("Delete")}
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <InlineError error={action.error} />
-    </div>
+    </>
   );
 }
 
@@ -305,59 +276,52 @@ function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void
     Array.isArray(existing?.config?.models) ? (existing.config.models as string[]).join(", ") : "",
   );
   const [cred, setCred] = useState<Record<string, string>>({});
-  const action = useAction();
   const hasCred = Object.values(cred).some((v) => v.trim());
   return (
-    <Modal title={existing ? t("Edit {name}", { name: title }) : t("Add {name}", { name: title })} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const modelList = models
-            .split(/[,\n]/)
-            .map((m) => m.trim())
-            .filter(Boolean);
-          const config = { ...(existing?.config ?? {}), models: modelList.length ? modelList : undefined };
-          if (!modelList.length) delete config.models;
-          const body = { displayName, baseUrl: baseUrl.trim() || null, region: region.trim() || null, config };
-          const ok = await action.run(async () => {
-            if (existing) return admin.updateProvider(existing.id, body);
-            const created = await admin.createProvider({ name: row.name, enabled: true, ...body });
-            if (hasCred) await admin.addCredential(created.id, { value: cleaned(cred) });
-            return created;
-          });
-          if (ok) onSaved();
-        }}
-      >
-        <Field label={t("Display name")}>
-          <input name="displayName" value={displayName} maxLength={100} required onChange={(e) => setDisplayName(e.target.value)} />
-        </Field>
-        <Field label={t("Base URL")} hint={row.plugin?.defaultBaseUrl ? t("Default: {url}", { url: row.plugin.defaultBaseUrl }) : undefined}>
-          <input name="baseUrl" type="url" value={baseUrl} placeholder="https://…" onChange={(e) => setBaseUrl(e.target.value)} />
-        </Field>
-        <Field label={t("Region")} hint={t("Only for providers that need one (e.g. Bedrock).")}>
-          <input name="region" value={region} maxLength={50} onChange={(e) => setRegion(e.target.value)} />
-        </Field>
-        <Field label={t("Models (optional)")} hint={t("Comma-separated. Leave empty to use the upstream's model list.")}>
-          <input name="models" value={models} onChange={(e) => setModels(e.target.value)} />
-        </Field>
-        {!existing && (
-          <fieldset>
-            <legend>{t("First credential (optional)")}</legend>
-            <SchemaFields schema={row.plugin?.credentialSchema} values={cred} onChange={setCred} idPrefix={`new-${row.name}`} />
-          </fieldset>
-        )}
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Save")}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <ModalForm
+      title={existing ? t("Edit {name}", { name: title }) : t("Add {name}", { name: title })}
+      submitLabel={t("Save")}
+      onClose={onClose}
+      submit={async () => {
+        const modelList = models
+          .split(/[,\n]/)
+          .map((m) => m.trim())
+          .filter(Boolean);
+        const config = { ...(existing?.config ?? {}), models: modelList.length ? modelList : undefined };
+        if (!modelList.length) delete config.models;
+        const body = { displayName, baseUrl: baseUrl.trim() || null, region: region.trim() || null, config };
+        if (existing) return admin.updateProvider(existing.id, body);
+        const created = await admin.createProvider({ name: row.name, enabled: true, ...body });
+        if (hasCred) await admin.addCredential(created.id, { value: cleaned(cred) });
+        return created;
+      }}
+      onDone={onSaved}
+    >
+      <TextField label={t("Display name")} name="displayName" value={displayName} maxLength={100} required onValue={setDisplayName} />
+      <TextField
+        label={t("Base URL")}
+        hint={row.plugin?.defaultBaseUrl ? t("Default: {url}", { url: row.plugin.defaultBaseUrl }) : undefined}
+        name="baseUrl"
+        type="url"
+        value={baseUrl}
+        placeholder="https://…"
+        onValue={setBaseUrl}
+      />
+      <TextField label={t("Region")} hint={t("Only for providers that need one (e.g. Bedrock).")} name="region" value={region} maxLength={50} onValue={setRegion} />
+      <TextField
+        label={t("Models (optional)")}
+        hint={t("Comma-separated. Leave empty to use the upstream's model list.")}
+        name="models"
+        value={models}
+        onValue={setModels}
+      />
+      {!existing && (
+        <fieldset>
+          <legend>{t("First credential (optional)")}</legend>
+          <SchemaFields schema={row.plugin?.credentialSchema} values={cred} onChange={setCred} idPrefix={`new-${row.name}`} />
+        </fieldset>
+      )}
+    </ModalForm>
   );
 }
 
@@ -380,38 +344,28 @@ function CredentialForm({
   const [name, setName] = useState("");
   const [weight, setWeight] = useState(100);
   const [values, setValues] = useState<Record<string, string>>({});
-  const action = useAction();
   const fields = schemaFields(plugin?.credentialSchema);
   const credentialType = fields.some(([n]) => n === "access_key_id") ? "access_key_pair" : "api_key";
   return (
-    <Modal title={t("Add credential to {name}", { name: provider.displayName })} onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const ok = await action.run(() =>
-            admin.addCredential(provider.id, { name: name.trim() || undefined, value: cleaned(values), weight, credentialType }),
-          );
-          if (ok) onSaved();
-        }}
-      >
-        <Field label={t("Name")} hint={t("Optional; shown in lists and logs.")}>
-          <input name="name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
-        </Field>
-        <SchemaFields schema={plugin?.credentialSchema} values={values} onChange={setValues} idPrefix={`cred-${provider.id}`} />
-        <Field label={t("Weight")} hint={t("Share of traffic among active credentials (1–10000).")}>
-          <input name="weight" type="number" min={1} max={10000} value={weight} onChange={(e) => setWeight(Number(e.target.value))} />
-        </Field>
-        <InlineError error={action.error} />
-        <div className="row gap end">
-          <button type="button" className="btn" onClick={onClose}>
-            {t("Cancel")}
-          </button>
-          <button type="submit" className="btn primary" disabled={action.busy}>
-            {t("Save credential")}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <ModalForm
+      title={t("Add credential to {name}", { name: provider.displayName })}
+      submitLabel={t("Save credential")}
+      onClose={onClose}
+      submit={() => admin.addCredential(provider.id, { name: name.trim() || undefined, value: cleaned(values), weight, credentialType })}
+      onDone={onSaved}
+    >
+      <TextField label={t("Name")} hint={t("Optional; shown in lists and logs.")} name="name" value={name} maxLength={100} onValue={setName} />
+      <SchemaFields schema={plugin?.credentialSchema} values={values} onChange={setValues} idPrefix={`cred-${provider.id}`} />
+      <TextField
+        label={t("Weight")}
+        hint={t("Share of traffic among active credentials (1–10000).")}
+        name="weight"
+        type="number"
+        min={1}
+        max={10000}
+        value={weight}
+        onValue={(v) => setWeight(Number(v))}
+      />
+    </ModalForm>
   );
 }

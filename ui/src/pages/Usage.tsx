@@ -6,7 +6,8 @@ import { billing, type CallFilters, type ModelCall, type Stats, type TrendPoint 
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { BarList, LineChart, type Point } from "../components/charts";
-import { AsyncView, Badge, Empty, InlineError, Pager, errorMessage, useAsync } from "../components/ui";
+import { PagedList, usePaged } from "../components/paged";
+import { AsyncView, Badge, Empty, InlineError, SearchInput, SectionHead, Table, errorMessage, useAsync } from "../components/ui";
 import { Stat } from "./Account";
 
 const RANGES: [string, number][] = [
@@ -114,72 +115,56 @@ function TopModels({ range, allUsers }: { range: Range; allUsers?: boolean }) {
 
 function Projects({ range, allUsers, base }: { range: Range; allUsers?: boolean; base: string }) {
   const { t } = useI18n();
-  const [page, setPage] = useState(1);
-  const state = useAsync(() => billing.projects({ ...range, allUsers, page, pageSize: 10 }), [range, allUsers, page]);
-  if (state.error) return null;
+  const projects = usePaged(
+    (page, pageSize) => billing.projects({ ...range, allUsers, page, pageSize }).then((p) => ({ list: p.projects, count: p.total })),
+    [range, allUsers],
+    10,
+  );
+  if (projects.error) return null;
   return (
     <>
       <h2>{t("Projects")}</h2>
-      <AsyncView state={state}>
-        {(p) =>
-          !p.projects.length ? (
-            <Empty>{t("No calls in this range.")}</Empty>
-          ) : (
-            <>
-              <div className="table-wrap">
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th>{t("Project (calling app)")}</th>
-                      <th className="num">{t("Calls")}</th>
-                      <th className="num">{t("Credits")}</th>
-                      <th className="num">{t("Success rate")}</th>
-                      <th>{t("Last call")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.projects.map((r) => (
-                      <tr key={r.appDid ?? "none"}>
-                        <td>
-                          {r.appDid ? (
-                            <Link to={`${base}/projects/${encodeURIComponent(r.appDid)}`}>{r.appName ?? r.appDid}</Link>
-                          ) : (
-                            t("(no app)")
-                          )}
-                        </td>
-                        <td className="num">{formatNumber(r.totalCalls)}</td>
-                        <td className="num">{formatNumber(r.totalCredits, 4)}</td>
-                        <td className="num">{formatNumber(r.successRate, 1)}%</td>
-                        <td>{r.lastCallTime ? formatDate(r.lastCallTime) : "–"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <Pager page={page} pageSize={10} count={p.total} onPage={setPage} />
-            </>
-          )
-        }
-      </AsyncView>
+      <PagedList paged={projects} empty={<Empty>{t("No calls in this range.")}</Empty>} pagerWhenEmpty={false}>
+        {(list) => (
+          <Table
+            columns={[
+              t("Project (calling app)"),
+              { label: t("Calls"), num: true },
+              { label: t("Credits"), num: true },
+              { label: t("Success rate"), num: true },
+              t("Last call"),
+            ]}
+          >
+            {list.map((r) => (
+              <tr key={r.appDid ?? "none"}>
+                <td>
+                  {r.appDid ? <Link to={`${base}/projects/${encodeURIComponent(r.appDid)}`}>{r.appName ?? r.appDid}</Link> : t("(no app)")}
+                </td>
+                <td className="num">{formatNumber(r.totalCalls)}</td>
+                <td className="num">{formatNumber(r.totalCredits, 4)}</td>
+                <td className="num">{formatNumber(r.successRate, 1)}%</td>
+                <td>{r.lastCallTime ? formatDate(r.lastCallTime) : "–"}</td>
+              </tr>
+            ))}
+          </Table>
+        )}
+      </PagedList>
     </>
   );
 }
 
 function CallHistory({ range, allUsers, appDid }: { range: Range; allUsers?: boolean; appDid?: string }) {
   const { t, lang } = useI18n();
-  const [page, setPage] = useState(1);
   const [search, setSearch] = useState("");
   const [status, setStatus] = useState("");
   const [model, setModel] = useState("");
   const [exportError, setExportError] = useState<unknown>(null);
   const filters: Omit<CallFilters, "page" | "pageSize"> = { ...range, allUsers, appDid, search: search.trim(), status, model: model.trim() };
-  const state = useAsync(() => billing.calls({ ...filters, page, pageSize: PAGE }), [range, allUsers, appDid, search, status, model, page]);
-  const reset = () => setPage(1);
-  if (state.error && (state.error as { status?: number }).status === 404) return null;
+  const calls = usePaged((page, pageSize) => billing.calls({ ...filters, page, pageSize }), [range, allUsers, appDid, search, status, model], PAGE);
+  if (calls.error && (calls.error as { status?: number }).status === 404) return null;
   return (
     <>
-      <div className="section-head">
-        <h2>{t("Call history")}</h2>
+      <SectionHead title={t("Call history")}>
         <button
           type="button"
           className="btn small"
@@ -200,66 +185,55 @@ function CallHistory({ range, allUsers, appDid }: { range: Range; allUsers?: boo
         >
           {t("Export CSV")}
         </button>
-      </div>
+      </SectionHead>
       <InlineError error={exportError} />
       <div className="row gap wrap filters">
-        <input type="search" aria-label={t("Search calls")} placeholder={t("Search calls")} value={search} onChange={(e) => { setSearch(e.target.value); reset(); }} />
-        <input aria-label={t("Model")} placeholder={t("Model")} value={model} onChange={(e) => { setModel(e.target.value); reset(); }} />
-        <select aria-label={t("Status")} value={status} onChange={(e) => { setStatus(e.target.value); reset(); }}>
+        <SearchInput label={t("Search calls")} value={search} onSearch={calls.filter(setSearch)} />
+        <input aria-label={t("Model")} placeholder={t("Model")} value={model} onChange={(e) => calls.filter(setModel)(e.target.value)} />
+        <select aria-label={t("Status")} value={status} onChange={(e) => calls.filter(setStatus)(e.target.value)}>
           <option value="">{t("All statuses")}</option>
           <option value="success">{t("success")}</option>
           <option value="failed">{t("failed")}</option>
           <option value="aborted">{t("aborted")}</option>
         </select>
       </div>
-      <AsyncView state={state}>
-        {(p) =>
-          !p.list.length ? (
-            <Empty>{t("No calls match.")}</Empty>
-          ) : (
-            <>
-              <div className="table-wrap">
-                <table className="table" data-testid="call-history">
-                  <thead>
-                    <tr>
-                      <th>{t("Time")}</th>
-                      <th>{t("Model")}</th>
-                      <th>{t("Type")}</th>
-                      <th>{t("Status")}</th>
-                      <th className="num">{t("Tokens in / out")}</th>
-                      <th className="num">{t("Credits")}</th>
-                      <th className="num">{t("Duration")}</th>
-                      <th>{t("Project")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.list.map((c: ModelCall) => (
-                      <tr key={c.id} data-call={c.requestId}>
-                        <td>{formatDate(c.createdAt ?? c.callTime ?? null)}</td>
-                        <td>
-                          <code>{c.provider && !c.model.includes("/") ? `${c.provider}/${c.model}` : c.model}</code>
-                        </td>
-                        <td>{t(String(c.type ?? ""))}</td>
-                        <td>
-                          <Badge tone={c.status === "success" ? "ok" : c.status === "aborted" ? "warn" : "bad"}>{t(c.status)}</Badge>
-                          {c.errorReason && <div className="error-text small">{c.errorReason}</div>}
-                        </td>
-                        <td className="num">
-                          {formatNumber(num(c.usageMetrics?.inputTokens))} / {formatNumber(num(c.usageMetrics?.outputTokens))}
-                        </td>
-                        <td className="num">{formatNumber(num(c.credits), 4)}</td>
-                        <td className="num">{c.durationMs !== undefined ? `${formatNumber(c.durationMs)} ms` : "–"}</td>
-                        <td className="small">{c.appDid ?? "–"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <Pager page={page} pageSize={PAGE} count={p.count} onPage={setPage} />
-            </>
-          )
-        }
-      </AsyncView>
+      <PagedList paged={calls} empty={<Empty>{t("No calls match.")}</Empty>} pagerWhenEmpty={false}>
+        {(list) => (
+          <Table
+            testId="call-history"
+            columns={[
+              t("Time"),
+              t("Model"),
+              t("Type"),
+              t("Status"),
+              { label: t("Tokens in / out"), num: true },
+              { label: t("Credits"), num: true },
+              { label: t("Duration"), num: true },
+              t("Project"),
+            ]}
+          >
+            {list.map((c: ModelCall) => (
+              <tr key={c.id} data-call={c.requestId}>
+                <td>{formatDate(c.createdAt ?? c.callTime ?? null)}</td>
+                <td>
+                  <code>{c.provider && !c.model.includes("/") ? `${c.provider}/${c.model}` : c.model}</code>
+                </td>
+                <td>{t(String(c.type ?? ""))}</td>
+                <td>
+                  <Badge tone={c.status === "success" ? "ok" : c.status === "aborted" ? "warn" : "bad"}>{t(c.status)}</Badge>
+                  {c.errorReason && <div className="error-text small">{c.errorReason}</div>}
+                </td>
+                <td className="num">
+                  {formatNumber(num(c.usageMetrics?.inputTokens))} / {formatNumber(num(c.usageMetrics?.outputTokens))}
+                </td>
+                <td className="num">{formatNumber(num(c.credits), 4)}</td>
+                <td className="num">{c.durationMs !== undefined ? `${formatNumber(c.durationMs)} ms` : "–"}</td>
+                <td className="small">{c.appDid ?? "–"}</td>
+              </tr>
+            ))}
+          </Table>
+        )}
+      </PagedList>
     </>
   );
 }
