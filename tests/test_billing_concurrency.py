@@ -97,6 +97,7 @@ def test_two_hubs_sharing_one_postgres_never_overspend(
         hub_settings.with_(database_url=pg_url, secret_key=SECRET, data_dir=second_dir)
     )
     statuses = burst([first.url, second.url], key)
+    second.run(second.hub.gateway.drain)  # settlements run after the response; wait for both hubs' to land
     assert_exact(first, user_id, statuses, start=11, cost=2)
     served = {row["request_id"] for row in second.calls(status="success")}
     assert served, "the second hub served none of the calls"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from urllib.parse import quote
 
 import aiohttp
@@ -12,6 +13,7 @@ import openai
 import pytest
 
 from hub_core.db import models as m
+from hub_core.usage_log import CALL_COLUMNS
 
 HELLO = [{"role": "user", "content": "hello there"}]
 
@@ -180,6 +182,10 @@ def test_rows_are_flushed_on_clean_shutdown(hub_server_factory, hub_settings, fa
     for _ in range(3):
         client.chat.completions.create(model="openai/gpt-4o-mini", messages=HELLO)
     list(client.chat.completions.create(model="openai/gpt-4o-mini", messages=HELLO, stream=True))
+    # the hub finishes a streamed call just after the client has read its last bytes: wait for it
+    deadline = time.monotonic() + 5
+    while server.hub.writer.pending < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert server.hub.writer.pending == 4  # queued, not yet written
     server.stop()
 
@@ -233,3 +239,8 @@ def test_usage_log_on_postgres(hub_server_factory, hub_settings, pg_url, fake_op
     assert rows[1]["output_tokens"] == chunks[-1].usage.completion_tokens
     assert all(r["ttfb_ms"] is not None for r in rows if r["status"] == "success")
     assert uses == 4
+
+
+def test_the_writer_fills_every_column_of_the_call_log():
+    # the writer inserts plain rows with its own column list: a column added to the model must be added there
+    assert sorted(CALL_COLUMNS) == sorted(m.ModelCall._meta.db_fields - {"id"})

@@ -11,13 +11,13 @@ import openai
 import pytest
 
 from hub_core import HubError, Route
+from hub_core.testing.provider_tests import openai_client
 
 PNG = base64.b64encode(
     base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     )
 ).decode()
-from hub_core.testing.provider_tests import openai_client
 
 WEATHER_TOOL = {
     "type": "function",
