@@ -12,7 +12,7 @@ from quart import Quart, Response, request
 from hub_core import db
 from hub_core.api import admin, aigne_v2, anthropic_v1, meta, openai_v1, session, ui, usage
 from hub_core.api import billing as billing_api
-from hub_core.api.common import admin_error, as_hub_error
+from hub_core.api.common import admin_error, as_hub_error, request_header
 from hub_core.config import Settings
 from hub_core.hub import Hub
 from hub_core.logging import configure_logging
@@ -47,22 +47,20 @@ def create_app(
     async def _bind_request() -> None:
         if hub.db is not None:
             db.activate(hub.db)
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        rid = request_header(request, "x-request-id") or uuid.uuid4().hex
         request.hub_request_id = rid  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=rid, path=request.path)
 
     @app.after_request
     async def _tag_response(response: Response) -> Response:
-        response.headers.setdefault("x-request-id", getattr(request, "hub_request_id", ""))
+        if not _has_header(response, "x-request-id"):
+            response.headers["x-request-id"] = getattr(request, "hub_request_id", "")
         return hub.gateway.billing.tag_response(response)  # x-aigne-hub-credits: the call's cost
 
     @app.errorhandler(Exception)
     async def _fallback(exc: Exception) -> Response:
-        err = as_hub_error(exc)
-        if err.status >= 500 and err.code == "internal_error":
-            log.exception("unhandled error", exc_info=exc)
-        return admin_error(err)
+        return admin_error(as_hub_error(exc))  # as_hub_error logs what it cannot explain
 
     @app.before_serving
     async def _start() -> None:
@@ -73,6 +71,11 @@ def create_app(
         await hub.stop()
 
     return app
+
+
+def _has_header(response: Response, name: str) -> bool:
+    # not `headers.setdefault`: werkzeug raises and catches an exception when the header is absent
+    return any(key.lower() == name for key, _ in response.headers.items())
 
 
 def _register_plugin_blueprint(app: Quart, hub: Hub, plugin_name: str, bp: object, prefix: str) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import aiohttp
 import structlog
 
+from hub_core.api.common import request_header
 from hub_core.billing import BillingManager, Hold
 from hub_core.crypto import mask
 from hub_core.errors import HubError, model_not_found, unauthorized
@@ -394,14 +395,14 @@ def request_id_of(request: Request) -> str:
     set_early = getattr(request, "hub_request_id", None)
     if set_early is not None:  # `before_request` read the same header (or made an id): reuse it
         return str(set_early)
-    rid = request.headers.get("x-request-id")
+    rid = request_header(request, "x-request-id")
     if rid and len(rid) <= 64:
         return rid
     return getattr(request, "hub_request_id", None) or uuid.uuid4().hex
 
 
 def app_did_of(request: Request, caller: Caller) -> str | None:
-    did = request.headers.get("x-aigne-hub-client-did")
+    did = request_header(request, "x-aigne-hub-client-did")
     if did:
         return unquote(did)[:200]
     return f"key:{caller.key_name}" if caller.key_name else None

@@ -280,6 +280,10 @@ def rate_dict(row: m.ModelRate) -> dict[str, Any]:
     }
 
 
+#: rates are stored as DECIMAL(24, 12): twelve digits before the point
+MAX_RATE = Decimal(10**12)
+
+
 def _rate_value(value: Any, name: str, *, required: bool = False) -> Decimal | None:
     if value in (None, ""):
         if required:
@@ -291,6 +295,8 @@ def _rate_value(value: Any, name: str, *, required: bool = False) -> Decimal | N
         raise bad_request(f"{name} must be a decimal number", param=name) from exc
     if not dec.is_finite() or dec < 0:
         raise bad_request(f"{name} must be a number ≥ 0", param=name)
+    if dec >= MAX_RATE:
+        raise bad_request(f"{name} must be below {MAX_RATE:,}", param=name)
     return dec.quantize(Decimal("1e-12"), ROUND_HALF_UP)
 
 
@@ -387,6 +393,8 @@ def suggested_rate(unit_cost: Decimal, margin_percent: Decimal, credit_price: De
     if credit_price <= 0:
         raise bad_request("creditPrice must be greater than 0", param="creditPrice")
     rate = unit_cost * (1 + margin_percent / 100) / credit_price
+    if rate >= MAX_RATE:
+        raise bad_request(f"the resulting rate {rate:.0f} is not below {MAX_RATE:,}", param="profitMargin")
     return rate.quantize(Decimal("1e-12"), ROUND_HALF_UP)
 
 

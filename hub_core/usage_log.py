@@ -156,9 +156,14 @@ class UsageLogWriter:
             await self.flush()
 
     async def flush(self) -> None:
+        """Write what is queued now. Calls that finish meanwhile wait for the next interval (or a full
+        batch): draining until empty under load made a batch of whatever arrived during the last write,
+        dozens of small transactions a second instead of one per interval."""
         async with self._flush_lock:
-            while self._queue:
-                batch = self._queue[: self.settings.usage_batch_size]
+            left = len(self._queue)
+            while left > 0 and self._queue:
+                batch = self._queue[: min(left, self.settings.usage_batch_size)]
+                left -= len(batch)
                 try:
                     await self._write(batch)
                 except Exception as exc:

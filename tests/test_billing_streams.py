@@ -3,8 +3,6 @@ call that produced nothing costs nothing; the hold is released either way, also 
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from decimal import Decimal
 
 import openai
@@ -21,15 +19,8 @@ WORDS = " ".join(f"w{i}" for i in range(30))
 @pytest.fixture
 def slow_fake():
     """A fake OpenAI that waits 0.2 s between stream chunks, in its own thread."""
-    loop = asyncio.new_event_loop()
-    fake = FakeOpenAI(chunk_delay=0.2)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-    yield fake
-    asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with FakeOpenAI(chunk_delay=0.2).in_thread() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -88,7 +88,8 @@ async def create_provider() -> Response:
 @bp.put("/api/ai-providers/<int:provider_id>")
 async def update_provider(provider_id: int) -> Response:
     hub = current_hub()
-    row = await providers.update_provider(hub.settings, provider_id, await json_body())
+    body = _texts(await json_body(), "displayName", "baseUrl", "region")
+    row = await providers.update_provider(hub.settings, provider_id, body)
     await hub.state.reload()
     return json_response(providers.provider_dict(row, hub.host))
 
@@ -104,7 +105,7 @@ async def delete_provider(provider_id: int) -> Response:
 @bp.post("/api/ai-providers/<int:provider_id>/credentials")
 async def create_credential(provider_id: int) -> Response:
     hub = current_hub()
-    body = await json_body()
+    body = _texts(await json_body(), "name")
     cred = await providers.add_credential(
         hub.settings,
         hub.host,
@@ -123,7 +124,9 @@ async def create_credential(provider_id: int) -> Response:
 @bp.put("/api/ai-providers/<int:provider_id>/credentials/<int:cred_id>")
 async def update_credential(provider_id: int, cred_id: int) -> Response:
     hub = current_hub()
-    body = await json_body()
+    body = _texts(await json_body(), "name")
+    if "weight" in body:
+        body["weight"] = _int(body["weight"], "weight")
     cred = await providers.update_credential(
         hub.settings, hub.host, hub.keyring, provider_id, cred_id, body, **_verification(body)
     )
@@ -324,10 +327,20 @@ async def toggle_plugin(name: str) -> Response:
 
 
 def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise bad_request(f"{name} must be an integer", param=name)
     try:
         return int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # also nan, inf
         raise bad_request(f"{name} must be an integer", param=name) from exc
+
+
+def _texts(body: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The named fields must be strings (or null) before the services slice or parse them."""
+    for name in names:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise bad_request(f"{name} must be a string", param=name)
+    return body
 
 
 def _datetime(value: Any) -> datetime | None:

@@ -31,7 +31,6 @@ from hub_core.dialects.aigne_media import (
     vectors_of,
 )
 from hub_core.dialects.aigne_output import AigneSSE, ChatOutput, UsageOf, usage_out
-from hub_core.errors import HubError
 from hub_core.video import VideoJob
 
 if TYPE_CHECKING:
@@ -48,10 +47,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 @bp.errorhandler(Exception)
 async def _error(exc: Exception) -> Response:
-    err = as_hub_error(exc)
-    if err.status >= 500 and not isinstance(exc, HubError):
-        log.exception("unhandled error", exc_info=exc)
-    return aigne_error(err)
+    return aigne_error(as_hub_error(exc))  # as_hub_error logs what it cannot explain
 
 
 async def _start(

@@ -14,7 +14,6 @@ from quart import Blueprint, Response, request
 from hub_core.api.common import as_hub_error, current_hub, json_body, json_response
 from hub_core.default_plugins.routing import split_model
 from hub_core.dialects import anthropic as dialect
-from hub_core.errors import HubError
 from hub_core.gateway import request_id_of
 from hub_core.rates import fair_prompt_tokens
 
@@ -31,9 +30,7 @@ ESTIMATE_HEADER = "x-aigne-hub-token-estimate"
 
 @bp.errorhandler(Exception)
 async def _error(exc: Exception) -> Response:
-    err = as_hub_error(exc)
-    if err.status >= 500 and not isinstance(exc, HubError):
-        log.exception("unhandled error", exc_info=exc)
+    err = as_hub_error(exc)  # logs what it cannot explain
     rid = request_id_of(request)
     return json_response(dialect.error_body(err, rid), err.status, {**err.headers, "request-id": rid})
 

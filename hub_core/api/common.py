@@ -5,17 +5,35 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from quart import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from hub_core.errors import HubError, bad_request
 
+log = structlog.get_logger("hub_core.api")
+
 if TYPE_CHECKING:
+    from quart import Request
+
     from hub_core.hub import Hub
 
 
 def current_hub() -> Hub:
     return current_app.extensions["aigne_hub"]
+
+
+def request_header(req: Request, name: str) -> str | None:
+    """The request header `name` (lower case), from a dict built once per request: werkzeug's
+    ``headers.get`` raises and catches an exception for every absent header, and the hot path asks for
+    several that are usually absent (x-request-id, x-api-key, x-aigne-hub-client-did)."""
+    found: dict[str, str] | None = getattr(req, "hub_headers", None)
+    if found is None:
+        found = {}
+        for key, value in req.headers.items():
+            found.setdefault(key.lower(), value)  # the first of repeated headers, as `headers.get` gives
+        req.hub_headers = found  # type: ignore[attr-defined]
+    return found.get(name)
 
 
 async def json_body() -> dict[str, Any]:
@@ -50,6 +68,8 @@ def as_hub_error(exc: Exception) -> HubError:
     from hub_core.db.errors import storage_error
 
     if (mapped := storage_error(exc)) is not None:  # database down (503) or a value too big for it (400)
+        if mapped.status >= 500:
+            log.warning("database unavailable", error=f"{type(exc).__name__}: {exc}")
         return mapped
     if isinstance(exc, HTTPException):
         code = exc.code or 500
@@ -59,7 +79,11 @@ def as_hub_error(exc: Exception) -> HubError:
             return HubError(404, "not_found", "Not found")
         if code == 405:
             return HubError(405, "method_not_allowed", "Method not allowed")
+        if code >= 500:
+            log.exception("unhandled error", exc_info=exc)
         return HubError(code, "http_error", exc.description or exc.name)
+    # every blueprint's error handler comes here, so this is the one place a bug leaves its traceback
+    log.exception("unhandled error", exc_info=exc)
     return HubError(500, "internal_error", "Internal server error")
 
 

@@ -23,10 +23,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 @bp.errorhandler(Exception)
 async def _error(exc: Exception) -> Response:
-    err = as_hub_error(exc)
-    if err.status >= 500 and not isinstance(exc, HubError):
-        log.exception("unhandled error", exc_info=exc)
-    return openai_error(err)
+    return openai_error(as_hub_error(exc))  # as_hub_error logs what it cannot explain
 
 
 def _model(body: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from quart import Request
 
+from hub_core.api.common import request_header
 from hub_core.config import Settings
 from hub_core.errors import HubError
 from hub_core.plugins import hookimpl
@@ -18,10 +19,10 @@ from hub_core.types import Caller
 
 def token_from_request(request: Request) -> str | None:
     found: list[str] = []
-    auth = request.headers.get("authorization", "")
+    auth = request_header(request, "authorization") or ""
     if auth[:7].lower() == "bearer ":
         found.append(auth[7:].strip())
-    if api_key := request.headers.get("x-api-key"):
+    if api_key := request_header(request, "x-api-key"):
         found.append(api_key.strip())
     if query := request.args.get("access_token"):
         found.append(query)

@@ -70,10 +70,6 @@ class OpenAIDialectFake(FakeServer):
         self.api_key = api_key
         self.chunk_delay = chunk_delay
 
-    @property
-    def credential(self) -> Any:
-        return self.api_key
-
     def routes(self, app: web.Application) -> None:
         p = self.base_path
         app.router.add_post(p + self.chat_path, self.chat)

@@ -86,6 +86,8 @@ class FakeUpstream:
     base_path = ""
     #: the largest request body the fake accepts (aiohttp's ``client_max_size``)
     max_body = 64 << 20
+    #: the key the fake expects (None: it accepts any); subclasses set it in ``__init__``
+    api_key: str | None = None
 
     def __init__(self) -> None:
         self.failures: list[Failure] = []
@@ -98,6 +100,12 @@ class FakeUpstream:
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
+
+    @property
+    def credential(self) -> Any:
+        """What to store as the hub's credential for this fake (`hub_core.testing.conformance` reads it): its
+        API key unless a subclass needs more (a key pair, a region ...)."""
+        return self.api_key
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -169,11 +177,6 @@ class FakeServer(FakeUpstream):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[Recorded] = []
-
-    @property
-    def credential(self) -> Any:
-        """What to store as the hub's credential for this fake (a key string, a dict, or None)."""
-        return None
 
     async def record(self, request: web.Request) -> Recorded:
         raw = await request.read()

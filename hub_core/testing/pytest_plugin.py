@@ -54,17 +54,8 @@ async def fake_openai() -> AsyncIterator[FakeOpenAI]:
 @pytest.fixture
 def fake_openai_thread() -> Iterator[FakeOpenAI]:
     """The fake in its own thread and loop, for sync tests."""
-    import threading
-
-    loop = asyncio.new_event_loop()
-    fake = FakeOpenAI()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-    yield fake
-    asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with FakeOpenAI().in_thread() as fake:
+        yield fake
 
 
 @pytest.fixture

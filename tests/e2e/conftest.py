@@ -3,11 +3,9 @@ a fake OpenAI upstream and a live hub, all shared by the scenarios of one module
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,15 +83,8 @@ def ui_build() -> Path:
 @pytest.fixture(scope="module")
 def slow_fake() -> Iterator[FakeOpenAI]:
     """The fake upstream, streaming one word every 30 ms so a browser can watch (and stop) a stream."""
-    loop = asyncio.new_event_loop()
-    fake = FakeOpenAI(chunk_delay=0.03)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-    yield fake
-    asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with FakeOpenAI(chunk_delay=0.03).in_thread() as fake:
+        yield fake
 
 
 def start_hub(tmp: Path, **overrides: object) -> HubServer:

@@ -241,8 +241,11 @@ def _expires(body: dict[str, Any]) -> datetime | None:
     if body.get("expiresInDays") not in (None, "", 0):
         try:
             days = float(body["expiresInDays"])
+            if not 0 < days <= 36_500:  # also refuses nan and inf
+                raise ValueError(days)
         except (TypeError, ValueError) as exc:
-            raise HubError(400, "invalid_request", "expiresInDays must be a number") from exc
+            message = "expiresInDays must be a number of days (at most 36500)"
+            raise HubError(400, "invalid_request", message) from exc
         return datetime.now(UTC) + timedelta(days=days)
     if body.get("expiresAt"):
         try:

@@ -123,11 +123,6 @@ class FakeAnthropic(FakeUpstream):
         self.requests: list[dict[str, Any]] = []
         self.cached_prefixes: set[str] = set()
 
-    @property
-    def credential(self) -> str | None:
-        """What the hub stores as this fake's credential (the conformance suite's name for it)."""
-        return self.api_key
-
     def fail_next(
         self,
         status: int,

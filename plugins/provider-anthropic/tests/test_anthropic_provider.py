@@ -18,7 +18,6 @@ PNG = base64.b64encode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     )
 ).decode()
-
 WEATHER_TOOL = {
     "type": "function",
     "function": {

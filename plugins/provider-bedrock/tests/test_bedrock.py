@@ -18,6 +18,7 @@ import pytest
 from hub_core import HubError, Route
 from hub_core.testing.conformance import WEATHER_TOOL
 from hub_core.testing.fake_server import PNG_1PX_DATA_URL
+from hub_core.testing.provider_tests import openai_client
 from hub_core.testing.server import HubServer
 from hub_core.types import Credential, UpstreamRequest
 
@@ -27,7 +28,7 @@ HI = [{"role": "user", "content": "hi"}]
 
 
 def sdk(server: HubServer, retries: int = 0) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=retries)
+    return openai_client(server, max_retries=retries)
 
 
 def hub_with(factory: Callable[..., HubServer], fake: Any, credential: Any, **provider: Any) -> HubServer:

@@ -154,10 +154,6 @@ class FakeGemini(FakeServer):
         self.api_key = api_key
         self.operations: dict[str, dict[str, Any]] = {}
 
-    @property
-    def credential(self) -> Any:
-        return self.api_key
-
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1beta/models/{call:.+}", self.model_call)
         app.router.add_get("/v1beta/models", self.list_models)

@@ -80,10 +80,6 @@ class FakeIdeogram(FakeServer):
         self.api_key = api_key
         self.forms: list[dict[str, Any]] = []  # per request: field → value (a list for repeated fields)
 
-    @property
-    def credential(self) -> str:
-        return self.api_key
-
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/ideogram-v3/generate", self.generate)
         app.router.add_get("/ephemeral/{name}", self.image)

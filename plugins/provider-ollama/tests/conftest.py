@@ -53,10 +53,6 @@ class FakeOllama(FakeServer):
         super().__init__()
         self.api_key = api_key
 
-    @property
-    def credential(self) -> Any:
-        return self.api_key
-
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/chat", self.chat)
         app.router.add_post("/api/embed", self.embed)

@@ -7,7 +7,7 @@ import pytest
 
 from hub_core.testing.conformance import ChatConformance, EmbeddingConformance, ProviderCase
 from hub_core.testing.fake_server import PNG_1PX_DATA_URL
-from hub_core.testing.provider_tests import openai_client
+from hub_core.testing.provider_tests import openai_client, provider_hub
 from hub_core.types import Usage
 
 
@@ -25,9 +25,7 @@ class TestOllamaConformance(ChatConformance, EmbeddingConformance):
 
 @pytest.fixture
 def server(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider("ollama", base_url=provider_fake.base_url)
-    return server
+    return provider_hub(hub_server_factory, "ollama", provider_fake)  # a local Ollama needs no key
 
 
 @pytest.fixture

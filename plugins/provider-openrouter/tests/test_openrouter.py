@@ -28,14 +28,12 @@ class TestOpenRouterConformance(ChatConformance):
 
 @pytest.fixture
 def server(hub_server_factory, provider_fake):
-    server = hub_server_factory()
-    server.add_provider(
+    return provider_hub(
+        hub_server_factory,
         "openrouter",
-        base_url=provider_fake.base_url,
-        credential=provider_fake.credential,
+        provider_fake,
         config={"httpReferer": "https://example.org/my-hub", "appTitle": "My Hub"},
     )
-    return server
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import type { AccessKey } from "../api";
 import { SchemaFields } from "../components/SchemaForm";
+import { ModalForm, TextField } from "../components/forms";
 import { KeyTable, NewKeyDialog } from "../components/keys";
-import { Pager } from "../components/ui";
+import { PagedList, usePaged } from "../components/paged";
+import { ConfirmButton, Empty, Pager, SearchInput, Table } from "../components/ui";
 import { groupByProvider, guessType } from "../pages/Playground";
 import { perMillion } from "../pages/Pricing";
 import { renderWith } from "./helpers";
@@ -135,5 +138,113 @@ describe("switch", () => {
     expect(sw.getAttribute("aria-checked")).toBe("false");
     fireEvent.click(sw);
     await waitFor(() => expect(onChange).toHaveBeenCalledWith(true));
+  });
+});
+
+describe("paged lists", () => {
+  const NAMES = ["ann", "bob", "cat", "dan", "eve"];
+
+  function People({ load }: { load: (page: number, size: number, q: string) => void }) {
+    const [q, setQ] = useState("");
+    const people = usePaged(
+      async (page, size) => {
+        load(page, size, q);
+        const hits = NAMES.filter((n) => n.includes(q));
+        return { list: hits.slice((page - 1) * size, page * size), count: hits.length };
+      },
+      [q],
+      2,
+    );
+    return (
+      <>
+        <SearchInput label="Search people" value={q} onSearch={people.filter(setQ)} />
+        <PagedList paged={people} empty={<Empty>Nobody.</Empty>} pagerWhenEmpty={false}>
+          {(list) => (
+            <Table columns={["Name", { label: "Age", num: true }]} actions>
+              {list.map((n) => (
+                <tr key={n}>
+                  <td>{n}</td>
+                  <td className="num">1</td>
+                  <td />
+                </tr>
+              ))}
+            </Table>
+          )}
+        </PagedList>
+      </>
+    );
+  }
+
+  it("loads one page at a time and a new filter starts again at page 1 with one request", async () => {
+    const load = vi.fn();
+    renderWith(<People load={load} />);
+    await screen.findByText("ann");
+    expect(screen.getByText("Page 1 of 3 · 5 total")).toBeTruthy();
+    expect(screen.getByRole("columnheader", { name: "Age" }).className).toBe("num");
+    expect(screen.getByRole("columnheader", { name: "Actions" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: /Next/ }));
+    await screen.findByText("cat");
+    expect(load).toHaveBeenLastCalledWith(2, 2, "");
+    load.mockClear();
+    fireEvent.change(screen.getByRole("searchbox", { name: "Search people" }), { target: { value: "e" } });
+    await screen.findByText("Page 1 of 1 · 1 total");
+    expect(screen.getByText("eve")).toBeTruthy();
+    expect(load.mock.calls).toEqual([[1, 2, "e"]]);
+  });
+
+  it("shows the empty text without a pager when asked to", async () => {
+    renderWith(<People load={() => {}} />);
+    await screen.findByText("ann");
+    fireEvent.change(screen.getByRole("searchbox", { name: "Search people" }), { target: { value: "zzz" } });
+    await screen.findByText("Nobody.");
+    expect(screen.queryByRole("navigation", { name: "Pagination" })).toBeNull();
+  });
+});
+
+describe("confirm button", () => {
+  it("does nothing unless the user confirms", () => {
+    const onConfirm = vi.fn();
+    const confirm = vi.spyOn(window, "confirm").mockReturnValue(false);
+    renderWith(
+      <ConfirmButton question="Delete x?" label="Delete thing x" onConfirm={onConfirm}>
+        Delete
+      </ConfirmButton>,
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Delete thing x" }));
+    expect(confirm).toHaveBeenCalledWith("Delete x?");
+    expect(onConfirm).not.toHaveBeenCalled();
+    confirm.mockReturnValue(true);
+    fireEvent.click(screen.getByRole("button", { name: "Delete thing x" }));
+    expect(onConfirm).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("modal form", () => {
+  function NameForm({ submit, onDone }: { submit: (name: string) => Promise<string>; onDone: (r: string) => void }) {
+    const [name, setName] = useState("");
+    return (
+      <ModalForm title="Rename" submitLabel="Save" onClose={() => {}} submit={() => submit(name)} onDone={onDone}>
+        <TextField label="Name" hint="Shown in lists." name="name" value={name} onValue={setName} />
+      </ModalForm>
+    );
+  }
+
+  it("shows a failed submit inline and hands a result to onDone", async () => {
+    const onDone = vi.fn();
+    const submit = vi.fn(async (name: string) => {
+      if (name === "bad") throw new Error("That name is taken");
+      return `saved ${name}`;
+    });
+    renderWith(<NameForm submit={submit} onDone={onDone} />);
+    const input = screen.getByLabelText("Name");
+    expect(input.getAttribute("aria-describedby")).toBeTruthy();
+    fireEvent.change(input, { target: { value: "bad" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("That name is taken");
+    expect(onDone).not.toHaveBeenCalled();
+    fireEvent.change(input, { target: { value: "good" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(onDone).toHaveBeenCalledWith("saved good"));
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 });
