@@ -47,10 +47,11 @@ def create_app(
     async def _bind_request() -> None:
         if hub.db is not None:
             db.activate(hub.db)
-        rid = request_header(request, "x-request-id") or uuid.uuid4().hex
-        request.hub_request_id = rid  # type: ignore[attr-defined]
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not four
+        rid = request_header(req, "x-request-id") or uuid.uuid4().hex
+        req.hub_request_id = rid
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=rid, path=request.path)
+        structlog.contextvars.bind_contextvars(request_id=rid, path=req.path)
 
     @app.after_request
     async def _tag_response(response: Response) -> Response:

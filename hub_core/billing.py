@@ -444,7 +444,9 @@ class BillingManager:
                 log.warning("settlement failed", call_id=hold.call_id, attempt=attempt + 1, error=str(exc))
                 await asyncio.sleep(0.2 * 2**attempt)
         else:
-            log.error("settlement gave up; the hold is released when it expires", call_id=hold.call_id)
+            log.error(
+                "settlement gave up; the sweeper settles the hold from the usage log", call_id=hold.call_id
+            )
             return
         if cost is not None and charged is not None and charged != cost:
             rec.extra["credits"] = credits_str(charged)

@@ -238,18 +238,22 @@ class Gateway:
         """
         error: BaseException | None = None
         aborted = False
+        held = b""  # bytes kept back only once the upstream has ended: the rest needs no waiting
         try:
             async for chunks in upstream.chunks():
                 out = render.chunks(chunks)
                 if out:
                     ctx.first_byte()
-                    yield out
-            tail = render.end()
+                    if upstream.ended():
+                        held += out  # sent with the end: one write instead of two (or more)
+                    else:
+                        yield out
+            tail = held + render.end()
             if tail:
                 yield tail
         except HubError as exc:
             error = exc
-            yield render.error(exc)
+            yield held + render.error(exc)
         except BaseException as exc:  # CancelledError / GeneratorExit when the client goes away
             aborted = not isinstance(exc, Exception)
             error = exc
@@ -358,6 +362,10 @@ class UpstreamStream:
             usage.output_tokens = max(usage.output_tokens, self.content_chunks)
             self.ctx.record.extra["usage_estimated"] = True
         self.ctx.record.usage = usage
+
+    def ended(self) -> bool:
+        """The upstream has sent everything: reading the rest never waits."""
+        return self.resp.content.is_eof()
 
     def close(self) -> None:
         """Drop the upstream connection (cancels the upstream request if it is still running)."""

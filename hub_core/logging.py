@@ -7,7 +7,9 @@ import json
 import logging
 import re
 import sys
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
@@ -90,16 +92,32 @@ def _drop_below_level(_logger: Any, name: str, event: dict[str, Any]) -> dict[st
     return event
 
 
-_encoders: dict[Any, json.JSONEncoder] = {}
+def _structlog_default(obj: Any) -> Any:
+    """What structlog's `JSONRenderer` writes for a value JSON cannot: its ``__structlog__()``, else repr."""
+    try:
+        return obj.__structlog__()
+    except AttributeError:
+        return repr(obj)
 
 
-def _dumps(obj: Any, **kw: Any) -> str:
-    """`json.dumps` with the same output, but one encoder reused instead of one built per line."""
-    key = tuple(kw.items())
-    encoder = _encoders.get(key)
-    if encoder is None:
-        encoder = _encoders[key] = json.JSONEncoder(**kw)
-    return encoder.encode(obj)
+_JSON = json.JSONEncoder(default=_structlog_default)  # json.dumps' output, without an encoder per line
+
+
+def _render_json(_logger: Any, _name: str, event: dict[str, Any]) -> str:
+    return _JSON.encode(event)
+
+
+_stamp_cache: list[Any] = [None, ""]  # [unix second, its "YYYY-MM-DDTHH:MM:SS" in UTC]
+
+
+def _timestamp(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """What ``TimeStamper(fmt="iso", utc=True)`` writes (``...T17:33:00.123456Z``), with the date and time
+    formatted once a second instead of on every line."""
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    if second != _stamp_cache[0]:
+        _stamp_cache[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
+    event["timestamp"] = f"{_stamp_cache[1]}.{micro:06d}Z" if micro else f"{_stamp_cache[1]}Z"
+    return event
 
 
 def configure_logging(settings: Settings) -> None:
@@ -107,14 +125,12 @@ def configure_logging(settings: Settings) -> None:
     _OUTPUT.level = getattr(logging, settings.log_level.upper(), logging.INFO)
     _OUTPUT.use(sys.stderr)
     use_console = sys.stderr.isatty() if fmt == "auto" else fmt == "console"
-    renderer: Any = (
-        structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer(_dumps)
-    )
+    renderer: Any = structlog.dev.ConsoleRenderer() if use_console else _render_json
     _PROCESSORS[:] = [
         _drop_below_level,
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _timestamp,
         mask_secrets,
         structlog.processors.format_exc_info,
         renderer,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -129,7 +129,12 @@ def cost_of(usage: Usage, rate: Rate, kind: str | None = None) -> Decimal:
     input rate; the rest of the prompt at the input rate. Output tokens (reasoning included) at the output
     rate for chat and embeddings; images and video seconds at the output rate for those kinds.
     """
-    kind = kind or rate.kind
+    with localcontext() as ctx:
+        ctx.prec = 60  # rates (< 1e12, 12 decimals) times counts (< 1e12) stay exact to 10 decimals
+        return _cost_of(usage, rate, kind or rate.kind)
+
+
+def _cost_of(usage: Usage, rate: Rate, kind: str) -> Decimal:
     cached = max(0, usage.cached_input_tokens)
     written = max(0, usage.cache_write_tokens)
     plain_input = max(0, usage.input_tokens - cached - written)
@@ -170,6 +175,9 @@ class RateBook:
 # --- estimates for holds ---------------------------------------------------------------------------------
 
 OUTPUT_LIMIT_KEYS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+#: the largest output a request is held for (tokens, images or seconds): far beyond any real call, small
+#: enough that its price stays exact (``max_tokens: 1e30`` must be a 402, not an arithmetic error)
+MAX_REQUESTED = 10**12
 IMAGE_PART_TOKENS = 1500  # a generous price for one image in a prompt (OpenAI: 85 to ~1,100)
 MESSAGE_OVERHEAD = 4
 
@@ -235,16 +243,17 @@ def requested_output(payload: dict[str, Any], kind: str, default_tokens: int) ->
                 limit = value
                 break
         n = payload.get("n") if isinstance(payload.get("n"), int) and payload["n"] > 0 else 1
-        return Usage(output_tokens=(limit or default_tokens) * n)
+        return Usage(output_tokens=min((limit or default_tokens) * n, MAX_REQUESTED))
     if kind == "image":
         n = payload.get("n") if isinstance(payload.get("n"), int) and payload["n"] > 0 else 1
-        return Usage(images=n)
+        return Usage(images=min(n, MAX_REQUESTED))
     if kind == "video":
         seconds = payload.get("seconds") or payload.get("duration") or 8
         try:
-            return Usage(seconds=float(seconds))
+            value = float(seconds)
         except (TypeError, ValueError):
-            return Usage(seconds=8.0)
+            value = 8.0
+        return Usage(seconds=min(value, MAX_REQUESTED) if value > 0 else 8.0)  # also nan, inf
     return Usage()
 
 

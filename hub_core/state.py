@@ -161,6 +161,8 @@ class RuntimeState:
     async def authenticate(self, token: str) -> Caller:
         from hub_core.errors import unauthorized
 
+        if not access_keys.looks_like_key(token):  # not one of ours: no database lookup, even when it is down
+            raise unauthorized()
         now = time.monotonic()
         key_hash = access_keys.hash_key(token)
         cached = self._keys.get(key_hash)

@@ -64,16 +64,23 @@ CALL_COLUMNS = (
 )
 
 
-def _text(value: str | None, limit: int) -> str | None:
-    """A client-supplied string as every database stores it: no NUL (PostgreSQL refuses it), no lone
-    surrogate (not encodable as UTF-8), at most `limit` characters; one bad row must never block a batch."""
+def _storable(value: str | None) -> str | None:
+    """A client-supplied string as every database stores it: no NUL (PostgreSQL refuses it) and no lone
+    surrogate (not encodable as UTF-8)."""
     if not value:
-        return value or None
+        return value
     if not value.isascii():
         value = value.encode("utf-8", "replace").decode("utf-8")
-    if "\x00" in value:
-        value = value.replace("\x00", "")
-    return value[:limit]
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def clean_record(record: CallRecord) -> None:
+    """Make the strings a client chose (model, app header, errors quoting them) storable, in place, before
+    the row and its rollups are written: one bad row must never block a batch."""
+    record.model = _storable(record.model) or ""
+    record.upstream_model = _storable(record.upstream_model)
+    record.app_did = _storable(record.app_did)
+    record.error = _storable(record.error)
 
 
 def call_values(record: CallRecord, metadata: Callable[[Any, Any], Any]) -> tuple[Any, ...]:
@@ -85,18 +92,18 @@ def call_values(record: CallRecord, metadata: Callable[[Any, Any], Any]) -> tupl
         datetime.fromtimestamp(record.started_at, UTC),
         record.user_id,
         record.key_id,
-        _text(record.app_did, 200),
+        (record.app_did or None) and record.app_did[:200],
         record.endpoint[:100],
         record.kind,
-        _text(record.model, 200) or "",
+        record.model[:200],
         record.provider,
         record.provider_id,
-        _text(record.upstream_model, 200),
+        record.upstream_model and record.upstream_model[:200],
         record.credential_id,
         bool(record.stream),
         record.status,
         int(record.http_status),
-        _text(record.error, 2000),
+        record.error[:2000] if record.error else None,
         int(usage.input_tokens),
         int(usage.output_tokens),
         int(usage.cached_input_tokens),
@@ -197,11 +204,16 @@ class UsageLogWriter:
 
     async def _write(self, batch: list[CallRecord]) -> None:
         metadata = m.ModelCall._meta.fields_map["metadata"].to_db_value
+        for record in batch:
+            clean_record(record)
         rows = [call_values(r, metadata) for r in batch]
         async with in_transaction() as conn:  # the raw log and its rollups change together or not at all
             await conn.execute_many(_INSERT_CALLS[conn.capabilities.dialect == "postgres"], rows)
             await apply_rollups(batch)
-        await _touch_counters(batch)
+        try:
+            await _touch_counters(batch)
+        except Exception as exc:  # the rows are committed: retrying the batch would log every call twice
+            log.warning("key and credential last-use times not updated", rows=len(batch), error=str(exc))
 
     async def stop(self) -> None:
         if self._task is not None:

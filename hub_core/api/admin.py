@@ -302,6 +302,10 @@ async def create_key() -> Response:
 @bp.delete("/api/admin/keys/<int:key_id>")
 async def revoke_key(key_id: int) -> Response:
     hub = current_hub()
+    caller = await require_admin()
+    owner = await m.AccessKey.filter(id=key_id).values_list("user__role", flat=True)
+    if owner and caller.key_id != key_id:  # an admin may not lock the owner out; anyone may drop their own
+        users.authorize_user_change(caller, owner[0])
     key = await users.revoke_key(hub.settings, key_id)
     await hub.state.reload()
     return json_response(users.key_dict(key))

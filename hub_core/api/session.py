@@ -127,7 +127,7 @@ async def create_my_key() -> Response:
     if ROLE_RANK.get(role, 0) > ROLE_RANK.get(caller.role, 0):
         raise HubError(403, "forbidden", f"Forbidden: a {caller.role} cannot create a {role} key")
     user = await users.get_user(caller.user_id)
-    expires = _expiry(body.get("expiresAt"))
+    expires = await _within_own_expiry(caller, _expiry(body.get("expiresAt")))
     key, token = await users.create_key(user, str(body.get("name", "")), role, expires)
     return json_response({**users.key_dict(key), "key": token}, 201)
 
@@ -139,6 +139,22 @@ async def revoke_my_key(key_id: int) -> Response:
     key = await users.revoke_key(hub.settings, key_id, user_id=caller.user_id)
     await hub.state.reload()
     return json_response(users.key_dict(key))
+
+
+async def _within_own_expiry(caller: Caller, wanted: datetime | None) -> datetime | None:
+    """A key made with an expiring key expires with it at the latest: otherwise a key handed out for a day
+    could mint itself a successor that never expires."""
+    row = await m.AccessKey.get_or_none(id=caller.key_id) if caller.key_id is not None else None
+    limit = row.expires_at if row is not None else None
+    if limit is None:
+        return wanted
+    if wanted is None:
+        return limit
+    if wanted > limit:
+        raise HubError(
+            403, "forbidden", f"Forbidden: a key made with this key cannot outlive it ({limit.isoformat()})"
+        )
+    return wanted
 
 
 def _expiry(value: Any) -> datetime | None:

@@ -280,6 +280,8 @@ async def export_calls() -> Response:
     """The filtered call history as CSV (newest first, at most 10,000 rows), streamed in pages."""
     caller = await require_user()
     query = analytics.call_query(_scope(caller), _call_filters()).order_by("-id")
+    # the first page is read before the answer starts, so a query the database refuses is a clean error
+    first = await query.offset(0).limit(500)
 
     async def rows() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
@@ -287,7 +289,7 @@ async def export_calls() -> Response:
         writer.writerow([title for _, title in analytics.CSV_COLUMNS])
         sent = 0
         while sent < EXPORT_LIMIT:
-            page = await query.offset(sent).limit(min(500, EXPORT_LIMIT - sent))
+            page = first if sent == 0 else await query.offset(sent).limit(min(500, EXPORT_LIMIT - sent))
             if not page:
                 break
             for row in page:

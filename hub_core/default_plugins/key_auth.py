@@ -24,7 +24,7 @@ def token_from_request(request: Request) -> str | None:
         found.append(auth[7:].strip())
     if api_key := request_header(request, "x-api-key"):
         found.append(api_key.strip())
-    if query := request.args.get("access_token"):
+    if request.query_string and (query := request.args.get("access_token")):  # parse only when there is one
         found.append(query)
     distinct = set(found)
     if len(distinct) > 1:

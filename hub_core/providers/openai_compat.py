@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from hub_core.errors import HubError
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
-from hub_core.providers.sse import SSEParser
+from hub_core.providers.sse import SSEParser, plain_payloads
 from hub_core.types import Route, UpstreamRequest, Usage
 
 DONE = b"[DONE]"
@@ -53,7 +53,28 @@ class OpenAIChatNormalizer(Normalizer):
         return NormalizedResponse(data, self.usage, raw=body)
 
     def feed(self, data: bytes) -> list[Chunk]:
+        if b'"error' not in data and self._sse.idle:
+            payloads = plain_payloads(data)
+            if payloads is not None:
+                return self._plain_chunks(data, payloads)
         return self._chunks(self._sse.feed(data))
+
+    def _plain_chunks(self, data: bytes, payloads: list[bytes]) -> list[Chunk]:
+        """`_chunks` for a piece of plain ``data:`` events without any error: the checks that look for
+        something rare run once over the whole piece, not once per event (a piece often holds dozens)."""
+        self._saw_event = True
+        if not self._finished and b'"finish_reason":"' in data:
+            self._finished = True
+        usage_inside = b'"usage"' in data and _has_usage(data)
+        out: list[Chunk] = []
+        for payload in payloads:
+            if payload == DONE or not payload:
+                self._finished = self._finished or payload == DONE
+            elif usage_inside and _has_usage(payload):
+                out.append(self._usage_chunk(payload))
+            else:
+                out.append(Chunk(None, payload))
+        return out
 
     def finish(self) -> list[Chunk]:
         out = self._chunks(self._sse.finish())
@@ -93,15 +114,18 @@ class OpenAIChatNormalizer(Normalizer):
                 self.pending_error = _stream_error(payload)
                 break
             if b'"usage"' in payload and _has_usage(payload):
-                parsed = _load_object(payload)
-                usage = parsed.get("usage")
-                if usage:
-                    self.usage = self.read_usage(usage)
-                    self.saw_usage = True
-                out.append(Chunk(parsed, payload, usage_only=bool(usage) and not parsed.get("choices")))
+                out.append(self._usage_chunk(payload))
             else:
                 out.append(Chunk(raw=payload))
         return out
+
+    def _usage_chunk(self, payload: bytes) -> Chunk:
+        parsed = _load_object(payload)
+        usage = parsed.get("usage")
+        if usage:
+            self.usage = self.read_usage(usage)
+            self.saw_usage = True
+        return Chunk(parsed, payload, usage_only=bool(usage) and not parsed.get("choices"))
 
 
 class OpenAIEmbeddingNormalizer(Normalizer):
@@ -226,9 +250,10 @@ def _has_usage(payload: bytes) -> bool:
     chunk; parsing each one only to find null cost more than the rest of the relay, so those stay raw."""
     start = payload.find(b'"usage"')
     while start >= 0:
-        value = payload[start + 7 : start + 24].lstrip()
-        if not value.startswith(b":") or not value[1:].lstrip().startswith(b"null"):
-            return True
+        if not payload.startswith(b'"usage":null', start):  # the usual form, checked without slicing
+            value = payload[start + 7 : start + 24].lstrip()
+            if not value.startswith(b":") or not value[1:].lstrip().startswith(b"null"):
+                return True
         start = payload.find(b'"usage"', start + 7)
     return False
 

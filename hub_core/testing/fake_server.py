@@ -144,14 +144,16 @@ class FakeUpstream:
         return self
 
     def stop_thread(self) -> None:
-        if self._loop is None:
+        loop, thread = self._loop, self._thread
+        if loop is None:
             return
-        asyncio.run_coroutine_threadsafe(self.stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
-        self._loop.close()
-        self._loop = None
+        asyncio.run_coroutine_threadsafe(self.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(5)
+        if thread is None or not thread.is_alive():
+            loop.close()  # one still winding down on a busy machine is left to its daemon thread
+        self._loop, self._thread = None, None
 
     def in_thread(self) -> _ThreadContext[Self]:
         return _ThreadContext(self)

@@ -270,10 +270,24 @@ async def settle(
 
 
 async def release_stale_holds(older_than_seconds: float) -> int:
-    """Release holds of calls that never settled (their hub died); returns how many."""
+    """Close holds of calls that never settled (their hub died, or the database was away longer than the
+    settlement retries); returns how many. A call the usage log recorded is charged what it recorded (its
+    hub priced it when it ended); a call it never recorded is released free."""
     cutoff = _now() - timedelta(seconds=older_than_seconds)
     released = 0
     for hold in await m.CreditHold.filter(created_at__lt=cutoff).limit(500):
+        cost = await _logged_cost(hold)
+        if cost is not None:
+            charged = await settle(
+                hold.user_id,
+                hold.id,
+                cost,
+                request_id=hold.request_id,
+                metadata={"reconciled": "from the usage log after a missed settlement"},
+            )
+            released += 1
+            log.warning("settled a stale hold from the usage log", call_id=hold.id, charged=charged)
+            continue
         async with in_transaction():
             await _lock(hold.user_id)
             if await m.CreditHold.filter(id=hold.id).delete():
@@ -281,6 +295,17 @@ async def release_stale_holds(older_than_seconds: float) -> int:
                 released += 1
                 log.warning("released a stale hold", call_id=hold.id, user_id=hold.user_id)
     return released
+
+
+async def _logged_cost(hold: m.CreditHold) -> int | None:
+    """The credits (units) the usage log recorded for the hold's call, or None when it has no such row."""
+    if not hold.request_id:
+        return None
+    rows = await m.ModelCall.filter(request_id=hold.request_id).limit(50).values("credits", "metadata")
+    for row in rows:
+        if (row["metadata"] or {}).get("billing_call_id") == hold.id:
+            return int(row["credits"] or 0)
+    return None
 
 
 # --- expiry -----------------------------------------------------------------------------------------------

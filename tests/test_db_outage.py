@@ -1,0 +1,191 @@
+"""PostgreSQL goes away and comes back while a hub serves (docs/security.md, "When the database is down").
+
+The database is made unavailable for real: it stops accepting connections and every open connection is
+terminated, as in a failover or a restart of the server. What a client must see meanwhile: keys the hub
+already knows keep working (their cached answer, even past its cache time), everything that needs the
+database answers 503 with Retry-After in the endpoint's own error shape (never a 401 that says "your key is
+wrong", never a 500), and when the database is back the hub recovers by itself: no restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from hub_core.testing.pytest_plugin import PG_ADMIN_URL
+
+sys.path.insert(0, str(Path(__file__).parent / "plugins"))
+from hubtest_plugins.http import call
+
+CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+
+
+class Database:
+    """Switch one PostgreSQL database off and on, as an operator (or a failover) would."""
+
+    def __init__(self, url: str) -> None:
+        self.name = url.rsplit("/", 1)[1]
+
+    async def _admin(self, *statements: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        try:
+            for sql in statements:
+                await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def down(self) -> None:
+        asyncio.run(
+            self._admin(
+                f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false',
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'",
+            )
+        )
+
+    def up(self) -> None:
+        asyncio.run(self._admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
+
+
+@pytest.fixture
+def database(pg_url: str) -> Iterator[Database]:
+    db = Database(pg_url)
+    yield db
+    db.up()  # whatever the test did, the fixture can drop it
+
+
+def _eventually(check, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def _sign_in(url: str, key: str) -> dict[str, str]:
+    answer = call("POST", f"{url}/api/auth/session", json_body={"key": key})
+    assert answer.status == 200
+    return {"Cookie": f"aigne_hub_session={_session_token(answer)}"}
+
+
+def _session_token(answer) -> str:
+    cookie = answer.headers["set-cookie"]
+    return cookie.split("aigne_hub_session=", 1)[1].split(";", 1)[0]
+
+
+def test_an_outage_is_a_503_for_new_lookups_known_keys_keep_working_and_the_hub_recovers(
+    hub_server_factory, hub_settings, pg_url, database, fake_openai_thread
+):
+    server = hub_server_factory(hub_settings.with_(database_url=pg_url, auth_cache_ttl=0.3))
+    server.add_provider("openai", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)
+    known, unknown, revoked = (server.create_key(name) for name in ("known", "unknown", "revoked"))
+    url = server.url
+    revoked_id = next(
+        k["id"]
+        for k in call("GET", f"{url}/api/admin/keys", key=server.admin_key).body["list"]
+        if k["name"] == "revoked"
+    )
+    assert call("DELETE", f"{url}/api/admin/keys/{revoked_id}", key=server.admin_key).status == 200
+    # a configuration change empties the key cache (it may have been a revocation): the keys the hub
+    # "knows" are the ones used since
+    for key in (known, server.admin_key):
+        assert call("POST", f"{url}/v1/chat/completions", key=key, json_body=CHAT).status == 200
+    assert call("GET", f"{url}/v1/models", key=revoked).status == 401  # known to be revoked
+    cookie = _sign_in(url, server.admin_key)
+
+    database.down()
+    time.sleep(0.5)  # longer than the auth cache time: every cached answer is stale now
+    try:
+        # a key the hub knows keeps working (the upstream and the configuration are in memory)
+        for _ in range(3):
+            ok = call("POST", f"{url}/v1/chat/completions", key=known, json_body=CHAT)
+            assert ok.status == 200, ok.text
+        # a revoked key stays refused, and so does a token that is no key of this hub at all
+        assert call("GET", f"{url}/v1/models", key=revoked).status == 401
+        assert call("GET", f"{url}/v1/models", key="sk-an-openai-key-by-mistake").status == 401
+        # a key it has never seen: 503 with Retry-After, in each dialect's error shape
+        openai_style = call("POST", f"{url}/v1/chat/completions", key=unknown, json_body=CHAT)
+        assert openai_style.status == 503 and openai_style.headers["retry-after"]
+        assert openai_style.error["code"] == "database_unavailable"
+        anthropic_style = call(
+            "POST", f"{url}/v1/messages", key=unknown, json_body={**CHAT, "max_tokens": 10}
+        )
+        assert anthropic_style.status == 503 and anthropic_style.body["type"] == "error"
+        aigne_style = call("POST", f"{url}/api/v2/chat", key=unknown, json_body={"model": CHAT["model"]})
+        assert aigne_style.status == 503 and aigne_style.error["code"] == "database_unavailable"
+        # the console's session lives in the database: "try again", not "signed out"
+        assert call("GET", f"{url}/api/auth/session", headers=cookie).status == 503
+        # admin and usage pages read the database: 503, not a 500
+        for path in ("/api/admin/users", "/api/usage/calls", "/api/ai-providers"):
+            page = call("GET", f"{url}{path}", key=server.admin_key)
+            assert page.status == 503, (path, page.text)
+            assert page.body["error"]["code"] == "database_unavailable"
+        assert call("GET", f"{url}/-/health").status == 200
+    finally:
+        database.up()
+
+    # back without a restart: new keys, sessions, admin pages; the calls made meanwhile are in the log
+    assert _eventually(lambda: call("GET", f"{url}/v1/models", key=unknown).status == 200)
+    assert call("POST", f"{url}/v1/chat/completions", key=unknown, json_body=CHAT).status == 200
+    assert call("GET", f"{url}/api/auth/session", headers=cookie).status == 200
+    assert call("GET", f"{url}/api/admin/users", key=server.admin_key).status == 200
+    rows = server.wait_for_calls(6, timeout=20)
+    assert len(rows) == 6 and all(r["status"] == "success" for r in rows)
+
+
+def test_credits_mode_refuses_with_503_during_an_outage_and_charges_again_after(
+    hub_server_factory, hub_settings, pg_url, database, fake_openai_thread
+):
+    from hub_core.testing.billing import account, grant, new_user, set_rate, settled, use_mode
+
+    server = hub_server_factory(hub_settings.with_(database_url=pg_url))
+    server.add_provider("openai", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)
+    use_mode(server, "credits")
+    set_rate(server, "openai", "gpt-4o-mini", "0.001", "0.002")
+    user_id, key = new_user(server, "payer")
+    grant(server, user_id, 5)
+    assert call("POST", f"{server.url}/v1/chat/completions", key=key, json_body=CHAT).status == 200
+    settled(server)
+    before = account(server, user_id)
+
+    database.down()
+    try:
+        # no hold can be taken, so no call goes out unpaid
+        refused = call("POST", f"{server.url}/v1/chat/completions", key=key, json_body=CHAT)
+        assert refused.status == 503, refused.text
+    finally:
+        database.up()
+
+    answer = _eventually(
+        lambda: (
+            (a := call("POST", f"{server.url}/v1/chat/completions", key=key, json_body=CHAT)).status == 200
+            and a
+        )
+    )
+    assert answer and answer.status == 200
+    settled(server)
+    after = account(server, user_id)
+    assert after["balance"] < before["balance"] and after["held"] == 0
+    assert after["balance"] == after["ledger"] == after["grants"]
+
+
+def test_a_failure_after_the_usage_rows_are_committed_does_not_log_them_twice(hub, monkeypatch):
+    """The connection can drop between the commit of a batch and the key/credential last-use update that
+    follows it; the batch must not be written again."""
+    import hub_core.usage_log as usage_log
+
+    async def connection_lost(_batch) -> None:
+        raise ConnectionResetError("the database went away")
+
+    monkeypatch.setattr(usage_log, "_touch_counters", connection_lost)
+    key = hub.create_key("once")
+    assert call("POST", f"{hub.url}/v1/chat/completions", key=key, json_body=CHAT).status == 200
+    assert len(hub.wait_for_calls(1)) == 1
+    time.sleep(0.3)  # several more flush intervals
+    assert len(hub.calls()) == 1 and hub.hub.writer.pending == 0
