@@ -18,6 +18,12 @@ from hub_core.config import Settings
 
 _SECRET_FIELDS = re.compile(r"(authorization|api[_-]?key|secret|password|token|credential|value)$", re.I)
 _SECRET_VALUES = re.compile(r"\b(ahk-|sk-|Bearer\s+)([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}([A-Za-z0-9_\-]{4})")
+try:  # every context variable structlog has made (`bind_contextvars`), by prefixed name
+    from structlog.contextvars import _CONTEXT_VARS as _STRUCTLOG_VARS
+    from structlog.contextvars import STRUCTLOG_KEY_PREFIX_LEN as _PREFIX_LEN
+except ImportError:  # another structlog: its own `merge_contextvars` is used
+    _STRUCTLOG_VARS = None
+    _PREFIX_LEN = 0
 #: field name -> whether its value is masked whole; log lines use a few dozen names over and over
 _secret_field_cache: dict[str, bool] = {}
 
@@ -92,6 +98,16 @@ def _drop_below_level(_logger: Any, name: str, event: dict[str, Any]) -> dict[st
     return event
 
 
+def _merge_contextvars(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog's `merge_contextvars`, reading structlog's own context variables instead of scanning every
+    variable of the context (Quart, Tortoise and asyncio keep theirs there too)."""
+    for key, var in list(_STRUCTLOG_VARS.items()):  # list: another thread may bind a new key meanwhile
+        value = var.get()
+        if value is not Ellipsis:  # structlog's "unbound" (its variables default to Ellipsis)
+            event.setdefault(key[_PREFIX_LEN:], value)
+    return event
+
+
 def _structlog_default(obj: Any) -> Any:
     """What structlog's `JSONRenderer` writes for a value JSON cannot: its ``__structlog__()``, else repr."""
     try:
@@ -128,7 +144,7 @@ def configure_logging(settings: Settings) -> None:
     renderer: Any = structlog.dev.ConsoleRenderer() if use_console else _render_json
     _PROCESSORS[:] = [
         _drop_below_level,
-        structlog.contextvars.merge_contextvars,
+        _merge_contextvars if _STRUCTLOG_VARS is not None else structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         _timestamp,
         mask_secrets,
