@@ -61,6 +61,7 @@ class Hub:
         self.catalog = ModelCatalog(self.host, self.routing, self.upstream)
         self.routing.bare.listed = self.catalog.cached  # bare-model routing reads the upstream lists
         self.state.on_reload(lambda st: self.host.set_disabled(st.disabled_plugins))
+        self.state.on_reload(lambda st: setattr(self.host, "stored_config", st.plugin_config))
         self.state.on_reload(lambda _st: self.catalog.invalidate())
         self._poller: asyncio.Task[None] | None = None
         self.db: TortoiseContext | None = None

@@ -42,6 +42,8 @@ class PluginInfo:
     registered: dict[str, list[str]] = field(default_factory=dict)
     status: PluginStatus = "enabled"
     error: str | None = None
+    #: the plugin's ``config_schema`` attribute (a JSON-schema object), if it has settings
+    config_schema: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -71,6 +73,7 @@ class PluginInfo:
             "status": self.status,
             "enabled": self.status == "enabled",
             "error": self.error,
+            "configSchema": self.config_schema,
         }
 
 
@@ -89,6 +92,8 @@ class PluginHost:
         self.payment_providers: dict[str, Any] = {}
         self.payment_owner: dict[str, str] = {}
         self.blueprints: list[tuple[str, Any]] = []
+        #: stored plugin settings by plugin name (kept current by `RuntimeState.reload`)
+        self.stored_config: dict[str, dict[str, Any]] = {}
         self._impl_cache: dict[str, list[pluggy.HookImpl]] = {}
         #: per hook: the implementation list it was computed for, and whether all are plain functions
         self._sync_only: dict[str, tuple[list[pluggy.HookImpl], bool]] = {}
@@ -129,6 +134,7 @@ class PluginHost:
                 log.error("plugin failed to load", plugin=ep.name, error=info.error)
                 continue
             info.hooks = self._hooks_of(ep.name)
+            info.config_schema = _config_schema(plugin)
 
     def _unsupported(self, name: str) -> str | None:
         """Why a plugin cannot be used as written: an implementation of a hook the hub does not have (a typo
@@ -226,6 +232,13 @@ class PluginHost:
             if info.status in ("enabled", "disabled"):
                 info.status = "disabled" if name in disabled else "enabled"
         self._impl_cache.clear()
+
+    def config(self, name: str) -> dict[str, Any]:
+        """A plugin's settings: the schema's defaults overlaid with the values an admin stored."""
+        info = self.infos.get(name)
+        props = ((info.config_schema if info else None) or {}).get("properties") or {}
+        defaults = {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
+        return {**defaults, **self.stored_config.get(name, {})}
 
     def is_enabled(self, name: str) -> bool:
         info = self.infos.get(name)
@@ -343,6 +356,14 @@ class PluginHost:
 
     def describe(self) -> list[dict[str, Any]]:
         return [info.as_dict() for info in sorted(self.infos.values(), key=lambda i: (i.builtin, i.name))]
+
+
+def _config_schema(plugin: object) -> dict[str, Any] | None:
+    """The plugin's ``config_schema`` attribute when it is a JSON-schema object with properties."""
+    schema = getattr(plugin, "config_schema", None)
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return None
+    return schema
 
 
 def _call_impl(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:

@@ -81,6 +81,7 @@ class RuntimeState:
         self.keyring = keyring
         self.providers: dict[str, ProviderConfig] = {}
         self.disabled_plugins: set[str] = set()
+        self.plugin_config: dict[str, dict[str, Any]] = {}
         self.generation: str | None = None
         self._keys: dict[str, CachedKey] = {}
         self._marker_mtime: int | None = None
@@ -103,8 +104,10 @@ class RuntimeState:
             generation = await current_generation()
             providers = await self._load_providers()
             disabled = {p.name for p in await m.PluginState.filter(enabled=False)}
+            plugin_config = await _load_plugin_config()
             self.generation, self._marker_mtime, self._marker_text = generation, marker_mtime, marker_text
             self.providers, self.disabled_plugins = providers, disabled
+            self.plugin_config = plugin_config
             self._keys.clear()
             for callback in self._listeners:
                 callback(self)
@@ -195,6 +198,24 @@ class RuntimeState:
         caller = Caller(row.user.id, row.user.did, row.user.name, role, row.id, row.name)  # type: ignore[arg-type]
         expires = row.expires_at.timestamp() if row.expires_at else None
         return CachedKey(caller, None, expires, now + ttl)
+
+
+PLUGIN_CONFIG_PREFIX = "plugin_config:"
+
+
+async def _load_plugin_config() -> dict[str, dict[str, Any]]:
+    """Plugin settings stored by the admin API (``hub_state`` rows ``plugin_config:<name>``, JSON objects)."""
+    import json
+
+    out: dict[str, dict[str, Any]] = {}
+    for row in await m.HubState.filter(key__startswith=PLUGIN_CONFIG_PREFIX):
+        try:
+            data = json.loads(row.value)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            out[row.key.removeprefix(PLUGIN_CONFIG_PREFIX)] = data
+    return out
 
 
 def _stale_or_unavailable(cached: CachedKey | None, exc: Exception) -> CachedKey:

@@ -14,7 +14,7 @@ from hub_core.db import models as m
 from hub_core.errors import bad_request
 from hub_core.routing.status import ModelState
 from hub_core.routing.verify import raise_unless_valid
-from hub_core.services import plugin_state, providers, users
+from hub_core.services import plugin_config, plugin_state, providers, users
 
 bp = Blueprint("admin", __name__)
 
@@ -328,6 +328,30 @@ async def toggle_plugin(name: str) -> Response:
     resolved = await plugin_state.set_plugin_enabled(hub.settings, hub.host, name, body["enabled"])
     await hub.state.reload()
     return json_response(hub.host.infos[resolved].as_dict())
+
+
+@bp.get("/api/admin/plugins/<name>/config")
+async def get_plugin_config(name: str) -> Response:
+    """A plugin's settings schema, the stored values and the effective values (defaults applied)."""
+    hub = current_hub()
+    resolved, schema = plugin_config.schema_of(hub.host, name)
+    stored = hub.state.plugin_config.get(resolved, {})
+    return json_response(
+        {"name": resolved, "schema": schema, "values": stored, "effective": hub.host.config(resolved)}
+    )
+
+
+@bp.put("/api/admin/plugins/<name>/config")
+async def put_plugin_config(name: str) -> Response:
+    """Replace a plugin's settings (validated against its schema); every hub instance applies them."""
+    hub = current_hub()
+    resolved, schema = plugin_config.schema_of(hub.host, name)
+    values = plugin_config.validate(schema, await json_body())
+    await plugin_config.save(hub.settings, resolved, values)
+    await hub.state.reload()
+    return json_response(
+        {"name": resolved, "schema": schema, "values": values, "effective": hub.host.config(resolved)}
+    )
 
 
 def _int(value: Any, name: str) -> int:

@@ -134,10 +134,20 @@ const scenarios = {
     await card.getByText("Healthy").waitFor();
     // a second credential through the schema-driven form
     await card.getByRole("button", { name: "Add credential" }).click();
-    await page.getByRole("dialog").getByLabel("Name").fill("backup");
-    await page.getByRole("dialog").getByLabel("API key").fill(env.FAKE_KEY);
-    await page.getByRole("dialog").getByRole("button", { name: "Save credential" }).click();
+    const credDialog = page.getByRole("dialog");
+    await credDialog.getByLabel("Name").fill("backup");
+    // "Test credential" makes the provider's test call with the typed value before anything is saved
+    await credDialog.getByLabel("API key").fill("sk-wrong-key");
+    await credDialog.getByRole("button", { name: "Test credential" }).click();
+    await credDialog.getByRole("status").filter({ hasText: /Incorrect API key/ }).waitFor();
+    await credDialog.getByLabel("API key").fill(env.FAKE_KEY);
+    await credDialog.getByRole("button", { name: "Test credential" }).click();
+    await credDialog.getByRole("status").filter({ hasText: /^Valid/ }).waitFor();
+    await credDialog.getByRole("button", { name: "Save credential" }).click();
     await card.locator("tr", { hasText: "backup" }).waitFor();
+    // "Re-check" re-validates a stored credential through the vendor
+    await card.getByRole("button", { name: "Re-check credential backup" }).click();
+    await card.getByText(/backup is valid/).waitFor();
     await card.getByRole("button", { name: "Test" }).click();
     await card.getByText(/Test call succeeded/).waitFor();
     await shot(page, "providers");

@@ -90,6 +90,8 @@ async function toError(resp: Response, opts: RequestOptions): Promise<ApiError> 
     else if (err && typeof err === "object") {
       message = String(err.message ?? message);
       code = String(err.code ?? err.type ?? code);
+      // e.g. what the vendor said about a refused credential ("Invalid credentials: 401 Incorrect API key")
+      if (typeof err.detail === "string" && err.detail && !message.includes(err.detail)) message = `${message}: ${err.detail}`;
     }
   } catch {
     // not JSON: keep the status line
@@ -199,6 +201,47 @@ export interface PluginInfo {
   status: string;
   enabled: boolean;
   error: string | null;
+  configSchema?: ConfigSchema | null;
+}
+
+/** A plugin's settings schema: a JSON-schema object with string / number / integer / boolean properties. */
+export interface ConfigSchema {
+  type?: "object";
+  properties: Record<
+    string,
+    { type?: "string" | "number" | "integer" | "boolean"; enum?: (string | number)[]; default?: unknown; title?: string; description?: string }
+  >;
+  required?: string[];
+}
+
+export type ConfigValues = Record<string, string | number | boolean>;
+
+export interface PluginConfig {
+  name: string;
+  schema: ConfigSchema;
+  values: ConfigValues;
+  effective: ConfigValues;
+}
+
+/** The provider's test call with a credential value (`success` false never arrives: failures are errors). */
+export interface CredentialCheck {
+  success: boolean;
+  model: string | null;
+  responseTime: number | null;
+  detail?: string;
+  credential?: Credential;
+}
+
+/** Availability of one provider/model as the last call or check found it. */
+export interface ModelAvailability {
+  provider: string;
+  providerId: number | null;
+  model: string;
+  type: string;
+  available: boolean;
+  error: { code: string; message: string } | null;
+  responseTime: number | null;
+  checkedAt: string;
 }
 
 export interface User {
@@ -258,7 +301,15 @@ export const admin = {
   updateCredential: (providerId: number, id: number, body: Record<string, unknown>) =>
     request<Credential>("PUT", `/api/ai-providers/${providerId}/credentials/${id}`, body),
   deleteCredential: (providerId: number, id: number) => request<unknown>("DELETE", `/api/ai-providers/${providerId}/credentials/${id}`),
+  testCredential: (providerId: number, value: Record<string, string> | string) =>
+    request<CredentialCheck>("POST", `/api/ai-providers/${providerId}/credentials/test`, { value }),
+  checkCredential: (providerId: number, id: number) =>
+    get<CredentialCheck>(`/api/ai-providers/${providerId}/credentials/${id}/check`),
+  modelStatus: () => get<ModelAvailability[]>("/api/ai-providers/status"),
   plugins: () => get<PluginInfo[]>("/api/admin/plugins"),
+  pluginConfig: (name: string) => get<PluginConfig>(`/api/admin/plugins/${encodeURIComponent(name)}/config`),
+  setPluginConfig: (name: string, values: Record<string, unknown>) =>
+    request<PluginConfig>("PUT", `/api/admin/plugins/${encodeURIComponent(name)}/config`, values),
   setPlugin: (name: string, enabled: boolean) => request<PluginInfo>("PUT", `/api/admin/plugins/${encodeURIComponent(name)}`, { enabled }),
   users: (page: number, q = "", pageSize = 20) => get<Page<User>>(`/api/admin/users${qs({ page, pageSize, q })}`),
   createUser: (body: { name: string; role: Role; email?: string }) => request<User>("POST", "/api/admin/users", body),

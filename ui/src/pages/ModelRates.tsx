@@ -1,9 +1,9 @@
 // The model-rate table (credits billing): filters, create for several providers at once, edit, delete,
 // bulk re-pricing from upstream unit costs; rates are shown per 1M tokens (per image / second for media).
 import { useState } from "react";
-import { admin, type Provider } from "../api";
+import { admin, type ModelAvailability, type Provider } from "../api";
 import { billing, type ModelRate } from "../billing";
-import { useI18n } from "../i18n";
+import { formatDate, useI18n } from "../i18n";
 import { perMillion } from "./Pricing";
 import { ModalForm, TextField } from "../components/forms";
 import { PagedList, usePaged } from "../components/paged";
@@ -31,6 +31,8 @@ export function ModelRatesPage() {
   const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
   const [repricing, setRepricing] = useState(false);
   const providers = useAsync(() => admin.providers(), []);
+  const status = useAsync(() => admin.modelStatus(), []);
+  const byModel = new Map((status.data ?? []).map((st) => [`${st.provider}/${st.model}`, st]));
   const rates = usePaged((page, pageSize) => billing.rates({ page, pageSize, provider, model }), [provider, model], PAGE);
   const action = useAction();
   const toolbar = (
@@ -92,13 +94,7 @@ export function ModelRatesPage() {
                   {r.unitCosts?.input != null ? perMillion(r.unitCosts.input) : "–"} / {r.unitCosts?.output != null ? perMillion(r.unitCosts.output) : "–"}
                 </td>
                 <td>
-                  {r.deprecated ? (
-                    <Badge tone="muted">{t("deprecated")}</Badge>
-                  ) : r.status && r.status.available === false ? (
-                    <Badge tone="bad">{t("unavailable")}</Badge>
-                  ) : (
-                    <Badge tone="ok">{t("active")}</Badge>
-                  )}
+                  {r.deprecated ? <Badge tone="muted">{t("deprecated")}</Badge> : <Availability state={byModel.get(`${providerName(r)}/${r.model}`)} />}
                 </td>
                 <td className="row gap">
                   <button type="button" className="btn small" onClick={() => setEditing(r)}>
@@ -116,6 +112,7 @@ export function ModelRatesPage() {
           </Table>
         )}
       </PagedList>
+      <AvailabilityLegend />
       {editing && (
         <RateForm
           rate={editing === "new" ? null : editing}
@@ -137,6 +134,48 @@ export function ModelRatesPage() {
         />
       )}
     </section>
+  );
+}
+
+/** Availability as the last call or check through the hub found it (`GET /api/ai-providers/status`). */
+export function Availability({ state }: { state: ModelAvailability | undefined }) {
+  const { t } = useI18n();
+  if (!state) return <Badge tone="muted">{t("not checked")}</Badge>;
+  const when = t("checked {when}", { when: formatDate(state.checkedAt) });
+  return (
+    <div title={when}>
+      <Badge tone={state.available ? "ok" : "bad"}>{state.available ? t("available") : t("unavailable")}</Badge>
+      {state.responseTime != null && <div className="muted small">{t("{ms} ms", { ms: Math.round(state.responseTime) })}</div>}
+      {!state.available && state.error && (
+        <div className="error-text small" title={state.error.code}>
+          {t("Last error")}: {state.error.message}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function AvailabilityLegend() {
+  const { t } = useI18n();
+  return (
+    <dl className="legend small muted" aria-label={t("Status legend")}>
+      <dt>
+        <Badge tone="ok">{t("available")}</Badge>
+      </dt>
+      <dd>{t("The last call or check succeeded (with its response time).")}</dd>
+      <dt>
+        <Badge tone="bad">{t("unavailable")}</Badge>
+      </dt>
+      <dd>{t("The last call or check failed; the error is shown.")}</dd>
+      <dt>
+        <Badge tone="muted">{t("not checked")}</Badge>
+      </dt>
+      <dd>{t("No call or check has reached this model yet.")}</dd>
+      <dt>
+        <Badge tone="muted">{t("deprecated")}</Badge>
+      </dt>
+      <dd>{t("This rate is marked deprecated.")}</dd>
+    </dl>
   );
 }
 

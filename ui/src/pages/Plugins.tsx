@@ -1,7 +1,9 @@
 // Every discovered plugin with version, kind, what it registered, status and load error; the switch takes
 // effect on the hub's next request (no restart).
-import { admin, type PluginInfo } from "../api";
+import { useState } from "react";
+import { admin, type ConfigSchema, type ConfigValues, type PluginInfo } from "../api";
 import { useI18n } from "../i18n";
+import { ModalForm } from "../components/forms";
 import { AsyncView, Badge, InlineError, Switch, Table, useAction, useAsync } from "../components/ui";
 
 function statusTone(p: PluginInfo): "ok" | "warn" | "bad" | "muted" {
@@ -23,6 +25,7 @@ export function PluginsPage() {
   const { t } = useI18n();
   const state = useAsync(() => admin.plugins(), []);
   const action = useAction();
+  const [configuring, setConfiguring] = useState<PluginInfo | null>(null);
   return (
     <section>
       <h1>{t("Plugins")}</h1>
@@ -64,12 +67,129 @@ export function PluginsPage() {
                       if (updated) state.setData(plugins.map((x) => (x.name === p.name ? updated : x)));
                     }}
                   />
+                  {p.configSchema && (
+                    <button
+                      type="button"
+                      className="btn small"
+                      aria-label={t("Settings of {name}", { name: p.name })}
+                      onClick={() => setConfiguring(p)}
+                    >
+                      {t("Settings")}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
           </Table>
         )}
       </AsyncView>
+      {configuring && <PluginSettings plugin={configuring} onClose={() => setConfiguring(null)} />}
     </section>
   );
+}
+
+/** The plugin's settings, a form drawn from its `config_schema`; the hub validates and applies them at once. */
+export function PluginSettings({ plugin, onClose }: { plugin: PluginInfo; onClose: () => void }) {
+  const { t } = useI18n();
+  const state = useAsync(() => admin.pluginConfig(plugin.name), [plugin.name]);
+  return (
+    <AsyncView state={state}>
+      {(config) => <SettingsForm name={plugin.name} schema={config.schema} initial={config.values} onClose={onClose} title={t("Settings of {name}", { name: plugin.name })} />}
+    </AsyncView>
+  );
+}
+
+type Draft = Record<string, string | boolean>;
+
+function SettingsForm({
+  name,
+  schema,
+  initial,
+  title,
+  onClose,
+}: {
+  name: string;
+  schema: ConfigSchema;
+  initial: ConfigValues;
+  title: string;
+  onClose: () => void;
+}) {
+  const { t } = useI18n();
+  const props = Object.entries(schema.properties);
+  const required = new Set(schema.required ?? []);
+  const [draft, setDraft] = useState<Draft>(() =>
+    Object.fromEntries(props.map(([k, p]) => [k, p.type === "boolean" ? Boolean(initial[k] ?? p.default ?? false) : initial[k] == null ? "" : String(initial[k])])),
+  );
+  const [saved, setSaved] = useState(false);
+  return (
+    <ModalForm
+      title={title}
+      submitLabel={t("Save settings")}
+      onClose={onClose}
+      submit={() => admin.setPluginConfig(name, toValues(schema, draft))}
+      onDone={() => setSaved(true)}
+    >
+      {props.map(([key, p]) => {
+        const id = `plugin-${name}-${key}`;
+        const label = p.title ?? key;
+        const hint = [p.description, p.default !== undefined ? t("Default: {value}", { value: String(p.default) }) : ""].filter(Boolean).join(" ");
+        const set = (v: string | boolean) => {
+          setSaved(false);
+          setDraft({ ...draft, [key]: v });
+        };
+        return (
+          <div className="field" key={key}>
+            <label htmlFor={id}>
+              <span className="field-label">
+                {label}
+                {required.has(key) && <span aria-hidden="true"> *</span>}
+              </span>
+            </label>
+            {p.type === "boolean" ? (
+              <input id={id} name={key} type="checkbox" checked={Boolean(draft[key])} onChange={(e) => set(e.target.checked)} />
+            ) : p.enum ? (
+              <select id={id} name={key} value={String(draft[key])} required={required.has(key)} onChange={(e) => set(e.target.value)}>
+                <option value="">{t("(default)")}</option>
+                {p.enum.map((v) => (
+                  <option key={String(v)} value={String(v)}>
+                    {String(v)}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                id={id}
+                name={key}
+                type={p.type === "number" || p.type === "integer" ? "number" : "text"}
+                step={p.type === "integer" ? 1 : p.type === "number" ? "any" : undefined}
+                required={required.has(key) && p.default === undefined}
+                value={String(draft[key])}
+                onChange={(e) => set(e.target.value)}
+              />
+            )}
+            {hint && <small className="hint">{hint}</small>}
+          </div>
+        );
+      })}
+      {saved && (
+        <p role="status" className="ok-text small">
+          {t("Settings saved; every hub instance applies them on its next request.")}
+        </p>
+      )}
+    </ModalForm>
+  );
+}
+
+/** Form text back to JSON values of the schema's types; an empty field is sent as null (default applies). */
+export function toValues(schema: ConfigSchema, draft: Draft): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, p] of Object.entries(schema.properties)) {
+    const v = draft[key];
+    if (p.type === "boolean") out[key] = Boolean(v);
+    else if (v === "" || v === undefined) out[key] = null;
+    else if (p.type === "number" || p.type === "integer") out[key] = Number(v);
+    else if (p.enum && typeof p.enum[0] === "number") out[key] = Number(v);
+    else out[key] = v;
+  }
+  return out;
 }

@@ -178,6 +178,7 @@ function ProviderCard({
 function CredentialTable({ provider, onChanged }: { provider: Provider; onChanged: () => void }) {
   const { t } = useI18n();
   const action = useAction();
+  const [checked, setChecked] = useState<string | null>(null);
   if (!provider.credentials.length) return <p className="muted small">{t("No credentials yet.")}</p>;
   return (
     <>
@@ -209,7 +210,21 @@ function CredentialTable({ provider, onChanged }: { provider: Provider; onChange
                 onChange={(v) => action.run(() => admin.updateCredential(provider.id, c.id, { active: v })).then(onChanged)}
               />
             </td>
-            <td>
+            <td className="row gap">
+              <button
+                type="button"
+                className="btn small"
+                disabled={action.busy}
+                aria-label={t("Re-check credential {name}", { name: c.name })}
+                onClick={async () => {
+                  setChecked(null);
+                  const result = await action.run(() => admin.checkCredential(provider.id, c.id));
+                  if (result) setChecked(t("{name} is valid ({ms} ms)", { name: c.name, ms: Math.round(result.responseTime ?? 0) }));
+                  onChanged(); // a refused credential was switched off with its error: show that too
+                }}
+              >
+                {t("Re-check")}
+              </button>
               <ConfirmButton
                 question={t("Delete credential {name}?", { name: c.name })}
                 label={t("Delete credential {name}", { name: c.name })}
@@ -221,6 +236,11 @@ function CredentialTable({ provider, onChanged }: { provider: Provider; onChange
           </tr>
         ))}
       </Table>
+      {checked && !action.error && (
+        <p role="status" className="ok-text small">
+          {checked}
+        </p>
+      )}
       <InlineError error={action.error} />
     </>
   );
@@ -356,6 +376,7 @@ function CredentialForm({
     >
       <TextField label={t("Name")} hint={t("Optional; shown in lists and logs.")} name="name" value={name} maxLength={100} onValue={setName} />
       <SchemaFields schema={plugin?.credentialSchema} values={values} onChange={setValues} idPrefix={`cred-${provider.id}`} />
+      <CredentialTestButton providerId={provider.id} values={cleaned(values)} />
       <TextField
         label={t("Weight")}
         hint={t("Share of traffic among active credentials (1–10000).")}
@@ -367,5 +388,42 @@ function CredentialForm({
         onValue={(v) => setWeight(Number(v))}
       />
     </ModalForm>
+  );
+}
+
+/** The provider's live test call with the typed value, before it is saved (nothing is stored). */
+export function CredentialTestButton({ providerId, values }: { providerId: number; values: Record<string, string> }) {
+  const { t } = useI18n();
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const empty = !Object.keys(values).length;
+  return (
+    <div className="row gap wrap">
+      <button
+        type="button"
+        className="btn small"
+        disabled={busy || empty}
+        onClick={async () => {
+          setBusy(true);
+          setResult(null);
+          try {
+            const r = await admin.testCredential(providerId, values);
+            const ms = Math.round(r.responseTime ?? 0);
+            setResult({ ok: true, text: r.model ? t("Valid: {model} answered in {ms} ms", { model: r.model, ms }) : t("Valid") });
+          } catch (e) {
+            setResult({ ok: false, text: errorMessage(e) });
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? t("Testing…") : t("Test credential")}
+      </button>
+      {result && (
+        <span role="status" className={result.ok ? "ok-text small" : "error-text small"}>
+          {result.text}
+        </span>
+      )}
+    </div>
   );
 }
