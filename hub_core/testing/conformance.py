@@ -365,6 +365,16 @@ class ChatConformance(_Conformance):
             answer = json.loads(resp.read())
         assert answer["text"] == "Echo: hello there"
         assert answer["usage"]["outputTokens"] > 0
+        envelope["options"] = {"streaming": True}
+        req = urllib.request.Request(
+            f"{conformance_hub.url}/api/v2/chat",
+            data=json.dumps(envelope).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            streamed = _merge_aigne_stream(resp.read())
+        assert streamed["text"] == "Echo: hello there"
+        assert streamed["usage"]["outputTokens"] > 0
         anthropic = pytest.importorskip("anthropic")
         client = anthropic.Anthropic(base_url=conformance_hub.url, api_key=key, max_retries=0)
         message = client.messages.create(
@@ -380,8 +390,23 @@ class ChatConformance(_Conformance):
             messages=[{"role": "user", "content": "hello there"}],
         ) as stream:
             assert "".join(stream.text_stream) == "Echo: hello there"
-        rows = conformance_hub.wait_for_calls(3)
-        assert [r["status"] for r in rows] == ["success"] * 3
+        rows = conformance_hub.wait_for_calls(4)
+        assert [r["status"] for r in rows] == ["success"] * 4
+
+
+def _merge_aigne_stream(raw: bytes) -> dict[str, Any]:
+    """Fold an AIGNE stream the way the official client does: append text deltas, merge json deltas."""
+    out: dict[str, Any] = {"text": ""}
+    for block in raw.decode().split("\n\n"):
+        if not block.strip():
+            continue
+        assert not block.startswith("event:"), f"unexpected event in a good stream: {block}"
+        assert block.startswith("data: ") and "[DONE]" not in block
+        delta = json.loads(block[len("data: ") :]).get("delta", {})
+        for key, text in (delta.get("text") or {}).items():
+            out[key] = out.get(key, "") + text
+        out.update(delta.get("json") or {})
+    return out
 
 
 class EmbeddingConformance(_Conformance):
