@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -41,40 +41,48 @@ MAX_COLUMNS = ("last_call_at",)
 ROWS_PER_STATEMENT = 400  # 23 parameters a row stays far below SQLite's variable limit
 
 
-@dataclass
 class Totals:
-    values: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SUM_COLUMNS + MAX_COLUMNS, 0))
+    """The sums one batch adds to one rollup row, in `SUM_COLUMNS` order, and its latest call."""
+
+    __slots__ = ("last_call_at", "sums")
+
+    def __init__(self) -> None:
+        self.sums: list[float] = [0] * len(SUM_COLUMNS)
+        self.last_call_at: float = 0
+
+    @property
+    def values(self) -> dict[str, float]:
+        return {**dict(zip(SUM_COLUMNS, self.sums, strict=True)), "last_call_at": self.last_call_at}
 
     def add(self, record: CallRecord) -> None:
         self.add_amounts(amounts(record), record.started_at)
 
-    def add_amounts(self, added: tuple[tuple[str, float], ...], started_at: float) -> None:
-        v = self.values
-        for column, amount in added:
-            v[column] += amount
-        v["last_call_at"] = max(v["last_call_at"], started_at)
+    def add_amounts(self, added: tuple[float, ...], started_at: float) -> None:
+        self.sums = [total + amount for total, amount in zip(self.sums, added, strict=True)]
+        if started_at > self.last_call_at:
+            self.last_call_at = started_at
 
 
-def amounts(record: CallRecord) -> tuple[tuple[str, float], ...]:
-    """What one call adds to each summed column of its rollups (columns it leaves alone are left out)."""
+def amounts(record: CallRecord) -> tuple[float, ...]:
+    """What one call adds to each of `SUM_COLUMNS`."""
     u, status = record.usage, record.status
-    added = (
-        ("calls", 1),
-        ("success_calls", status == "success"),
-        ("failed_calls", status == "error"),
-        ("aborted_calls", status == "aborted"),
-        ("input_tokens", u.input_tokens),
-        ("output_tokens", u.output_tokens),
-        ("cached_tokens", u.cached_input_tokens),
-        ("cache_write_tokens", u.cache_write_tokens),
-        ("images", u.images),
-        ("seconds", u.seconds),
-        ("credits", record_credit_units(record)),
-        ("duration_ms_sum", round(record.duration_ms, 1)),
+    ttfb = record.ttfb_ms
+    return (
+        1,
+        status == "success",
+        status == "error",
+        status == "aborted",
+        u.input_tokens,
+        u.output_tokens,
+        u.cached_input_tokens,
+        u.cache_write_tokens,
+        u.images,
+        u.seconds,
+        record_credit_units(record),
+        round(record.duration_ms, 1),
+        0 if ttfb is None else round(ttfb, 1),
+        ttfb is not None,
     )
-    if record.ttfb_ms is not None:
-        added += (("ttfb_ms_sum", round(record.ttfb_ms, 1)), ("ttfb_count", 1))
-    return added
 
 
 def record_credit_units(record: CallRecord) -> int:
@@ -126,7 +134,8 @@ def upsert_sql(groups: list[tuple[tuple[Any, ...], Totals]], postgres: bool) -> 
     params: list[Any] = []
     rows = []
     for key, totals in groups:
-        values = list(key) + [_db_value(c, totals.values[c]) for c in SUM_COLUMNS + MAX_COLUMNS]
+        sums = totals.values
+        values = list(key) + [_db_value(c, sums[c]) for c in SUM_COLUMNS + MAX_COLUMNS]
         marks = []
         for value in values:
             params.append(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint
 
@@ -15,7 +14,8 @@ from hub_core.api import billing as billing_api
 from hub_core.api.common import admin_error, as_hub_error, request_header
 from hub_core.config import Settings
 from hub_core.hub import Hub
-from hub_core.logging import configure_logging
+from hub_core.logging import configure_logging, new_context
+from hub_core.types import random_id
 
 log = structlog.get_logger("hub_core.app")
 
@@ -48,10 +48,9 @@ def create_app(
         if hub.db is not None:
             db.activate(hub.db)
         req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not four
-        rid = request_header(req, "x-request-id") or uuid.uuid4().hex
+        rid = request_header(req, "x-request-id") or random_id()
         req.hub_request_id = rid
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=rid, path=req.path)
+        new_context(request_id=rid, path=req.path)  # the log context of this request only
 
     @app.after_request
     async def _tag_response(response: Response) -> Response:

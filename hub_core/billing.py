@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +30,7 @@ from hub_core.rates import (
     to_units,
     worst_case_prompt_tokens,
 )
-from hub_core.types import Usage
+from hub_core.types import Usage, random_id
 
 if TYPE_CHECKING:
     import click
@@ -375,7 +374,8 @@ class BillingManager:
     async def admit(self, ctx: CallContext, payload: dict[str, Any]) -> None:
         """Before the upstream call: ask the active mode; it may reserve credits or refuse the call."""
         try:
-            await self.refresh()
+            if self._loaded_generation != self.state.generation:  # (what `refresh` checks first)
+                await self.refresh()
         except Exception as exc:  # the database is down: keep the last known configuration if there is one
             if self.mode_name is None:
                 raise HubError(503, "billing_unavailable", "Billing is temporarily unavailable") from exc
@@ -385,7 +385,7 @@ class BillingManager:
             return
         rec = ctx.record
         call = BillingCall(
-            call_id=uuid.uuid4().hex,
+            call_id=random_id(),
             request_id=rec.request_id,
             caller=ctx.caller,
             kind=rec.kind,

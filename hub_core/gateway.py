@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
@@ -21,10 +20,11 @@ from hub_core.api.common import request_header
 from hub_core.billing import BillingManager, Hold
 from hub_core.crypto import mask
 from hub_core.errors import HubError, model_not_found, unauthorized
+from hub_core.logging import emit
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
 from hub_core.routing.failover import Attempts, tag_upstream_error
 from hub_core.routing.health import ProviderHealth
-from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
+from hub_core.types import Caller, CallRecord, Route, UpstreamRequest, random_id
 from hub_core.upstream import UpstreamClient, timeout_error
 
 if TYPE_CHECKING:
@@ -383,19 +383,22 @@ def _redact(err: HubError, route: Route) -> HubError:
 
 
 def _log_finished(rec: CallRecord) -> None:
-    """One line per call (the request id and route are bound in the logging context)."""
-    emit = log.info if rec.status == "success" else log.warning
+    """One line per call (the request id and route are bound in the logging context); `emit` is what
+    ``log.info(...)`` does, minus structlog's per-line logger assembly."""
     emit(
-        "call finished",
-        endpoint=rec.endpoint,
-        requested_model=rec.model,
-        stream=rec.stream,
-        status=rec.status,
-        http_status=rec.http_status,
-        duration_ms=round(rec.duration_ms, 1),
-        input_tokens=rec.usage.input_tokens,
-        output_tokens=rec.usage.output_tokens,
-        error=rec.error,
+        "info" if rec.status == "success" else "warning",
+        {
+            "endpoint": rec.endpoint,
+            "requested_model": rec.model,
+            "stream": rec.stream,
+            "status": rec.status,
+            "http_status": rec.http_status,
+            "duration_ms": round(rec.duration_ms, 1),
+            "input_tokens": rec.usage.input_tokens,
+            "output_tokens": rec.usage.output_tokens,
+            "error": rec.error,
+            "event": "call finished",
+        },
     )
 
 
@@ -406,7 +409,7 @@ def request_id_of(request: Request) -> str:
     rid = request_header(request, "x-request-id")
     if rid and len(rid) <= 64:
         return rid
-    return getattr(request, "hub_request_id", None) or uuid.uuid4().hex
+    return getattr(request, "hub_request_id", None) or random_id()
 
 
 def app_did_of(request: Request, caller: Caller) -> str | None:

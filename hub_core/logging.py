@@ -8,8 +8,8 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, TextIO
 
 import structlog
@@ -26,19 +26,6 @@ except ImportError:  # another structlog: its own `merge_contextvars` is used
     _PREFIX_LEN = 0
 #: field name -> whether its value is masked whole; log lines use a few dozen names over and over
 _secret_field_cache: dict[str, bool] = {}
-
-_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "msg": logging.INFO,
-    "warn": logging.WARNING,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-    "exception": logging.ERROR,
-    "err": logging.ERROR,
-    "critical": logging.CRITICAL,
-    "fatal": logging.CRITICAL,
-}
 
 
 def _secret_field(key: str) -> bool:
@@ -67,13 +54,12 @@ def mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, A
 
 class _Output:
     """The logger structlog wraps: one ``write`` per line to the stderr found by the last
-    `configure_logging`. Loggers are cached on first use, so this object, the processor list and the level
-    stay the same objects and reconfiguring changes them in place (tests build many apps per process)."""
+    `configure_logging`. One shared object, so building a bound logger per call (structlog does, and must:
+    tests build many apps per process and each reconfigures) costs no file or lock lookups."""
 
     def __init__(self) -> None:
         self.file: TextIO = sys.stderr
         self.flush = False
-        self.level = logging.INFO
 
     def use(self, file: TextIO) -> None:
         self.file = file
@@ -89,13 +75,9 @@ class _Output:
 
 
 _OUTPUT = _Output()
-_PROCESSORS: list[Callable[..., Any]] = []
 
 
-def _drop_below_level(_logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
-    if _LEVELS.get(name, logging.INFO) < _OUTPUT.level:
-        raise structlog.DropEvent
-    return event
+_unprefixed: dict[str, str] = {}
 
 
 def _merge_contextvars(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -104,8 +86,23 @@ def _merge_contextvars(_logger: Any, _name: str, event: dict[str, Any]) -> dict[
     for key, var in list(_STRUCTLOG_VARS.items()):  # list: another thread may bind a new key meanwhile
         value = var.get()
         if value is not Ellipsis:  # structlog's "unbound" (its variables default to Ellipsis)
-            event.setdefault(key[_PREFIX_LEN:], value)
+            name = _unprefixed.get(key)
+            if name is None:
+                name = _unprefixed[key] = key[_PREFIX_LEN:]
+            event.setdefault(name, value)
     return event
+
+
+def new_context(**values: Any) -> None:
+    """``clear_contextvars()`` then ``bind_contextvars(**values)`` (at the start of every request), clearing
+    structlog's own variables instead of scanning every variable of the context."""
+    if _STRUCTLOG_VARS is None:
+        structlog.contextvars.clear_contextvars()
+    else:
+        for var in list(_STRUCTLOG_VARS.values()):
+            if var.get() is not Ellipsis:
+                var.set(Ellipsis)
+    structlog.contextvars.bind_contextvars(**values)
 
 
 def _structlog_default(obj: Any) -> Any:
@@ -116,11 +113,16 @@ def _structlog_default(obj: Any) -> Any:
         return repr(obj)
 
 
-_JSON = json.JSONEncoder(default=_structlog_default)  # json.dumps' output, without an encoder per line
+_JSON = json.JSONEncoder(default=_structlog_default)
+# json.dumps' own C encoder, made once instead of per line (an event dict is never circular: no markers)
+_C_JSON = c_make_encoder and c_make_encoder(
+    None, _structlog_default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
 
 
 def _render_json(_logger: Any, _name: str, event: dict[str, Any]) -> str:
-    return _JSON.encode(event)
+    """``json.dumps(event, default=...)``, as structlog's `JSONRenderer` writes it."""
+    return "".join(_C_JSON(event, 0)) if _C_JSON else _JSON.encode(event)
 
 
 _stamp_cache: list[Any] = [None, ""]  # [unix second, its "YYYY-MM-DDTHH:MM:SS" in UTC]
@@ -136,26 +138,45 @@ def _timestamp(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any
     return event
 
 
+_processors: list[Any] = []  # what `configure_logging` gave structlog, for `emit`
+_level = [logging.INFO]
+_LEVEL_OF = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def emit(method: str, event: dict[str, Any]) -> None:
+    """``structlog.get_logger().<method>(**event)`` (``event["event"]`` is the message) for a line written on
+    every call: the same processors and output, without structlog assembling a bound logger per line.
+    `method` is ``info``, ``warning`` or ``error``."""
+    if _LEVEL_OF[method] < _level[0]:
+        return
+    try:
+        for processor in _processors:
+            event = processor(_OUTPUT, method, event)
+    except structlog.DropEvent:
+        return
+    _OUTPUT.msg(event)  # type: ignore[arg-type]  # the last processor renders a str
+
+
 def configure_logging(settings: Settings) -> None:
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
     fmt = settings.log_format
-    _OUTPUT.level = getattr(logging, settings.log_level.upper(), logging.INFO)
     _OUTPUT.use(sys.stderr)
     use_console = sys.stderr.isatty() if fmt == "auto" else fmt == "console"
     renderer: Any = structlog.dev.ConsoleRenderer() if use_console else _render_json
-    _PROCESSORS[:] = [
-        _drop_below_level,
+    _level[0] = level
+    _processors[:] = [
         _merge_contextvars if _STRUCTLOG_VARS is not None else structlog.contextvars.merge_contextvars,
+        mask_secrets,  # before the level and time are added: those are never secrets
         structlog.processors.add_log_level,
         _timestamp,
-        mask_secrets,
         structlog.processors.format_exc_info,
         renderer,
     ]
     structlog.configure(
-        processors=_PROCESSORS,
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),  # the level: _drop_below_level
+        processors=list(_processors),
+        wrapper_class=structlog.make_filtering_bound_logger(level),  # lines below the level cost nothing
         logger_factory=_output_factory,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,
     )
 
 

