@@ -35,6 +35,7 @@ EVENTS = [
     data(chunk(None, "stop")),
     data({**BASE, "choices": [], "usage": USAGE}),  # the usage-only chunk
     data(chunk("both", usage=USAGE)),  # usage on a content chunk
+    data({**chunk("nested"), "extra": {"usage": USAGE}}),  # "usage":null and a usage object in one chunk
     data(chunk("spaced")).replace(b'"usage":null', b'"usage" : null'),
     data(chunk('usage as text: "usage":{} "error": x')),  # escaped inside a string: not a usage or error
     b"data: [DONE]\n\n",
@@ -85,7 +86,7 @@ def split(raw: bytes, rng: random.Random, at_events: bool) -> list[bytes]:
 @pytest.mark.parametrize("seed", range(300))
 def test_plain_event_pieces_read_like_event_by_event(seed, monkeypatch):
     rng = random.Random(seed)
-    weights = [12, 3, 2, 2, 2, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    weights = [12, 3, 2, 2, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1]
     raw = b"".join(rng.choices(EVENTS, weights=weights, k=rng.randint(1, 30)))
     pieces = split(raw, rng, at_events=seed % 3 != 0)
 

@@ -53,24 +53,27 @@ class OpenAIChatNormalizer(Normalizer):
         return NormalizedResponse(data, self.usage, raw=body)
 
     def feed(self, data: bytes) -> list[Chunk]:
-        if b'"error' not in data and self._sse.idle:
+        # (`find`, not `in`: for bytes, `in` first tries the pattern as an int and builds an error to drop)
+        if data.find(b'"error') < 0 and self._sse.idle:
             payloads = plain_payloads(data)
             if payloads is not None:
                 return self._plain_chunks(data, payloads)
         return self._chunks(self._sse.feed(data))
 
     def _plain_chunks(self, data: bytes, payloads: list[bytes]) -> list[Chunk]:
-        """`_chunks` for a piece of plain ``data:`` events without any error: the checks that look for
-        something rare run once over the whole piece, not once per event (a piece often holds dozens)."""
+        """`_chunks` for a piece of plain ``data:`` events without any error (a piece often holds a whole
+        answer): the end-of-answer check runs once over the piece, and OpenAI's usual chunk, whose only
+        "usage" is the ``"usage":null`` it ends with, is recognised without scanning it twice."""
         self._saw_event = True
-        if not self._finished and b'"finish_reason":"' in data:
+        if not self._finished and data.find(b'"finish_reason":"') >= 0:
             self._finished = True
-        usage_inside = b'"usage"' in data and _has_usage(data)
         out: list[Chunk] = []
         for payload in payloads:
-            if payload == DONE or not payload:
+            if payload.endswith(b',"usage":null}') and payload.find(b'"usage"') == len(payload) - 13:
+                out.append(Chunk(None, payload))
+            elif payload == DONE or not payload:
                 self._finished = self._finished or payload == DONE
-            elif usage_inside and _has_usage(payload):
+            elif _usage_in(payload):
                 out.append(self._usage_chunk(payload))
             else:
                 out.append(Chunk(None, payload))
@@ -243,6 +246,14 @@ def _load_object(body: bytes) -> dict[str, Any]:
             502, "upstream_malformed", "Upstream sent JSON that is not an object", type="upstream_error"
         )
     return data
+
+
+def _usage_in(payload: bytes) -> bool:
+    """`_has_usage`, answered without its scan when the only "usage" is exactly ``"usage":null``."""
+    count = payload.count(b'"usage"')
+    if count == 0 or (count == 1 and payload.find(b'"usage":null') >= 0):
+        return False
+    return _has_usage(payload)
 
 
 def _has_usage(payload: bytes) -> bool:
