@@ -6,16 +6,15 @@ from collections.abc import Iterable
 from importlib.metadata import EntryPoint
 
 import structlog
-from quart import Quart, Response, request
+from quart import Quart, Response
 
-from hub_core import db
 from hub_core.api import admin, aigne_v2, anthropic_v1, meta, openai_v1, session, ui, usage
 from hub_core.api import billing as billing_api
-from hub_core.api.common import admin_error, as_hub_error, request_header
+from hub_core.api.common import admin_error, as_hub_error
 from hub_core.config import Settings
 from hub_core.hub import Hub
-from hub_core.logging import configure_logging, new_context
-from hub_core.types import random_id
+from hub_core.logging import configure_logging
+from hub_core.request_scope import RequestScope
 
 log = structlog.get_logger("hub_core.app")
 
@@ -43,20 +42,8 @@ def create_app(
     app.register_blueprint(session.bp, url_prefix=prefix)
     app.register_blueprint(ui.bp, url_prefix=prefix)  # the console SPA; its catch-all skips API paths
 
-    @app.before_request
-    async def _bind_request() -> None:
-        if hub.db is not None:
-            db.activate(hub.db)
-        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not four
-        rid = request_header(req, "x-request-id") or random_id()
-        req.hub_request_id = rid
-        new_context(request_id=rid, path=req.path)  # the log context of this request only
-
-    @app.after_request
-    async def _tag_response(response: Response) -> Response:
-        if not _has_header(response, "x-request-id"):
-            response.headers["x-request-id"] = getattr(request, "hub_request_id", "")
-        return hub.gateway.billing.tag_response(response)  # x-aigne-hub-credits: the call's cost
+    # request id, header dict, database and log context, x-request-id and cost headers: one ASGI wrapper
+    app.asgi_app = RequestScope(app.asgi_app, hub)  # type: ignore[method-assign]
 
     @app.errorhandler(Exception)
     async def _fallback(exc: Exception) -> Response:
@@ -71,11 +58,6 @@ def create_app(
         await hub.stop()
 
     return app
-
-
-def _has_header(response: Response, name: str) -> bool:
-    # not `headers.setdefault`: werkzeug raises and catches an exception when the header is absent
-    return any(key.lower() == name for key, _ in response.headers.items())
 
 
 def _register_plugin_blueprint(app: Quart, hub: Hub, plugin_name: str, bp: object, prefix: str) -> None:

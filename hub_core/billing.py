@@ -30,11 +30,11 @@ from hub_core.rates import (
     to_units,
     worst_case_prompt_tokens,
 )
+from hub_core.request_scope import current_request
 from hub_core.types import Usage, random_id
 
 if TYPE_CHECKING:
     import click
-    from quart import Response
 
     from hub_core.config import Settings
     from hub_core.gateway import CallContext
@@ -469,14 +469,6 @@ class BillingManager:
             return {}
         return {CREDITS_HEADER: str(credits)}
 
-    def tag_response(self, response: Response) -> Response:
-        """``after_request``: the cost header on answers whose cost is known (every non-streaming call)."""
-        ctx = _remembered_call()
-        if ctx is not None:
-            for name, value in self.cost_headers(ctx).items():
-                response.headers.setdefault(name, value)
-        return response
-
     # --- what other parts of the hub show -------------------------------------------------------------
 
     async def user_credit_info(self, caller: Caller) -> dict[str, Any]:
@@ -580,13 +572,7 @@ def request_base_url() -> str:
 
 
 def _remember_call(ctx: CallContext) -> None:
-    from quart import g, has_app_context
-
-    if has_app_context():
-        g.aigne_hub_call = ctx
-
-
-def _remembered_call() -> CallContext | None:
-    from quart import g, has_app_context
-
-    return g.get("aigne_hub_call") if has_app_context() else None
+    """Keep the call with its HTTP request, for the cost header `RequestScope` adds to the answer."""
+    info = current_request()
+    if info is not None:
+        info.call = ctx

@@ -22,9 +22,10 @@ from hub_core.crypto import mask
 from hub_core.errors import HubError, model_not_found, unauthorized
 from hub_core.logging import emit
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core.request_scope import current_request, request_id_from
 from hub_core.routing.failover import Attempts, tag_upstream_error
 from hub_core.routing.health import ProviderHealth
-from hub_core.types import Caller, CallRecord, Route, UpstreamRequest, random_id
+from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
 from hub_core.upstream import UpstreamClient, timeout_error
 
 if TYPE_CHECKING:
@@ -403,13 +404,10 @@ def _log_finished(rec: CallRecord) -> None:
 
 
 def request_id_of(request: Request) -> str:
-    set_early = getattr(request, "hub_request_id", None)
-    if set_early is not None:  # `before_request` read the same header (or made an id): reuse it
-        return str(set_early)
-    rid = request_header(request, "x-request-id")
-    if rid and len(rid) <= 64:
-        return rid
-    return getattr(request, "hub_request_id", None) or random_id()
+    info = current_request()
+    if info is not None:
+        return info.request_id
+    return request_id_from({"x-request-id": request.headers.get("x-request-id", "")})
 
 
 def app_did_of(request: Request, caller: Caller) -> str | None:

@@ -10,6 +10,7 @@ from quart import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from hub_core.errors import HubError, bad_request
+from hub_core.request_scope import current_request
 
 log = structlog.get_logger("hub_core.api")
 
@@ -24,16 +25,13 @@ def current_hub() -> Hub:
 
 
 def request_header(req: Request, name: str) -> str | None:
-    """The request header `name` (lower case), from a dict built once per request: werkzeug's
-    ``headers.get`` raises and catches an exception for every absent header, and the hot path asks for
-    several that are usually absent (x-request-id, x-api-key, x-aigne-hub-client-did)."""
-    found: dict[str, str] | None = getattr(req, "hub_headers", None)
-    if found is None:
-        found = {}
-        for key, value in req.headers.items():
-            found.setdefault(key.lower(), value)  # the first of repeated headers, as `headers.get` gives
-        req.hub_headers = found  # type: ignore[attr-defined]
-    return found.get(name)
+    """The request header `name` (lower case): from the dict `RequestScope` built from the raw headers, as
+    werkzeug's ``headers.get`` raises and catches an exception for every absent header, and the hot path
+    asks for several that are usually absent (x-request-id, x-api-key, x-aigne-hub-client-did)."""
+    info = current_request()
+    if info is not None:
+        return info.headers.get(name)
+    return req.headers.get(name)  # a request context made without the ASGI layer (tests)
 
 
 async def json_body() -> dict[str, Any]:
