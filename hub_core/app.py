@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint
 
@@ -58,6 +59,19 @@ def create_app(
         await hub.stop()
 
     return app
+
+
+def freeze_heap_after_start(app: Quart) -> None:
+    """For a serving process: once the hub has started, move everything alive (modules, plugins, the
+    Quart app, caches) into the collector's permanent generation (`gc.freeze`). Those objects live as long
+    as the process; left in the oldest generation, every full collection that steady load triggers walks
+    them all, which cost about as much CPU per call as the whole usage log. Not done in `create_app`: tests
+    build many short-lived apps in one process, and frozen cycles are never reclaimed."""
+
+    @app.before_serving
+    async def _freeze() -> None:  # registered after `create_app`'s own, so it runs after `hub.start()`
+        gc.collect()
+        gc.freeze()
 
 
 def _register_plugin_blueprint(app: Quart, hub: Hub, plugin_name: str, bp: object, prefix: str) -> None:
