@@ -6,6 +6,7 @@ except the paginated call history itself.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -18,7 +19,6 @@ from hub_core.db import models as m
 from hub_core.rates import from_units, to_units
 from hub_core.types import CallRecord
 
-PERIODS = (("hour", 3600), ("day", 86400))
 HOURLY_RANGE_LIMIT = 92 * 86400  # longer ranges read the daily rollups (days in UTC)
 KEY_COLUMNS = ("period", "bucket", "user_id", "app_did", "provider", "model", "kind")
 SUM_COLUMNS = (
@@ -57,8 +57,8 @@ class Totals:
     def add(self, record: CallRecord) -> None:
         self.add_amounts(amounts(record), record.started_at)
 
-    def add_amounts(self, added: tuple[float, ...], started_at: float) -> None:
-        self.sums = [total + amount for total, amount in zip(self.sums, added, strict=True)]
+    def add_amounts(self, added: Iterable[float], started_at: float) -> None:
+        self.sums = list(map(operator.add, self.sums, added))
         if started_at > self.last_call_at:
             self.last_call_at = started_at
 
@@ -103,16 +103,24 @@ def rollup_key(record: CallRecord, period: str, size: int) -> tuple[Any, ...]:
 
 
 def aggregate(batch: Iterable[CallRecord]) -> dict[tuple[Any, ...], Totals]:
-    out: dict[tuple[Any, ...], Totals] = {}
+    """The rollup rows a batch adds to, hourly and daily, in key order (so that hub instances sharing a
+    database lock the rows they both update in the same order). Records are summed per hour first; each
+    day row is then the sum of its hours, which is far fewer additions than one per record."""
+    hours: dict[tuple[Any, ...], Totals] = {}
     for record in batch:
-        added = amounts(record)  # once for both periods
-        for period, size in PERIODS:
-            key = rollup_key(record, period, size)
-            totals = out.get(key)
-            if totals is None:
-                totals = out[key] = Totals()
-            totals.add_amounts(added, record.started_at)
-    return out
+        key = rollup_key(record, "hour", 3600)
+        totals = hours.get(key)
+        if totals is None:
+            totals = hours[key] = Totals()
+        totals.add_amounts(amounts(record), record.started_at)
+    out = dict(hours)
+    for key, hour in hours.items():
+        day_key = ("day", key[1] // 86400 * 86400, *key[2:])
+        totals = out.get(day_key)
+        if totals is None:
+            totals = out[day_key] = Totals()
+        totals.add_amounts(hour.sums, hour.last_call_at)
+    return dict(sorted(out.items()))
 
 
 async def apply_rollups(batch: list[CallRecord]) -> None:

@@ -61,17 +61,27 @@ def create_app(
     return app
 
 
-def freeze_heap_after_start(app: Quart) -> None:
-    """For a serving process: once the hub has started, move everything alive (modules, plugins, the
-    Quart app, caches) into the collector's permanent generation (`gc.freeze`). Those objects live as long
-    as the process; left in the oldest generation, every full collection that steady load triggers walks
-    them all, which cost about as much CPU per call as the whole usage log. Not done in `create_app`: tests
-    build many short-lived apps in one process, and frozen cycles are never reclaimed."""
+#: allocations between collections of the youngest generation while serving (CPython's default is 700)
+YOUNG_GC_THRESHOLD = 10_000
+
+
+def tune_gc_for_serving(app: Quart) -> None:
+    """For a serving process, once the hub has started: move everything alive (modules, plugins, the app,
+    caches) into the collector's permanent generation (`gc.freeze`), and collect the youngest generation
+    every 10,000 allocations instead of every 700.
+
+    Start-up objects live as long as the process; left in the oldest generation, every full collection
+    that steady load triggers walks all of them. And most of a call's objects die young by reference
+    counting, so frequent young collections mostly walk the calls still in flight. Measured under load
+    (``bench/``), the collector's share fell from about 48 µs to 2 µs per call. Not done in `create_app`:
+    tests build many short-lived apps in one process, and frozen cycles are never reclaimed."""
 
     @app.before_serving
-    async def _freeze() -> None:  # registered after `create_app`'s own, so it runs after `hub.start()`
+    async def _tune_gc() -> None:  # registered after `create_app`'s own, so it runs after `hub.start()`
         gc.collect()
         gc.freeze()
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, gen1, gen2)
 
 
 def _register_plugin_blueprint(app: Quart, hub: Hub, plugin_name: str, bp: object, prefix: str) -> None:

@@ -1,6 +1,6 @@
 """ASGI entry point for multi-worker serving (``hypercorn hub_core.asgi:app``)."""
 
-from hub_core.app import create_app, freeze_heap_after_start
+from hub_core.app import create_app, tune_gc_for_serving
 
 app = create_app()
-freeze_heap_after_start(app)
+tune_gc_for_serving(app)

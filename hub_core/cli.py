@@ -108,10 +108,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         sys.exit(run(config))
     from hypercorn.asyncio import serve as hypercorn_serve
 
-    from hub_core.app import create_app, freeze_heap_after_start
+    from hub_core.app import create_app, tune_gc_for_serving
 
     app = create_app(settings)
-    freeze_heap_after_start(app)
+    tune_gc_for_serving(app)
     click.echo(f"AIGNE Hub listening on http://{config.bind[0]}{settings.mount_path or '/'}")
     asyncio.run(hypercorn_serve(app, config))  # type: ignore[arg-type]
 

@@ -273,3 +273,50 @@ def test_quota_reports_balance_daily_average_and_days_left(hub):
     use_mode(hub, "free")
     free = ok(get(hub, key, "/api/usage/quota"))
     assert free["enableCredit"] is False and free["remaining"] is None and free["usedLast30Days"] == "2"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rollup_aggregation_matches_adding_each_call_to_its_hour_and_day(seed):
+    """`aggregate` sums per hour and derives the days from the hours; the result must be what adding every
+    call to both of its rows gives, and its keys come sorted (the lock order shared by hub instances)."""
+    import random
+
+    from hub_core.analytics import Totals, aggregate, rollup_key
+
+    rng = random.Random(seed)
+    batch = []
+    for i in range(rng.randint(1, 300)):
+        rec = CallRecord(
+            request_id=f"r{i}",
+            endpoint="/v1/chat/completions",
+            kind=rng.choice(["chat", "embedding"]),
+            model=rng.choice(["openai/a", "b"]),
+            started_at=1_700_000_000 + rng.randint(0, 3 * 86400),
+            user_id=rng.choice([None, 1, 2]),
+            app_did=rng.choice([None, "key:x", "did:y"]),
+            provider="openai",
+            upstream_model=rng.choice([None, "a"]),
+            status=rng.choice(["success", "error", "aborted"]),
+            usage=Usage(input_tokens=rng.randint(0, 99), output_tokens=rng.randint(0, 99), seconds=0.5),
+            duration_ms=rng.random() * 100,
+            ttfb_ms=rng.choice([None, rng.random() * 50]),
+        )
+        rec.extra["credits"] = str(Decimal(rng.randint(0, 999)) / 1000)
+        batch.append(rec)
+
+    expected: dict[tuple, list[float]] = {}
+    latest: dict[tuple, float] = defaultdict(float)
+    for rec in batch:
+        one = Totals()
+        one.add(rec)
+        for period, size in (("hour", 3600), ("day", 86400)):
+            key = rollup_key(rec, period, size)
+            sums = expected.setdefault(key, [0] * len(one.sums))
+            expected[key] = [a + b for a, b in zip(sums, one.sums, strict=True)]
+            latest[key] = max(latest[key], rec.started_at)
+
+    got = aggregate(batch)
+    assert list(got) == sorted(expected)
+    for key, totals in got.items():
+        assert totals.sums == pytest.approx(expected[key])
+        assert totals.last_call_at == latest[key]
