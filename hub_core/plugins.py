@@ -13,6 +13,7 @@ import inspect
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from types import CoroutineType
 from typing import Any, Literal
 
 import pluggy
@@ -283,7 +284,7 @@ class PluginHost:
         for impl in self._ordered(hook_name):
             try:
                 result = _call_impl(impl, kwargs)
-                if inspect.isawaitable(result):
+                if _awaitable(result):
                     result = await result
             except HubError:
                 raise
@@ -300,7 +301,7 @@ class PluginHost:
         for impl in reversed(self._ordered(hook_name)):
             try:
                 result = _call_impl(impl, kwargs)
-                if inspect.isawaitable(result):
+                if _awaitable(result):
                     await result
             except HubError:
                 raise
@@ -312,7 +313,7 @@ class PluginHost:
         for impl in self._ordered(hook_name):
             try:
                 result = _call_impl(impl, kwargs)
-                if inspect.isawaitable(result):
+                if _awaitable(result):
                     await result
             except Exception as exc:
                 log.error(
@@ -334,7 +335,7 @@ class PluginHost:
         for impl in impls:
             try:
                 result = _call_impl(impl, kwargs)
-                if inspect.isawaitable(result):
+                if _awaitable(result):
                     pending.append((impl.plugin_name, result))
             except Exception as exc:
                 log.error(
@@ -364,6 +365,13 @@ def _config_schema(plugin: object) -> dict[str, Any] | None:
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return None
     return schema
+
+
+def _awaitable(result: Any) -> bool:
+    """`inspect.isawaitable`, answering the common cases (a coroutine, None) without its ABC check."""
+    if result is None:
+        return False
+    return type(result) is CoroutineType or inspect.isawaitable(result)
 
 
 def _call_impl(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:

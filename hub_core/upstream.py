@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
+
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url, netrc_from_env
 from yarl import URL
@@ -40,13 +44,15 @@ class UpstreamClient:
     async def send(self, req: UpstreamRequest, provider_label: str) -> aiohttp.ClientResponse:
         """Send and return the response with its headers read; the caller reads (or releases) the body."""
         proxy, proxy_auth = (None, None) if self._trust_env else self._env_proxy(req.url)
+        body, headers = req.body, req.headers
+        if body is None and req.json is not None:
+            body, headers = encode_json(req.json), with_json_type(headers)
         try:
             return await self.session.request(
                 req.method,
                 req.url,
-                headers=req.headers,
-                json=req.json if req.body is None else None,
-                data=req.body,
+                headers=headers,
+                data=body,
                 params=req.params or None,
                 allow_redirects=False,
                 proxy=proxy,
@@ -79,6 +85,26 @@ class UpstreamClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json's own C encoder, made once (``json.dumps`` and aiohttp's ``json=`` build one per call): compact,
+# ASCII-only so it is always encodable; no circular-reference check (payloads come from parsed JSON)
+_C_ENCODE = c_make_encoder(None, _not_json, encode_basestring_ascii, None, ":", ",", False, False, True)
+
+
+def encode_json(value: Any) -> bytes:
+    return "".join(_C_ENCODE(value, 0)).encode() if _C_ENCODE else json.dumps(value).encode()
+
+
+def with_json_type(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` with ``Content-Type: application/json`` unless the provider set a content type."""
+    if any(name.lower() == "content-type" for name in headers):
+        return headers
+    return {**headers, "Content-Type": "application/json"}
 
 
 def timeout_error(provider_label: str) -> HubError:
