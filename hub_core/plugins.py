@@ -375,7 +375,7 @@ def _awaitable(result: Any) -> bool:
 
 
 def _call_impl(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
-    return impl.function(*[kwargs[arg] for arg in impl.argnames])
+    return impl.function(*map(kwargs.__getitem__, impl.argnames))
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any
-
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url, netrc_from_env
 from yarl import URL
 
 from hub_core.config import Settings
 from hub_core.errors import HubError
+from hub_core.jsonio import dumps_bytes
 from hub_core.types import UpstreamRequest
 
 
@@ -46,7 +43,7 @@ class UpstreamClient:
         proxy, proxy_auth = (None, None) if self._trust_env else self._env_proxy(req.url)
         body, headers = req.body, req.headers
         if body is None and req.json is not None:
-            body, headers = encode_json(req.json), with_json_type(headers)
+            body, headers = dumps_bytes(req.json), with_json_type(headers)
         try:
             return await self.session.request(
                 req.method,
@@ -85,19 +82,6 @@ class UpstreamClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-# json's own C encoder, made once (``json.dumps`` and aiohttp's ``json=`` build one per call): compact,
-# ASCII-only so it is always encodable; no circular-reference check (payloads come from parsed JSON)
-_C_ENCODE = c_make_encoder(None, _not_json, encode_basestring_ascii, None, ":", ",", False, False, True)
-
-
-def encode_json(value: Any) -> bytes:
-    return "".join(_C_ENCODE(value, 0)).encode() if _C_ENCODE else json.dumps(value).encode()
 
 
 def with_json_type(headers: dict[str, str]) -> dict[str, str]:

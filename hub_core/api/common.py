@@ -9,6 +9,7 @@ import structlog
 from quart import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from hub_core import jsonio
 from hub_core.errors import HubError, bad_request
 from hub_core.request_scope import current_request
 
@@ -40,7 +41,7 @@ async def json_body() -> dict[str, Any]:
     if not raw:
         raise bad_request("Request body must be a JSON object")
     try:
-        data = json.loads(raw)
+        data = jsonio.loads(raw)
     except ValueError as exc:
         raise bad_request(f"Request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):

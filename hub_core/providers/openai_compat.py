@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from hub_core import jsonio
 from hub_core.errors import HubError
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
@@ -236,7 +237,7 @@ class OpenAICompatibleProvider(Provider):
 
 def _load_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        data = jsonio.loads(body)
     except ValueError as exc:
         raise HubError(
             502, "upstream_malformed", f"Upstream sent malformed JSON: {exc}", type="upstream_error"

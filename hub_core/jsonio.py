@@ -1,0 +1,36 @@
+"""JSON in and out of the hot path: the same results as ``json.loads`` / ``json.dumps``, minus per-call work
+the standard functions do in Python (encoding detection for bytes, an encoder built per call)."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads(raw)``. UTF-8 without a BOM, what nearly every peer sends, is decoded here directly, as
+    `json.loads` would (surrogatepass); anything else (a BOM, or UTF-16/32, which put NUL bytes in the
+    first four) goes through its encoding detection."""
+    if raw[:4].find(b"\x00") < 0 and not raw.startswith(codecs.BOM_UTF8):
+        return json.loads(raw.decode("utf-8", "surrogatepass"))  # bad UTF-8: UnicodeDecodeError, a ValueError
+    return json.loads(raw)
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json's own C encoder, made once: compact, ASCII-only (so always encodable, lone surrogates included); no
+# circular-reference check (what is encoded here comes from parsed JSON)
+_C_ENCODE = c_make_encoder and c_make_encoder(
+    None, _not_json, encode_basestring_ascii, None, ":", ",", False, False, True
+)
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """``json.dumps(value, separators=(",", ":")).encode()``."""
+    if _C_ENCODE:
+        return "".join(_C_ENCODE(value, 0)).encode()
+    return json.dumps(value, separators=(",", ":")).encode()
