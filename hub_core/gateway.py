@@ -407,7 +407,7 @@ def request_id_of(request: Request) -> str:
     info = current_request()
     if info is not None:
         return info.request_id
-    return request_id_from({"x-request-id": request.headers.get("x-request-id", "")})
+    return request_id_from(request.headers.get("x-request-id"))
 
 
 def app_did_of(request: Request, caller: Caller) -> str | None:

@@ -59,9 +59,8 @@ def read_headers(raw: Headers) -> dict[str, str]:
     return headers
 
 
-def request_id_from(headers: dict[str, str]) -> str:
-    """The client's ``x-request-id`` when it is a usable one, else a fresh id."""
-    rid = headers.get("x-request-id")
+def request_id_from(rid: str | None) -> str:
+    """The client's ``x-request-id`` value when it is a usable one, else a fresh id."""
     if rid and len(rid) <= MAX_REQUEST_ID and rid.isprintable():
         return rid
     return random_id()
@@ -79,7 +78,7 @@ class RequestScope:
             await self.app(scope, receive, send)
             return
         headers = read_headers(scope["headers"])
-        info = RequestInfo(request_id_from(headers), headers)
+        info = RequestInfo(request_id_from(headers.get("x-request-id")), headers)
         token = _current.set(info)  # the tasks Quart starts for this request inherit all three
         if self.hub.db is not None:
             db.activate(self.hub.db)
