@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from importlib.metadata import EntryPoint
 
 import structlog
-from quart import Quart, Response
+from quart import Quart, Request, Response
 
 from hub_core.api import admin, aigne_v2, anthropic_v1, meta, openai_v1, session, ui, usage
 from hub_core.api import billing as billing_api
@@ -26,6 +26,7 @@ def create_app(
     settings = settings or Settings.from_env()
     configure_logging(settings)
     app = Quart("hub_core")
+    app.request_class = HubRequest
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         RESPONSE_TIMEOUT=None,  # streams may run for minutes; upstream timeouts govern instead
@@ -60,6 +61,25 @@ def create_app(
 
     return app
 
+
+class HubRequest(Request):
+    """Quart's request, with the blueprint names of the matched route looked up once per endpoint: Quart asks
+    for them for every hook, handler and error-handler lookup of every request, and works them out from the
+    endpoint name each time."""
+
+    @property
+    def blueprints(self) -> list[str]:
+        rule = self.url_rule
+        if rule is None:
+            return []
+        names = _BLUEPRINTS.get(rule.endpoint)
+        if names is None:
+            names = _BLUEPRINTS[rule.endpoint] = super().blueprints
+        return names
+
+
+#: endpoint -> its blueprint names, innermost first (endpoints are fixed once the app is built)
+_BLUEPRINTS: dict[str, list[str]] = {}
 
 #: allocations between collections of the youngest generation while serving (CPython's default is 700)
 YOUNG_GC_THRESHOLD = 10_000

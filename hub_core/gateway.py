@@ -20,7 +20,7 @@ from hub_core.api.common import request_header
 from hub_core.billing import BillingManager, Hold
 from hub_core.crypto import mask
 from hub_core.errors import HubError, model_not_found, unauthorized
-from hub_core.logging import emit
+from hub_core.logging import bind, emit
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
 from hub_core.request_scope import current_request, request_id_from
 from hub_core.routing.failover import Attempts, tag_upstream_error
@@ -118,7 +118,7 @@ class Gateway:
             route.model,
         )
         rec.credential_id = route.credential.id if route.credential else None
-        structlog.contextvars.bind_contextvars(provider=route.provider_name, model=route.model)
+        bind(provider=route.provider_name, model=route.model)
         return route
 
     async def _open(

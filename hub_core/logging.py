@@ -8,6 +8,8 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, TextIO
@@ -24,32 +26,53 @@ try:  # every context variable structlog has made (`bind_contextvars`), by prefi
 except ImportError:  # another structlog: its own `merge_contextvars` is used
     _STRUCTLOG_VARS = None
     _PREFIX_LEN = 0
-#: field name -> whether its value is masked whole; log lines use a few dozen names over and over
-_secret_field_cache: dict[str, bool] = {}
+#: field names seen in log lines that do not name a secret; lines use a few dozen names over and over
+_plain_fields: set[str] = set()
 
 
-def _secret_field(key: str) -> bool:
-    hit = _secret_field_cache.get(key)
-    if hit is None:
-        hit = key != "event" and _SECRET_FIELDS.search(key) is not None
-        if len(_secret_field_cache) < 4096:
-            _secret_field_cache[key] = hit
-    return hit
+def _mask_value(value: str) -> str:
+    return value[:4] + "…" + value[-4:] if len(value) >= 12 else "***"
+
+
+def mask_secret_fields(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Mask the whole value of a field whose name says it is a secret (``api_key``, ``authorization``...).
+    Secrets inside other values are masked on the rendered line (`masking`)."""
+    for key in event.keys() - _plain_fields:  # usually empty: every name already seen and found plain
+        if key != "event" and _SECRET_FIELDS.search(key) is not None:
+            if isinstance(event[key], str):
+                event[key] = _mask_value(event[key])
+        elif len(_plain_fields) < 4096:
+            _plain_fields.add(key)
+    return event
 
 
 def mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    known = _secret_field_cache
+    """Mask secret fields by name, and keys and tokens (``ahk-...``, ``sk-...``, ``Bearer ...``) in any
+    string value."""
+    event = mask_secret_fields(_logger, _name, event)
     for key, value in event.items():  # replacing values (not keys) while iterating is safe
-        if isinstance(value, str):
-            secret = known.get(key)
-            if secret is None:
-                secret = _secret_field(key)
-            if secret:
-                event[key] = value[:4] + "…" + value[-4:] if len(value) >= 12 else "***"
-            # every match of _SECRET_VALUES contains "k-" (ahk-, sk-) or "Bearer": skip the regex otherwise
-            elif ("k-" in value or "Bearer" in value) and _SECRET_VALUES.search(value):
-                event[key] = _SECRET_VALUES.sub(r"\1\2…\3", value)
+        # every match of _SECRET_VALUES contains "k-" (ahk-, sk-) or "Bearer": skip the regex otherwise
+        if isinstance(value, str) and ("k-" in value or "Bearer" in value) and _SECRET_VALUES.search(value):
+            event[key] = _SECRET_VALUES.sub(r"\1\2…\3", value)
     return event
+
+
+Renderer = Callable[[Any, str, dict[str, Any]], str]
+
+
+def masking(render: Renderer, *, pops: bool) -> Renderer:
+    """`render`, with tokens in values masked: a rendered line that cannot hold one (no "k-", no "Bearer":
+    nearly every line) is written as it is; otherwise the values are masked (`mask_secrets`) and the line
+    rendered again. Checking the line once costs less than checking every value of every line. `pops`: the
+    renderer takes fields out of the event (ConsoleRenderer does), so it gets a copy."""
+
+    def render_masked(logger: Any, name: str, event: dict[str, Any]) -> str:
+        line = render(logger, name, dict(event) if pops else event)
+        if "k-" in line or "Bearer" in line:
+            line = render(logger, name, mask_secrets(logger, name, event))
+        return line
+
+    return render_masked
 
 
 class _Output:
@@ -78,31 +101,43 @@ _OUTPUT = _Output()
 
 
 _unprefixed: dict[str, str] = {}
+#: the fields every line of the current request carries (request id, path, then provider and model); the
+#: dict is never changed in place: `bind` sets a new one, so a task only ever changes its own context
+_context: ContextVar[dict[str, Any]] = ContextVar("aigne_hub_log_context", default={})  # noqa: B039
 
 
 def _merge_contextvars(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    """structlog's `merge_contextvars`, reading structlog's own context variables instead of scanning every
-    variable of the context (Quart, Tortoise and asyncio keep theirs there too)."""
-    for key, var in list(_STRUCTLOG_VARS.items()):  # list: another thread may bind a new key meanwhile
-        value = var.get()
-        if value is not Ellipsis:  # structlog's "unbound" (its variables default to Ellipsis)
-            name = _unprefixed.get(key)
-            if name is None:
-                name = _unprefixed[key] = key[_PREFIX_LEN:]
-            event.setdefault(name, value)
+    """The request's fields (`new_context`, `bind`), then anything bound with structlog's own
+    ``bind_contextvars`` (plugins may), read from structlog's variables instead of scanning every variable
+    of the context (Quart, Tortoise and asyncio keep theirs there too)."""
+    for key, value in _context.get().items():
+        event.setdefault(key, value)
+    if _STRUCTLOG_VARS:
+        for key, var in list(_STRUCTLOG_VARS.items()):  # list: another thread may bind a new key meanwhile
+            value = var.get()
+            if value is not Ellipsis:  # structlog's "unbound" (its variables default to Ellipsis)
+                name = _unprefixed.get(key)
+                if name is None:
+                    name = _unprefixed[key] = key[_PREFIX_LEN:]
+                event.setdefault(name, value)
     return event
 
 
 def new_context(**values: Any) -> None:
-    """``clear_contextvars()`` then ``bind_contextvars(**values)`` (at the start of every request), clearing
-    structlog's own variables instead of scanning every variable of the context."""
+    """Start a request's log context (at the start of every request): these fields only, and nothing bound
+    with structlog's ``bind_contextvars`` before."""
+    _context.set(values)
     if _STRUCTLOG_VARS is None:
         structlog.contextvars.clear_contextvars()
-    else:
+    elif _STRUCTLOG_VARS:
         for var in list(_STRUCTLOG_VARS.values()):
             if var.get() is not Ellipsis:
                 var.set(Ellipsis)
-    structlog.contextvars.bind_contextvars(**values)
+
+
+def bind(**values: Any) -> None:
+    """Add fields to every later line of this request (of this task and the tasks it starts)."""
+    _context.set({**_context.get(), **values})
 
 
 def _structlog_default(obj: Any) -> Any:
@@ -166,11 +201,11 @@ def configure_logging(settings: Settings) -> None:
     _level[0] = level
     _processors[:] = [
         _merge_contextvars if _STRUCTLOG_VARS is not None else structlog.contextvars.merge_contextvars,
-        mask_secrets,  # before the level and time are added: those are never secrets
+        mask_secret_fields,
         structlog.processors.add_log_level,
         _timestamp,
         structlog.processors.format_exc_info,
-        renderer,
+        masking(renderer, pops=use_console),  # tokens in values, tracebacks included
     ]
     structlog.configure(
         processors=list(_processors),

@@ -128,9 +128,11 @@ class CallRecord:
 
 
 def random_id() -> str:
-    """A random version-4 UUID as 32 hex digits, what ``uuid.uuid4().hex`` gives, at a third of its cost
-    (every request gets one, and every billed call)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    """A new id as 32 hex digits: a version-7 UUID (RFC 9562), the Unix time in milliseconds then 74 random
+    bits. Every request gets one and every billed call, and both are indexed columns: ids that sort by
+    creation time are appended to the index, where random (version-4) ids each landed on a random page of
+    it, which made inserting usage rows about three times as expensive (measured in bench/)."""
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = raw[6] & 0x0F | 0x70  # version 7
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 9562 variant
     return raw.hex()

@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+import structlog
 
 from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
 
@@ -102,3 +103,63 @@ def test_request_ids_on_call_lines_and_no_secrets(hub_server_factory, hub_settin
     # every line written while a request was in flight names that request
     in_request = [line for line in lines if "path" in line]
     assert in_request and all(line.get("request_id") for line in in_request)
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_secrets_masked_in_fields_values_and_tracebacks(fmt, hub_settings, monkeypatch):
+    from hub_core.logging import bind, configure_logging, emit, new_context
+
+    out = capture_stderr(monkeypatch)
+    configure_logging(hub_settings.with_(log_format=fmt, log_level="info"))
+    log = structlog.get_logger("test")
+    new_context(request_id="req-1", path="/v1/x")
+    bind(provider="openai")
+    log.info("plain line", model="openai/gpt-4o-mini", count=3)
+    log.info("secret field", api_key="abcdefghijklmnop", authorization="short", token=42)
+    emit("warning", {"event": "token in a value", "error": f"upstream said: {CREDENTIAL} bad\nsk-{'x' * 20}"})
+    try:
+        raise ValueError(f"key Bearer {'B' * 24} refused")
+    except ValueError:
+        log.exception("failed")
+    new_context(request_id="req-2")
+    log.info("next request")
+    text = out.getvalue()
+    if fmt == "json":  # as written, with non-ASCII escaped; decoded to look for the masked forms
+        text = "\n".join(json.dumps(line, ensure_ascii=False) for line in json_lines(text))
+
+    assert CREDENTIAL not in text and "x" * 20 not in text and "B" * 24 not in text
+    assert "abcdefghijklmnop" not in text and "short" not in text
+    assert "sk-proj…9876" in text and "abcd…mnop" in text and "Bearer BBBB…BBBB" in text
+    assert "gpt-4o-mini" in text  # nothing else touched
+    if fmt == "json":
+        lines = {line["event"]: line for line in json_lines(text)}
+        assert lines["plain line"]["request_id"] == "req-1" and lines["plain line"]["provider"] == "openai"
+        assert lines["secret field"]["token"] == 42 and lines["secret field"]["authorization"] == "***"
+        assert lines["next request"]["request_id"] == "req-2" and "provider" not in lines["next request"]
+        assert "ValueError" in lines["failed"]["exception"]
+
+
+def test_log_context_stays_with_its_task(hub_settings, monkeypatch):
+    """`bind` in a task started by the request (Quart's handler, a background task) never changes the
+    fields of the request's own task, as with structlog's contextvars."""
+    import asyncio
+
+    from hub_core.logging import bind, configure_logging, new_context
+
+    out = capture_stderr(monkeypatch)
+    configure_logging(hub_settings.with_(log_format="json", log_level="info"))
+    log = structlog.get_logger("test")
+
+    async def child() -> None:
+        bind(provider="openai")
+        log.info("child")
+
+    async def request() -> None:
+        new_context(request_id="req-9")
+        await asyncio.create_task(child())
+        log.info("parent")
+
+    asyncio.run(request())
+    lines = {line["event"]: line for line in json_lines(out.getvalue())}
+    assert lines["child"]["request_id"] == "req-9" and lines["child"]["provider"] == "openai"
+    assert lines["parent"]["request_id"] == "req-9" and "provider" not in lines["parent"]

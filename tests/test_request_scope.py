@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
+import uuid
 from urllib.parse import urlsplit
 
 from hub_core.request_scope import MAX_REQUEST_ID, read_headers, request_id_from
+from hub_core.types import random_id
 
 HELLO = json.dumps({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
 
@@ -54,3 +57,15 @@ def test_header_reading_matches_werkzeug():
     assert read_headers(raw) == {"x-api-key": "one", "accept": "*/*", "x-n": "é"}  # first of repeated ones
     assert request_id_from("a\nb") != "a\nb"
     assert request_id_from(None) != request_id_from(None)
+
+
+def test_new_ids_are_version_7_uuids_in_creation_order():
+    ids = [random_id() for _ in range(200)]
+    assert len(set(ids)) == len(ids)
+    for one in ids:
+        parsed = uuid.UUID(hex=one)
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert one == parsed.hex
+    stamps = [int(one[:12], 16) for one in ids]  # Unix milliseconds
+    assert stamps == sorted(stamps)
+    assert abs(stamps[-1] - time.time() * 1000) < 60_000
