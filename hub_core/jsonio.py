@@ -11,11 +11,29 @@ from typing import Any
 
 def loads(raw: bytes) -> Any:
     """``json.loads(raw)``. UTF-8 without a BOM, what nearly every peer sends, is decoded here directly, as
-    `json.loads` would (surrogatepass); anything else (a BOM, or UTF-16/32, which put NUL bytes in the
-    first four) goes through its encoding detection."""
+    `json.loads` would (surrogatepass), and parsed by json's own scanner without the Python layers around
+    it; anything else (a BOM, or UTF-16/32, which put NUL bytes in the first four) goes through its
+    encoding detection."""
     if raw[:4].find(b"\x00") < 0 and not raw.startswith(codecs.BOM_UTF8):
-        return json.loads(raw.decode("utf-8", "surrogatepass"))  # bad UTF-8: UnicodeDecodeError, a ValueError
+        return _decode(raw.decode("utf-8", "surrogatepass"))  # bad UTF-8: UnicodeDecodeError, a ValueError
     return json.loads(raw)
+
+
+_scan_once = json.decoder.JSONDecoder().scan_once  # the C scanner `json.loads` ends up in
+_whitespace = json.decoder.WHITESPACE.match
+
+
+def _decode(text: str) -> Any:
+    """``json.loads(text)`` for a str, raising the same `json.JSONDecodeError`s (what ``JSONDecoder.decode``
+    and ``raw_decode`` do around the scanner)."""
+    try:
+        value, end = _scan_once(text, _whitespace(text, 0).end())
+    except StopIteration as err:
+        raise json.JSONDecodeError("Expecting value", text, err.value) from None
+    end = _whitespace(text, end).end()
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def _not_json(value: Any) -> Any:

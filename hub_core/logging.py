@@ -173,6 +173,13 @@ def _timestamp(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any
     return event
 
 
+def _format_exc_info(logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog's `format_exc_info`, not called for the lines without ``exc_info`` (nearly all)."""
+    if "exc_info" not in event:
+        return event
+    return structlog.processors.format_exc_info(logger, name, event)
+
+
 _processors: list[Any] = []  # what `configure_logging` gave structlog, for `emit`
 _level = [logging.INFO]
 _LEVEL_OF = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -204,7 +211,7 @@ def configure_logging(settings: Settings) -> None:
         mask_secret_fields,
         structlog.processors.add_log_level,
         _timestamp,
-        structlog.processors.format_exc_info,
+        _format_exc_info,
         masking(renderer, pops=use_console),  # tokens in values, tracebacks included
     ]
     structlog.configure(

@@ -83,13 +83,20 @@ def clean_record(record: CallRecord) -> None:
     record.error = _storable(record.error)
 
 
-def call_values(record: CallRecord, metadata: Callable[[Any, Any], Any]) -> tuple[Any, ...]:
+def call_values(
+    record: CallRecord, metadata: Callable[[Any, Any], Any], *, sqlite: bool = False
+) -> tuple[Any, ...]:
     """One ``model_calls`` row as the parameters of `insert_calls_sql`: the values Tortoise would store
-    (`metadata` is the JSON field's own encoder), without building a model object per row."""
+    (`metadata` is the JSON field's own encoder), without building a model object per row.
+
+    For SQLite the time and the flag are given as the text and the integer Tortoise's adapters turn them
+    into: the sqlite3 module looks up an adapter for every value that is not an int, float or str, and that
+    lookup cost more than binding the rest of the row."""
     usage = record.usage
+    created_at: Any = datetime.fromtimestamp(record.started_at, UTC)
     return (
         record.request_id[:64],
-        datetime.fromtimestamp(record.started_at, UTC),
+        created_at.isoformat(" ") if sqlite else created_at,
         record.user_id,
         record.key_id,
         (record.app_did or None) and record.app_did[:200],
@@ -100,7 +107,7 @@ def call_values(record: CallRecord, metadata: Callable[[Any, Any], Any]) -> tupl
         record.provider_id,
         record.upstream_model and record.upstream_model[:200],
         record.credential_id,
-        bool(record.stream),
+        (1 if record.stream else 0) if sqlite else bool(record.stream),
         record.status,
         int(record.http_status),
         record.error[:2000] if record.error else None,
@@ -204,11 +211,12 @@ class UsageLogWriter:
 
     async def _write(self, batch: list[CallRecord]) -> None:
         metadata = m.ModelCall._meta.fields_map["metadata"].to_db_value
+        postgres = m.ModelCall._meta.db.capabilities.dialect == "postgres"
         for record in batch:
             clean_record(record)
-        rows = [call_values(r, metadata) for r in batch]
+        rows = [call_values(r, metadata, sqlite=not postgres) for r in batch]
         async with in_transaction() as conn:  # the raw log and its rollups change together or not at all
-            await conn.execute_many(_INSERT_CALLS[conn.capabilities.dialect == "postgres"], rows)
+            await conn.execute_many(_INSERT_CALLS[postgres], rows)
             await apply_rollups(batch)
         try:
             await _touch_counters(batch)

@@ -19,12 +19,20 @@ def test_loads_matches_json_loads(value, encoding):
     assert jsonio.loads(raw) == json.loads(raw)
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b'{"a":"\xff"}', b"\xef\xbb", b"nul\x00l"])
+@pytest.mark.parametrize(
+    "raw", [b"", b" ", b"{", b"{} x", b"1 2", b"[1,]", b'{"a":"\xff"}', b"\xef\xbb", b"nul\x00l"]
+)
 def test_loads_refuses_what_json_loads_refuses(raw):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as expected:
         json.loads(raw)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as got:
         jsonio.loads(raw)
+    assert (type(got.value), str(got.value)) == (type(expected.value), str(expected.value))
+
+
+@pytest.mark.parametrize("raw", [b" {} ", b"\n[1, 2]\t", b"NaN", b"-Infinity", b'"x"', b"1e400"])
+def test_loads_accepts_what_json_loads_accepts(raw):
+    assert repr(jsonio.loads(raw)) == repr(json.loads(raw))
 
 
 @pytest.mark.parametrize("value", VALUES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import aiohttp
@@ -244,3 +245,30 @@ def test_usage_log_on_postgres(hub_server_factory, hub_settings, pg_url, fake_op
 def test_the_writer_fills_every_column_of_the_call_log():
     # the writer inserts plain rows with its own column list: a column added to the model must be added there
     assert sorted(CALL_COLUMNS) == sorted(m.ModelCall._meta.db_fields - {"id"})
+
+
+def test_the_writer_stores_what_tortoise_stores(hub):
+    """On SQLite the writer binds the time and the stream flag as text and integer itself; the stored row
+    must be exactly what Tortoise writes for the same values, and read back the same through the ORM."""
+    from hub_core.types import CallRecord, Usage
+
+    record = CallRecord(
+        request_id="req-same", endpoint="/v1/chat/completions", kind="chat", model="openai/m", stream=True
+    )
+    record.usage = Usage(input_tokens=3, output_tokens=4)
+
+    async def write_both() -> tuple[m.ModelCall, m.ModelCall]:
+        await hub.hub.writer._write([record])
+        started = datetime.fromtimestamp(record.started_at, UTC)
+        await m.ModelCall.create(
+            request_id="req-orm", created_at=started, endpoint=record.endpoint, kind="chat",
+            model="openai/m", stream=True, status="success", input_tokens=3, output_tokens=4,
+        )  # fmt: skip
+        return await m.ModelCall.get(request_id="req-same"), await m.ModelCall.get(request_id="req-orm")
+
+    written, orm = hub.run(write_both)
+    assert (written.created_at, written.stream) == (orm.created_at, orm.stream)
+    assert written.stream is True and written.created_at.timestamp() == pytest.approx(record.started_at)
+    with sqlite3.connect(hub.settings.data_dir / "hub.db") as conn:
+        raw = dict(conn.execute("SELECT request_id, created_at || '|' || typeof(stream) FROM model_calls"))
+    assert raw["req-same"] == raw["req-orm"]  # same text for the time, and an integer flag
