@@ -338,7 +338,10 @@ class UpstreamStream:
             async for piece in self.resp.content.iter_any():
                 out = norm.feed(piece)
                 if out:
-                    self.content_chunks += len([c for c in out if not c.usage_only])
+                    content = getattr(out, "content", None)
+                    if content is None:
+                        content = len([c for c in out if not c.usage_only])
+                    self.content_chunks += content
                     yield out
                 if norm.pending_error is not None:
                     raise norm.pending_error

@@ -105,3 +105,25 @@ def test_a_whole_answer_in_one_piece_takes_the_fast_path(monkeypatch):
     assert [c.raw for c in norm.feed(answer)] == [p[6:-2] for p in parts]
     assert norm.finish() == [] and norm.pending_error is None  # ended by finish_reason and [DONE]
     assert split_at_once == [[p[6:-2] for p in parts] + [b"[DONE]"]]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plain_pieces_pass_through_as_the_renderer_would_write_them(seed):
+    """The bytes kept for a plain piece (`Chunks.sse`) are exactly what the OpenAI renderer writes for its
+    chunks one by one, and the content count is what counting them gives."""
+    from hub_core.api.openai_v1 import OpenAISSE
+
+    rng = random.Random(seed)
+    plain = [  # one-line data events without errors: the pieces the fast path takes
+        e
+        for e in EVENTS
+        if e.startswith(b"data: {") and e.count(b"\n") == 2 and e.endswith(b"}\n\n") and b'"error' not in e
+    ]
+    events = rng.sample(plain, rng.randint(1, len(plain)))
+    if rng.random() < 0.5:
+        events.append(b"data: [DONE]\n\n")
+    chunks = OpenAIChatNormalizer().feed(b"".join(events))
+    one_by_one = b"".join(b"data: " + c.to_bytes() + b"\n\n" for c in chunks)
+    assert chunks.sse is not None  # every such piece takes the fast path
+    assert OpenAISSE(wants_usage=True).chunks(chunks) == one_by_one
+    assert chunks.content == len([c for c in chunks if not c.usage_only])

@@ -83,7 +83,10 @@ class OpenAISSE:
         self.wants_usage = wants_usage
 
     def chunks(self, chunks: list[Chunk]) -> bytes:
-        if self.wants_usage:  # every chunk as it came: one comprehension, no per-chunk checks
+        if self.wants_usage:  # every chunk as it came: the upstream's own bytes when it framed them plainly
+            sse = getattr(chunks, "sse", None)
+            if sse is not None:
+                return sse
             return b"".join([b"data: " + chunk.to_bytes() + b"\n\n" for chunk in chunks])
         out = []
         for chunk in chunks:

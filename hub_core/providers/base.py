@@ -48,6 +48,16 @@ class Chunk:
         return json.dumps(self._data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+class Chunks(list[Chunk]):
+    """Chunks as a normalizer returns them, plus what it knows about them as a whole: `sse`, the exact
+    bytes of their events (``data: ...`` each, in order) when an upstream of the standard dialect framed
+    them so, for a renderer of that dialect to send as they are; `content`, how many are not usage-only
+    (None: count them)."""
+
+    sse: bytes | None = None
+    content: int | None = None
+
+
 class NormalizedResponse:
     """A non-streaming answer in the standard shape plus the provider's usage numbers."""
 

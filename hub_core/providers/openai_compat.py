@@ -13,12 +13,13 @@ from typing import Any, ClassVar
 
 from hub_core import jsonio
 from hub_core.errors import HubError
-from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer, Provider
+from hub_core.providers.base import Chunk, Chunks, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
 from hub_core.providers.sse import SSEParser, plain_payloads
 from hub_core.types import Route, UpstreamRequest, Usage
 
 DONE = b"[DONE]"
+DONE_EVENT = b"data: [DONE]\n\n"
 UsageReader = Callable[[dict[str, Any] | None], Usage]
 
 
@@ -64,20 +65,29 @@ class OpenAIChatNormalizer(Normalizer):
     def _plain_chunks(self, data: bytes, payloads: list[bytes]) -> list[Chunk]:
         """`_chunks` for a piece of plain ``data:`` events without any error (a piece often holds a whole
         answer): the end-of-answer check runs once over the piece, and OpenAI's usual chunk, whose only
-        "usage" is the ``"usage":null`` it ends with, is recognised without scanning it twice."""
+        "usage" is the ``"usage":null`` it ends with, is recognised without scanning it twice. The chunks
+        keep the piece's bytes (`Chunks.sse`) when they are all of it but a final ``[DONE]``."""
         self._saw_event = True
         if not self._finished and data.find(b'"finish_reason":"') >= 0:
             self._finished = True
-        out: list[Chunk] = []
+        out = Chunks()
+        usage_only = 0
         for payload in payloads:
             if payload.endswith(b',"usage":null}') and payload.find(b'"usage"') == len(payload) - 13:
                 out.append(Chunk(None, payload))
             elif payload == DONE or not payload:
                 self._finished = self._finished or payload == DONE
             elif _usage_in(payload):
-                out.append(self._usage_chunk(payload))
+                chunk = self._usage_chunk(payload)
+                usage_only += chunk.usage_only
+                out.append(chunk)
             else:
                 out.append(Chunk(None, payload))
+        out.content = len(out) - usage_only
+        if len(out) == len(payloads):
+            out.sse = data
+        elif len(out) == len(payloads) - 1 and payloads[-1] == DONE:
+            out.sse = data[: -len(DONE_EVENT)]
         return out
 
     def finish(self) -> list[Chunk]:
