@@ -36,7 +36,7 @@ def _mask_value(value: str) -> str:
 
 def mask_secret_fields(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     """Mask the whole value of a field whose name says it is a secret (``api_key``, ``authorization``...).
-    Secrets inside other values are masked on the rendered line (`masking`)."""
+    Secrets inside other values are masked when the line is rendered (`masking`)."""
     for key in event.keys() - _plain_fields:  # usually empty: every name already seen and found plain
         if key != "event" and _SECRET_FIELDS.search(key) is not None:
             if isinstance(event[key], str):
@@ -46,10 +46,8 @@ def mask_secret_fields(_logger: Any, _name: str, event: dict[str, Any]) -> dict[
     return event
 
 
-def mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Mask secret fields by name, and keys and tokens (``ahk-...``, ``sk-...``, ``Bearer ...``) in any
-    string value."""
-    event = mask_secret_fields(_logger, _name, event)
+def mask_secret_values(event: dict[str, Any]) -> dict[str, Any]:
+    """Mask keys and tokens (``ahk-...``, ``sk-...``, ``Bearer ...``) inside any string value."""
     for key, value in event.items():  # replacing values (not keys) while iterating is safe
         # every match of _SECRET_VALUES contains "k-" (ahk-, sk-) or "Bearer": skip the regex otherwise
         if isinstance(value, str) and ("k-" in value or "Bearer" in value) and _SECRET_VALUES.search(value):
@@ -62,14 +60,14 @@ Renderer = Callable[[Any, str, dict[str, Any]], str]
 
 def masking(render: Renderer, *, pops: bool) -> Renderer:
     """`render`, with tokens in values masked: a rendered line that cannot hold one (no "k-", no "Bearer":
-    nearly every line) is written as it is; otherwise the values are masked (`mask_secrets`) and the line
-    rendered again. Checking the line once costs less than checking every value of every line. `pops`: the
-    renderer takes fields out of the event (ConsoleRenderer does), so it gets a copy."""
+    nearly every line) is written as it is; otherwise the values are masked (`mask_secret_values`) and the
+    line rendered again. Checking the line once costs less than checking every value of every line.
+    `pops`: the renderer takes fields out of the event (ConsoleRenderer does), so it gets a copy."""
 
     def render_masked(logger: Any, name: str, event: dict[str, Any]) -> str:
         line = render(logger, name, dict(event) if pops else event)
         if "k-" in line or "Bearer" in line:
-            line = render(logger, name, mask_secrets(logger, name, event))
+            line = render(logger, name, mask_secret_values(event))
         return line
 
     return render_masked
