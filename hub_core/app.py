@@ -15,7 +15,7 @@ from hub_core.api.common import admin_error, as_hub_error
 from hub_core.config import Settings
 from hub_core.hub import Hub
 from hub_core.logging import configure_logging
-from hub_core.request_scope import RequestScope
+from hub_core.request_scope import HubHTTPConnection
 
 log = structlog.get_logger("hub_core.app")
 
@@ -27,6 +27,7 @@ def create_app(
     configure_logging(settings)
     app = Quart("hub_core")
     app.request_class = HubRequest
+    app.asgi_http_class = HubHTTPConnection  # request id, headers, DB and log context, cost headers
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         RESPONSE_TIMEOUT=None,  # streams may run for minutes; upstream timeouts govern instead
@@ -43,9 +44,6 @@ def create_app(
         _register_plugin_blueprint(app, hub, plugin_name, bp, prefix)
     app.register_blueprint(session.bp, url_prefix=prefix)
     app.register_blueprint(ui.bp, url_prefix=prefix)  # the console SPA; its catch-all skips API paths
-
-    # request id, header dict, database and log context, x-request-id and cost headers: one ASGI wrapper
-    app.asgi_app = RequestScope(app.asgi_app, hub)  # type: ignore[method-assign]
 
     @app.errorhandler(Exception)
     async def _fallback(exc: Exception) -> Response:

@@ -572,7 +572,7 @@ def request_base_url() -> str:
 
 
 def _remember_call(ctx: CallContext) -> None:
-    """Keep the call with its HTTP request, for the cost header `RequestScope` adds to the answer."""
+    """Keep the call with its HTTP request, for the cost header `HubHTTPConnection` adds to the answer."""
     info = current_request()
     if info is not None:
         info.call = ctx

@@ -3,13 +3,18 @@ including the ones Quart makes itself, and the ids the hub adopts from clients."
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import time
 import uuid
 from urllib.parse import urlsplit
 
+import pytest
+
+from hub_core.app import create_app
 from hub_core.request_scope import MAX_REQUEST_ID, read_headers, request_id_from
+from hub_core.testing.pytest_plugin import make_settings
 from hub_core.types import random_id
 
 HELLO = json.dumps({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
@@ -69,3 +74,90 @@ def test_new_ids_are_version_7_uuids_in_creation_order():
     stamps = [int(one[:12], 16) for one in ids]  # Unix milliseconds
     assert stamps == sorted(stamps)
     assert abs(stamps[-1] - time.time() * 1000) < 60_000
+
+
+# --- HubHTTPConnection: the handler runs in the server's task ----------------------------------------------
+
+
+class Exchange:
+    """One request as an ASGI server drives it: the body, then (optionally) a disconnect when told."""
+
+    def __init__(self, body: bytes = b"") -> None:
+        self.body = body
+        self.hang_up = asyncio.Event()
+        self.sent: list[dict] = []
+        self._given = False
+
+    async def receive(self) -> dict:
+        if not self._given:
+            self._given = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await self.hang_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+    @property
+    def status(self) -> int:
+        return self.sent[0]["status"]
+
+
+def scope_for(path: str) -> dict:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"hub"), (b"x-request-id", b"conn-test")], "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80), "extensions": {},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def slow_app(tmp_path):
+    """The hub's app with one extra route that waits until it is released, recording how it ended."""
+    app = create_app(make_settings(tmp_path / "data"))
+    app.release = asyncio.Event()
+    app.ended: list[str] = []
+
+    @app.get("/-/test-slow")
+    async def slow() -> str:
+        try:
+            await app.release.wait()
+        except asyncio.CancelledError:
+            app.ended.append("cancelled")
+            raise
+        app.ended.append("finished")
+        return "done"
+
+    return app
+
+
+async def test_a_normal_request_leaves_the_servers_task_usable(slow_app):
+    exchange = Exchange()
+    slow_app.release.set()
+    await slow_app(scope_for("/-/test-slow"), exchange.receive, exchange.send)
+    assert slow_app.ended == ["finished"] and exchange.status == 200
+    assert (b"x-request-id", b"conn-test") in exchange.sent[0]["headers"]
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+    await asyncio.sleep(0.01)  # no cancellation left behind for what the server does next (Hypercorn's send)
+
+
+async def test_a_client_that_hangs_up_cancels_the_handler_and_the_request_ends_quietly(slow_app):
+    exchange = Exchange()
+    asyncio.get_running_loop().call_later(0.05, exchange.hang_up.set)
+    await asyncio.wait_for(slow_app(scope_for("/-/test-slow"), exchange.receive, exchange.send), 5)
+    assert slow_app.ended == ["cancelled"] and exchange.sent == []
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+    await asyncio.sleep(0.01)
+
+
+async def test_the_server_cancelling_the_request_still_cancels_it(slow_app):
+    exchange = Exchange()
+    request = asyncio.ensure_future(slow_app(scope_for("/-/test-slow"), exchange.receive, exchange.send))
+    await asyncio.sleep(0.05)
+    request.cancel()  # e.g. Hypercorn at shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert slow_app.ended == ["cancelled"]

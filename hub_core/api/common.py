@@ -26,8 +26,8 @@ def current_hub() -> Hub:
 
 
 def request_header(req: Request, name: str) -> str | None:
-    """The request header `name` (lower case): from the dict `RequestScope` built from the raw headers, as
-    werkzeug's ``headers.get`` raises and catches an exception for every absent header, and the hot path
+    """The request header `name` (lower case): from the dict `HubHTTPConnection` built from the raw headers,
+    as werkzeug's ``headers.get`` raises and catches an exception for every absent header, and the hot path
     asks for several that are usually absent (x-request-id, x-api-key, x-aigne-hub-client-did)."""
     info = current_request()
     if info is not None:
