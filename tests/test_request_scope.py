@@ -11,6 +11,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from quart import request
 
 from hub_core.app import create_app
 from hub_core.request_scope import MAX_REQUEST_ID, read_headers, request_id_from
@@ -80,18 +81,19 @@ def test_new_ids_are_version_7_uuids_in_creation_order():
 
 
 class Exchange:
-    """One request as an ASGI server drives it: the body, then (optionally) a disconnect when told."""
+    """One request as an ASGI server drives it: the body in `parts` (the last one only if `complete`), then
+    (optionally) a disconnect when told."""
 
-    def __init__(self, body: bytes = b"") -> None:
-        self.body = body
+    def __init__(self, *parts: bytes, complete: bool = True) -> None:
+        self.parts = list(parts or [b""])
+        self.complete = complete
         self.hang_up = asyncio.Event()
         self.sent: list[dict] = []
-        self._given = False
 
     async def receive(self) -> dict:
-        if not self._given:
-            self._given = True
-            return {"type": "http.request", "body": self.body, "more_body": False}
+        if len(self.parts) > 1 or (self.parts and self.complete):
+            part = self.parts.pop(0)
+            return {"type": "http.request", "body": part, "more_body": bool(self.parts)}
         await self.hang_up.wait()
         return {"type": "http.disconnect"}
 
@@ -103,9 +105,9 @@ class Exchange:
         return self.sent[0]["status"]
 
 
-def scope_for(path: str) -> dict:
+def scope_for(path: str, method: str = "GET") -> dict:
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", b"hub"), (b"x-request-id", b"conn-test")], "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80), "extensions": {},
@@ -128,6 +130,10 @@ def slow_app(tmp_path):
             raise
         app.ended.append("finished")
         return "done"
+
+    @app.post("/-/test-body")
+    async def body() -> str:
+        return str(len(await request.get_data()))
 
     return app
 
@@ -161,3 +167,17 @@ async def test_the_server_cancelling_the_request_still_cancels_it(slow_app):
     with pytest.raises(asyncio.CancelledError):
         await request
     assert slow_app.ended == ["cancelled"]
+
+
+async def test_a_body_in_several_parts_is_read_whole(slow_app):
+    exchange = Exchange(b"a" * 10, b"b" * 20, b"c" * 5)
+    await slow_app(scope_for("/-/test-body", "POST"), exchange.receive, exchange.send)
+    assert exchange.status == 200 and exchange.sent[1]["body"] == b"35"
+
+
+async def test_a_body_that_stops_arriving_times_out_with_408(slow_app):
+    slow_app.config["BODY_TIMEOUT"] = 0.2
+    exchange = Exchange(b"{", complete=False)
+    started = time.monotonic()
+    await asyncio.wait_for(slow_app(scope_for("/-/test-body", "POST"), exchange.receive, exchange.send), 5)
+    assert exchange.status == 408 and time.monotonic() - started < 2
