@@ -61,6 +61,8 @@ def run(pieces: list[bytes]) -> list[Any]:
         except HubError as exc:
             seen.append(("raised", exc.status, exc.code, exc.message))
             break
+        # what the relay reads before anyone iterates (the fast path makes its chunks only when read)
+        seen.append((len(out), bool(out), repr(norm.usage), norm.saw_usage, norm._finished))
         seen.append([(c.raw, c.usage_only, c._data) for c in out])
         err = norm.pending_error
         seen.append(None if err is None else (err.status, err.code, err.message))
@@ -127,3 +129,25 @@ def test_plain_pieces_pass_through_as_the_renderer_would_write_them(seed):
     assert chunks.sse is not None  # every such piece takes the fast path
     assert OpenAISSE(wants_usage=True).chunks(chunks) == one_by_one
     assert chunks.content == len([c for c in chunks if not c.usage_only])
+
+
+def test_the_openai_renderer_never_makes_the_chunk_objects():
+    """Relaying a same-dialect stream to an OpenAI client reads only the piece's bytes, its number of
+    chunks and its usage; the chunk objects are made only for a renderer that reads them."""
+    from hub_core.api.openai_v1 import OpenAISSE
+
+    parts = [
+        data(chunk("a")),
+        data(chunk("b")),
+        data(chunk(None, "stop")),
+        data({**BASE, "choices": [], "usage": USAGE}),
+    ]
+    answer = b"".join(parts) + b"data: [DONE]\n\n"
+    norm = OpenAIChatNormalizer()
+    chunks = norm.feed(answer)
+    assert OpenAISSE(wants_usage=True).chunks(chunks) == b"".join(parts)
+    assert (len(chunks), bool(chunks), chunks.content) == (4, True, 3)
+    assert (norm.usage.input_tokens, norm.usage.output_tokens, norm.saw_usage) == (7, 3, True)
+    assert chunks._pending is not None  # nothing made yet
+    assert [c.usage_only for c in chunks] == [False, False, False, True]  # made when read
+    assert chunks._pending is None and chunks[3].data["usage"] == USAGE and len(list(chunks)) == 4

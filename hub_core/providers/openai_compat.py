@@ -8,7 +8,7 @@ quirks (extra headers, model id forms, reasoning fields) and is done.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from hub_core import jsonio
@@ -38,6 +38,55 @@ def usage_from_openai(data: dict[str, Any] | None) -> Usage:
     )
 
 
+class PlainChunks(Chunks):
+    """The chunks of a piece of plain events (`OpenAIChatNormalizer._plain_chunks`), made into `Chunk`
+    objects the first time they are read: iterated, indexed or compared. Their number, truthiness, `sse` and
+    `content` are known without making them, and that is all the relay and a renderer of the standard
+    dialect ask for."""
+
+    def __init__(self, payloads: list[bytes], usage_chunks: dict[int, Chunk], count: int) -> None:
+        super().__init__()
+        self._pending: tuple[list[bytes], dict[int, Chunk]] | None = (payloads, usage_chunks)
+        self._count = count
+
+    def _made(self) -> PlainChunks:
+        if self._pending is not None:
+            payloads, usage_chunks = self._pending
+            self._pending = None
+            self.extend(
+                usage_chunks.get(i) or Chunk(None, payload)
+                for i, payload in enumerate(payloads)
+                if payload and payload != DONE
+            )
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return list.__iter__(self._made())
+
+    def __reversed__(self) -> Iterator[Chunk]:
+        return list.__reversed__(self._made())
+
+    def __getitem__(self, index: Any) -> Any:
+        return list.__getitem__(self._made(), index)
+
+    def __contains__(self, item: object) -> bool:
+        return list.__contains__(self._made(), item)
+
+    def __eq__(self, other: object) -> bool:
+        return list.__eq__(self._made(), other)
+
+    __hash__ = None  # type: ignore[assignment]  # as list's
+
+    def __repr__(self) -> str:
+        return list.__repr__(self._made())
+
+
 class OpenAIChatNormalizer(Normalizer):
     """Chat Completions answers, JSON or SSE; passes chunks through as raw bytes."""
 
@@ -64,29 +113,36 @@ class OpenAIChatNormalizer(Normalizer):
 
     def _plain_chunks(self, data: bytes, payloads: list[bytes]) -> list[Chunk]:
         """`_chunks` for a piece of plain ``data:`` events without any error (a piece often holds a whole
-        answer): the end-of-answer check runs once over the piece, and OpenAI's usual chunk, whose only
-        "usage" is the ``"usage":null`` it ends with, is recognised without scanning it twice. The chunks
-        keep the piece's bytes (`Chunks.sse`) when they are all of it but a final ``[DONE]``."""
+        answer), read with a few scans of the whole piece instead of event by event. Only the events with a
+        usage value are parsed here (for the usage numbers); the chunk objects are made when someone reads
+        them (`PlainChunks`), which a renderer of the standard dialect does not: it sends `Chunks.sse`, the
+        piece's own bytes, kept when the chunks are all of it but a final ``[DONE]``."""
         self._saw_event = True
-        if not self._finished and data.find(b'"finish_reason":"') >= 0:
+        if not self._finished and (DONE in payloads or data.find(b'"finish_reason":"') >= 0):
             self._finished = True
-        out = Chunks()
-        usage_only = 0
-        for payload in payloads:
-            if payload.endswith(b',"usage":null}') and payload.find(b'"usage"') == len(payload) - 13:
-                out.append(Chunk(None, payload))
-            elif payload == DONE or not payload:
-                self._finished = self._finished or payload == DONE
-            elif _usage_in(payload):
-                chunk = self._usage_chunk(payload)
-                usage_only += chunk.usage_only
-                out.append(chunk)
-            else:
-                out.append(Chunk(None, payload))
-        out.content = len(out) - usage_only
-        if len(out) == len(payloads):
+        count = len(payloads) - payloads.count(DONE) - payloads.count(b"")
+        usage_chunks: dict[int, Chunk] = {}
+        # OpenAI ends every chunk with "usage":null when usage is asked for; any other "usage" in the piece
+        # may be a usage value: look only at the events that hold one, from the end (the usage chunk is last)
+        extra = data.count(b'"usage"') - data.count(b',"usage":null}\n\n')
+        if extra:
+            candidates = []
+            for i in range(len(payloads) - 1, -1, -1):
+                payload = payloads[i]
+                found = payload.count(b'"usage"') - payload.endswith(b',"usage":null}')
+                if found:
+                    candidates.append(i)
+                    extra -= found
+                    if not extra:
+                        break
+            for i in reversed(candidates):  # in order: the last usage value wins, as event by event
+                if _usage_in(payloads[i]):
+                    usage_chunks[i] = self._usage_chunk(payloads[i])
+        out = PlainChunks(payloads, usage_chunks, count)
+        out.content = count - sum(chunk.usage_only for chunk in usage_chunks.values())
+        if count == len(payloads):
             out.sse = data
-        elif len(out) == len(payloads) - 1 and payloads[-1] == DONE:
+        elif count == len(payloads) - 1 and payloads[-1] == DONE:
             out.sse = data[: -len(DONE_EVENT)]
         return out
 
