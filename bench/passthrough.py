@@ -2,7 +2,11 @@
 no logging: it forwards the POST body to the upstream with one pooled aiohttp session and returns or streams
 the answer. Served with the same Quart and Hypercorn settings as ``aigne-hub serve``.
 
-Run: ``python bench/passthrough.py --upstream http://127.0.0.1:PORT/v1 [--port 0]``.
+With ``--raw`` the same forwarding is a bare ASGI app under the same Hypercorn settings, without Quart: not
+a baseline the hub is held to, but the measure of what the framework itself costs (``bench/run.py --targets
+raw,passthrough``).
+
+Run: ``python bench/passthrough.py --upstream http://127.0.0.1:PORT/v1 [--port 0] [--raw]``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import signal
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from hypercorn.asyncio import serve
@@ -60,7 +65,61 @@ def create_app(upstream: str) -> Quart:
     return app
 
 
-async def main_async(port: int, upstream: str) -> None:
+def create_raw_app(upstream: str) -> Any:
+    """`create_app`'s forwarding as a bare ASGI callable: the body read from the messages, the answer sent as
+    messages; nothing else (GET is the health check)."""
+    url = upstream.rstrip("/") + "/chat/completions"
+    session: dict[str, aiohttp.ClientSession] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                session["s"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+                await send({"type": "lifespan.startup.complete"})
+            await session["s"].close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["method"] == "GET":
+            await _answer(send, 200, b"application/json", b'{"status":"ok"}')
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        resp = await session["s"].post(url, data=body, headers={"Content-Type": "application/json"})
+        if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+            try:
+                data = await resp.read()
+            finally:
+                resp.release()
+            await _answer(send, resp.status, b"application/json", data)
+            return
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": [SSE_TYPE, NO_CACHE]})
+            async for piece in resp.content.iter_any():
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            resp.close()
+
+    return app
+
+
+SSE_TYPE = (b"content-type", b"text/event-stream")
+NO_CACHE = (b"cache-control", b"no-cache")
+
+
+async def _answer(send: Any, status: int, content_type: bytes, body: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def main_async(port: int, upstream: str, raw: bool = False) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", port))
     config = Config()
@@ -74,15 +133,17 @@ async def main_async(port: int, upstream: str) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(f"ready {config.bind[0].rsplit(':', 1)[1]}", flush=True)
-    await serve(create_app(upstream), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    app = create_raw_app(upstream) if raw else create_app(upstream)
+    await serve(app, config, shutdown_trigger=stop.wait)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--upstream", required=True)
+    parser.add_argument("--raw", action="store_true", help="a bare ASGI app instead of Quart")
     args = parser.parse_args()
-    asyncio.run(main_async(args.port, args.upstream))
+    asyncio.run(main_async(args.port, args.upstream, args.raw))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ from loadgen import answer_ok, rss_mb  # noqa: E402
 
 PY = sys.executable
 TARGETS = ("direct", "passthrough", "hub")
-LABELS = {"direct": "direct", "passthrough": "pass-through", "hub": "hub"}
+#: measured only when asked for (``--targets raw,passthrough``): the pass-through without Quart
+EXTRA_TARGETS = ("raw",)
+LABELS = {"direct": "direct", "passthrough": "pass-through", "hub": "hub", "raw": "raw ASGI"}
 #: (name, stream?, concurrency)
 SCENARIOS = (("json-1", False, 1), ("json-16", False, 16), ("json-64", False, 64), ("stream-16", True, 16))
 SCENARIO_LABELS = {
@@ -212,8 +214,9 @@ def start_hub(stack: Stack, cpu: int | None, fake_port: int) -> tuple[Target, An
     return Target("hub", port, {"Authorization": f"Bearer {key}"}, proc.pid), proc, data_dir
 
 
-def start_passthrough(stack: Stack, cpu: int | None, fake_port: int) -> Target:
+def start_passthrough(stack: Stack, cpu: int | None, fake_port: int, raw: bool = False) -> Target:
     port = free_port()
+    name = "raw" if raw else "passthrough"
     args = [
         PY,
         str(BENCH / "passthrough.py"),
@@ -221,12 +224,11 @@ def start_passthrough(stack: Stack, cpu: int | None, fake_port: int) -> Target:
         str(port),
         "--upstream",
         f"http://127.0.0.1:{fake_port}/v1",
+        *(["--raw"] if raw else []),
     ]
-    proc = stack.spawn("passthrough", args, cpu)
-    wait_ready(
-        stack, "passthrough", proc, lambda: post(port, "/v1/chat/completions", chat_body(False), {})[0] == 200
-    )
-    return Target("passthrough", port, {}, proc.pid)
+    proc = stack.spawn(name, args, cpu)
+    wait_ready(stack, name, proc, lambda: post(port, "/v1/chat/completions", chat_body(False), {})[0] == 200)
+    return Target(name, port, {}, proc.pid)
 
 
 # --- measuring --------------------------------------------------------------------------------------------
@@ -499,17 +501,19 @@ def compare(args: argparse.Namespace, stack: Stack) -> int:
     passthrough = start_passthrough(stack, gw_cpu, fake_port)
     direct = Target("direct", fake_port, {}, None)
     targets = {"direct": direct, "passthrough": passthrough, "hub": hub}
+    if args.targets and "raw" in args.targets:
+        targets["raw"] = start_passthrough(stack, gw_cpu, fake_port, raw=True)
     for target in targets.values():
         check_target(target)
     note = machine_note((gw_cpu, load_cpu), args)
     results: dict[str, dict[str, list[dict[str, Any]]]] = {
-        t: {n: [] for n, _, _ in SCENARIOS} for t in TARGETS
+        t: {n: [] for n, _, _ in SCENARIOS} for t in targets
     }
     for rnd in range(args.rounds):
         for name, stream, conc in SCENARIOS:
             if args.scenarios and name not in args.scenarios:
                 continue
-            for tname in TARGETS:
+            for tname in targets:
                 if args.targets and tname not in args.targets:
                     continue
                 target = targets[tname]
@@ -615,7 +619,9 @@ def main() -> int:
     parser.add_argument("--profile", metavar="DIR", help="record py-spy profiles of the hub into DIR")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the 70%% target is not met")
-    parser.add_argument("--targets", type=_names(TARGETS), help="only these targets (no report)")
+    parser.add_argument(
+        "--targets", type=_names(TARGETS + EXTRA_TARGETS), help="only these (no report; raw: no Quart)"
+    )
     parser.add_argument("--scenarios", type=_names(SCENARIO_LABELS), help="only these loads (no report)")
     args = parser.parse_args()
     args.duration = min(max(args.duration, 1.0), 60.0)
