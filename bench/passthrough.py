@@ -44,13 +44,8 @@ def create_app(upstream: str) -> Quart:
 
     @app.post("/v1/chat/completions")
     async def chat() -> Response:
-        body = await request.get_data(cache=False)
-        resp = await session["s"].post(url, data=body, headers={"Content-Type": "application/json"})
-        if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
-            try:
-                data = await resp.read()
-            finally:
-                resp.release()
+        resp, data = await forward(session["s"], url, await request.get_data(cache=False))
+        if data is not None:
             return Response(data, status=resp.status, content_type="application/json")
 
         async def relay() -> AsyncIterator[bytes]:
@@ -63,6 +58,20 @@ def create_app(upstream: str) -> Quart:
         return Response(relay(), content_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     return app
+
+
+async def forward(
+    session: aiohttp.ClientSession, url: str, body: bytes
+) -> tuple[aiohttp.ClientResponse, bytes | None]:
+    """POST the body upstream. A JSON answer comes back read (and its connection released); a stream comes
+    back unread (None), for the caller to relay and close."""
+    resp = await session.post(url, data=body, headers={"Content-Type": "application/json"})
+    if resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+        return resp, None
+    try:
+        return resp, await resp.read()
+    finally:
+        resp.release()
 
 
 def create_raw_app(upstream: str) -> Any:
@@ -90,12 +99,8 @@ def create_raw_app(upstream: str) -> Any:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        resp = await session["s"].post(url, data=body, headers={"Content-Type": "application/json"})
-        if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
-            try:
-                data = await resp.read()
-            finally:
-                resp.release()
+        resp, data = await forward(session["s"], url, body)
+        if data is not None:
             await _answer(send, resp.status, b"application/json", data)
             return
         try:
