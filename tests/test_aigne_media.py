@@ -108,8 +108,8 @@ async def test_image_generations_flat_format(hub, auth):
         ("/api/v2/image", {"input": {"prompt": "x", "outputFileType": "disk"}}, "outputFileType must be url"),
         (
             "/api/v2/image",
-            {"input": {"prompt": "x", "image": [{"type": "file", "data": "AA=="}]}},
-            "not supported",
+            {"input": {"prompt": "x", "image": [{"type": "url", "url": "http://x/a.png"}]}},
+            "does not download images from URLs",  # editing works (tests/test_image_edits.py); fetching not
         ),
         ("/api/v2/image", {"prompt": "x"}, "input must be an object"),
         (

@@ -1,5 +1,5 @@
-"""The OpenAI-compatible client API under ``/v1``: chat completions (JSON and SSE), embeddings, images,
-models. Same-dialect providers stream through byte for byte."""
+"""The OpenAI-compatible client API under ``/v1``: chat completions (JSON and SSE), embeddings, images
+(generations, and multipart edits), models. Same-dialect providers stream through byte for byte."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from quart import Blueprint, Response, request
 
 from hub_core.api.common import as_hub_error, current_hub, json_body, json_response, openai_error
 from hub_core.errors import HubError, bad_request
+from hub_core.media import EXTENSIONS, sniff
 from hub_core.providers.base import Chunk, NormalizedResponse
+from hub_core.providers.image_edit import EDIT_FIELDS, INPUT_IMAGES, INPUT_MASK, MAX_INPUT_IMAGES, InputImage
 
 log = structlog.get_logger("hub_core.api.openai")
 bp = Blueprint("openai_v1", __name__, url_prefix="/v1")
@@ -141,6 +143,44 @@ async def images() -> Response:
         raise bad_request("n must be an integer between 1 and 10", param="n")
     ctx = hub.gateway.begin(request, caller, endpoint="/v1/images/generations", kind="image", model=model)
     return _raw_json(await hub.gateway.call_json(ctx, model, body))
+
+
+@bp.post("/images/edits")
+async def image_edits() -> Response:
+    """OpenAI's multipart edits form: ``image`` (or repeated ``image[]``), ``prompt``, ``model``, optional
+    ``mask``, ``n`` and the generation fields; the hub passes it on as an edit of the routed provider."""
+    hub = current_hub()
+    caller = await hub.gateway.authenticate(request)  # before reading the body, as the JSON endpoints do
+    if request.mimetype != "multipart/form-data":
+        raise bad_request("Image edits take a multipart/form-data body")
+    form, files = await request.form, await request.files
+    payload: dict[str, Any] = {k: form[k] for k in EDIT_FIELDS if form.get(k)}
+    model = _model(payload)
+    if not payload.get("prompt", "").strip():
+        raise bad_request("prompt must be a non-empty string", param="prompt")
+    n = payload.get("n", "1")
+    if not n.isdigit() or not 1 <= int(n) <= 10:
+        raise bad_request("n must be an integer between 1 and 10", param="n")
+    payload["n"] = int(n)
+    uploads = files.getlist("image") + files.getlist("image[]")
+    if not uploads:
+        raise bad_request("image is required: one file as image, or several as image[]", param="image")
+    if len(uploads) > MAX_INPUT_IMAGES:
+        raise bad_request(f"image may hold at most {MAX_INPUT_IMAGES} files", param="image")
+    payload[INPUT_IMAGES] = [_upload(f, "image", i) for i, f in enumerate(uploads)]
+    if "mask" in files:
+        payload[INPUT_MASK] = _upload(files["mask"], "mask", 0)
+    ctx = hub.gateway.begin(request, caller, endpoint="/v1/images/edits", kind="image", model=model)
+    return _raw_json(await hub.gateway.call_json(ctx, model, payload))
+
+
+def _upload(upload: Any, field: str, index: int) -> InputImage:
+    data = upload.read()
+    if not data:
+        raise bad_request(f"{field} file {index + 1} is empty", param=field)
+    given = upload.mimetype if str(upload.mimetype or "").startswith("image/") else "image/png"
+    mime = sniff(data, default=given)
+    return InputImage(data, mime, upload.filename or f"{field}-{index + 1}.{EXTENSIONS.get(mime, 'png')}")
 
 
 @bp.get("/models")

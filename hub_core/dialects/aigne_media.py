@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from hub_core.dialects.aigne import envelope, need_object, opt_string, resolve_model
 from hub_core.errors import HubError, bad_request
+from hub_core.media import EXTENSIONS, sniff
+from hub_core.providers.image_edit import INPUT_IMAGES, INPUT_MASK, MAX_INPUT_IMAGES, InputImage
 
 DEFAULT_IMAGE_MODEL = "openai/dall-e-2"
 DEFAULT_VIDEO_MODEL = "openai/sora-2"
@@ -17,6 +20,11 @@ OUTPUT_TYPES = ("url", "file", "local")
 #: image options passed to the upstream when given, from ``input`` or ``input.modelOptions``
 IMAGE_OPTIONS = ("size", "quality", "style", "background", "moderation", "output_format", "user")
 B64_FORMATS = ("b64_json", "base64", "b64Json")
+DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,]*)*);base64,", re.IGNORECASE)
+NO_FETCH = (
+    "this hub does not download images from URLs (fetching arbitrary URLs would let callers reach internal "
+    "hosts); send the image inline: {type:'file', data:<base64>, mimeType} or a data: URL"
+)
 
 
 @dataclass(slots=True)
@@ -67,25 +75,97 @@ def image_payload(model: str, prompt: str, n: int, options: dict[str, Any]) -> d
 def parse_image(body: dict[str, Any]) -> MediaCall:
     """``{input: {prompt, n?, size?, ..., outputFileType?, modelOptions: {model, ...}}}``."""
     inp, _options = envelope(body)
-    if inp.get("image"):
-        raise bad_request("Image editing (input.image) is not supported by this hub yet", param="input.image")
     model = resolve_model(body, inp, DEFAULT_IMAGE_MODEL)
     options = {**need_object(inp.get("modelOptions"), "input.modelOptions", required=False), **inp}
     payload = image_payload(model, _prompt(inp, "input"), _count(inp.get("n"), "input.n"), options)
+    add_input_images(payload, inp.get("image"), inp.get("mask"), "input.")
     return MediaCall(model, payload, _output(inp.get("outputFileType"), "input.outputFileType"))
 
 
 def parse_image_generations(body: dict[str, Any]) -> MediaCall:
     """The flat form: ``{model, prompt, n?, size?, responseFormat?|response_format?, outputFileType?}``."""
     model = opt_string(body, "model", "body") or DEFAULT_IMAGE_MODEL
-    if body.get("image"):
-        raise bad_request("Image editing (image) is not supported by this hub yet", param="image")
     fmt = body.get("responseFormat", body.get("response_format"))
     if fmt is not None and fmt not in (*B64_FORMATS, "url"):
         raise bad_request("responseFormat must be url or b64_json", param="responseFormat")
     output = "file" if fmt in B64_FORMATS else _output(body.get("outputFileType"), "outputFileType")
     payload = image_payload(model, _prompt(body, "body"), _count(body.get("n"), "n"), body)
+    add_input_images(payload, body.get("image"), body.get("mask"), "")
     return MediaCall(model, payload, output)
+
+
+# --- image editing: input images ------------------------------------------------------------------------
+
+
+def add_input_images(payload: dict[str, Any], images: Any, mask: Any, prefix: str) -> None:
+    """Make an image request an edit when it carries input images (and maybe a mask); empty means none."""
+    if images in (None, "", []):
+        return
+    items = images if isinstance(images, list) else [images]
+    where = f"{prefix}image"
+    if len(items) > MAX_INPUT_IMAGES:
+        raise bad_request(f"{where} may hold at most {MAX_INPUT_IMAGES} images", param=where)
+    many = isinstance(images, list)
+    payload[INPUT_IMAGES] = [
+        input_image(item, f"{where}[{i}]" if many else where, i) for i, item in enumerate(items)
+    ]
+    if mask not in (None, ""):
+        payload[INPUT_MASK] = input_image(mask, f"{prefix}mask", 0, name="mask")
+
+
+def input_image(item: Any, where: str, index: int, name: str = "image") -> InputImage:
+    """One input image: a FileContent part ``{type:'file', data, mimeType?, filename?}``, a data: URL, or
+    plain base64. URL and local parts are refused: the hub has no safe way to fetch them."""
+    mime = filename = None
+    if isinstance(item, dict):
+        kind = item.get("type")
+        if kind == "url" and isinstance(item.get("url"), str) and item["url"].startswith("data:"):
+            item = item["url"]
+        elif kind == "url":
+            raise bad_request(f"{where} is a URL: {NO_FETCH}", param=where, code="unsupported_image_source")
+        elif kind == "local":
+            raise bad_request(
+                f"{where} is a local file path, which the hub cannot read; send the image inline as "
+                "{type:'file', data:<base64>, mimeType} or a data: URL",
+                param=where,
+                code="unsupported_image_source",
+            )
+        elif kind in ("file", None) and isinstance(item.get("data"), str):
+            mime = item.get("mimeType") if isinstance(item.get("mimeType"), str) else None
+            filename = item.get("filename") if isinstance(item.get("filename"), str) else None
+            item = item["data"]
+        else:
+            raise bad_request(
+                f"{where} must be a file part {{type:'file', data:<base64>, mimeType}}, a data: URL or "
+                "base64",
+                param=where,
+            )
+    if not isinstance(item, str):
+        raise bad_request(f"{where} must be a base64 string, a data: URL or a file part", param=where)
+    if item.startswith(("http://", "https://")):
+        raise bad_request(f"{where} is a URL: {NO_FETCH}", param=where, code="unsupported_image_source")
+    match = DATA_URL.match(item)
+    if match:
+        mime = mime or match.group(1)
+        item = item[match.end() :]
+    elif item.startswith("data:"):
+        raise bad_request(f"{where} must be a base64 data: URL (data:<type>;base64,...)", param=where)
+    data = _decode_input(item, where)
+    given = mime.lower() if mime and mime.lower().startswith("image/") else "image/png"
+    mime = sniff(data, default=given)
+    return InputImage(data, mime, filename or f"{name}-{index + 1}.{EXTENSIONS.get(mime, 'png')}")
+
+
+def _decode_input(text: str, where: str) -> bytes:
+    compact = "".join(text.split())  # some encoders wrap base64 lines
+    compact += "=" * (-len(compact) % 4)
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise bad_request(f"{where} is not valid base64", param=where, code="invalid_image") from exc
+    if not data:
+        raise bad_request(f"{where} is empty", param=where, code="invalid_image")
+    return data
 
 
 def images_of(answer: dict[str, Any]) -> list[tuple[bytes | None, str | None, str | None]]:

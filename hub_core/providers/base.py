@@ -11,6 +11,7 @@ import json
 from typing import Any, ClassVar
 
 from hub_core.errors import HubError
+from hub_core.providers.image_edit import IMAGE_EDIT, is_edit
 from hub_core.types import Credential, Route, UpstreamRequest, Usage
 
 API_KEY_SCHEMA: dict[str, Any] = {
@@ -127,6 +128,11 @@ class Provider:
         builder = getattr(self, f"_build_{kind}", None)
         if builder is None:
             raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+        if kind == "image" and is_edit(payload) and not self.supports(IMAGE_EDIT):
+            # a builder that does not know input images would draw a new picture instead of editing
+            raise HubError(
+                400, "unsupported_operation", f"Provider {self.name} does not support image editing"
+            )
         return builder(payload, route, stream)
 
     def apply_credential(self, upstream: UpstreamRequest, credential: Credential | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from hub_core import jsonio
 from hub_core.errors import HubError
 from hub_core.providers.base import Chunk, Chunks, NormalizedResponse, Normalizer, Provider
+from hub_core.providers.image_edit import IMAGE_EDIT, edits_request, is_edit
 from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
 from hub_core.providers.sse import SSEParser, plain_payloads
 from hub_core.types import Route, UpstreamRequest, Usage
@@ -262,7 +263,18 @@ class OpenAICompatibleProvider(Provider):
         return self._request(route, "/embeddings", {**payload, "model": self.upstream_model(route)})
 
     def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+        if is_edit(payload):
+            return self._build_image_edit(payload, route)
         return self._request(route, "/images/generations", {**payload, "model": self.upstream_model(route)})
+
+    def _build_image_edit(self, payload: dict[str, Any], route: Route) -> UpstreamRequest:
+        """OpenAI's ``/images/edits`` (multipart); only vendors that list ``image_edit`` in `capabilities`."""
+        if not self.supports(IMAGE_EDIT):  # (`build_request` checks too; a subclass may call this directly)
+            raise HubError(
+                400, "unsupported_operation", f"Provider {self.name} does not support image editing"
+            )
+        body = {**payload, "model": self.upstream_model(route)}
+        return edits_request(self.url(route, "/images/edits"), self.request_headers(route), body)
 
     def _build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         """OpenAI's Videos API; only vendors that list ``video`` in `capabilities` are asked."""

@@ -11,39 +11,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import secrets
 from typing import Any
 
 from hub_core.errors import HubError, bad_request
 from hub_core.providers.base import NormalizedResponse, Normalizer
+from hub_core.providers.multipart import FilePart, form_data
 from hub_core.types import UpstreamRequest, Usage
 
 FORM_FIELDS = ("model", "prompt", "seconds", "size")
 PENDING = ("queued", "in_progress")
 
 
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    """A ``multipart/form-data`` body and its content type (what OpenAI's SDKs send to ``/videos``)."""
-    boundary = "----aignehub" + secrets.token_hex(12)
-    out = bytearray()
-    for name, value in fields.items():
-        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-        out += value.encode() + b"\r\n"
-    for name, (filename, mime, data) in files.items():
-        out += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            f"Content-Type: {mime}\r\n\r\n"
-        ).encode()
-        out += data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out), f"multipart/form-data; boundary={boundary}"
-
-
 def create_request(url: str, headers: dict[str, str], payload: dict[str, Any]) -> UpstreamRequest:
     """The create call from a standard video request; ``input_reference`` is ``{data (base64), mimeType,
     filename}`` when the caller sent a starting image."""
-    fields = {k: str(payload[k]) for k in FORM_FIELDS if payload.get(k) not in (None, "")}
-    files: dict[str, tuple[str, str, bytes]] = {}
+    fields = [(k, str(payload[k])) for k in FORM_FIELDS if payload.get(k) not in (None, "")]
+    files: list[FilePart] = []
     reference = payload.get("input_reference")
     if isinstance(reference, dict) and reference.get("data"):
         try:
@@ -51,8 +34,8 @@ def create_request(url: str, headers: dict[str, str], payload: dict[str, Any]) -
         except (binascii.Error, ValueError) as exc:
             raise bad_request("The reference image is not valid base64", param="input.image") from exc
         mime = str(reference.get("mimeType") or "image/png")
-        files["input_reference"] = (str(reference.get("filename") or "reference.png"), mime, data)
-    body, content_type = multipart(fields, files)
+        files.append(("input_reference", str(reference.get("filename") or "reference.png"), mime, data))
+    body, content_type = form_data(fields, files)
     return UpstreamRequest("POST", url, headers={**headers, "Content-Type": content_type}, body=body)
 
 

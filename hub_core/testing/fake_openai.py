@@ -1,11 +1,11 @@
 """A local fake of the OpenAI REST API on a real socket, for tests and benchmarks.
 
 It speaks the real wire format (chat completions as JSON and SSE with ``stream_options.include_usage``, tool
-calls, embeddings as float or base64, images, models, and OpenAI's error bodies) and fails on command: the
-model name picks the behaviour (``fail-429``, ``fail-500``, ``fail-401``, ``slow-<seconds>``, ``malformed``,
-``stream-error``, ``tool``, ``reasoning-*`` which reasons first, ``image-chat-*`` which also draws,
-``fail-video``), or tests push one-shot failures with `FakeOpenAI.fail_next`. Video jobs (``/videos``)
-finish after two polls.
+calls, embeddings as float or base64, images (generations, and multipart edits), models, and OpenAI's error
+bodies) and fails on command: the model name picks the behaviour (``fail-429``, ``fail-500``, ``fail-401``,
+``slow-<seconds>``, ``malformed``, ``stream-error``, ``tool``, ``reasoning-*`` which reasons first,
+``image-chat-*`` which also draws, ``fail-video``), or tests push one-shot failures with
+`FakeOpenAI.fail_next`. Video jobs (``/videos``) finish after two polls.
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ class FakeOpenAI(FakeUpstream):
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_post("/v1/images/generations", self.images)
+        app.router.add_post("/v1/images/edits", self.image_edits)
         app.router.add_get("/v1/models", self.models)
         app.router.add_post("/v1/videos", self.create_video)
         app.router.add_get("/v1/videos/{video_id}", self.get_video)
@@ -138,6 +139,10 @@ class FakeOpenAI(FakeUpstream):
             refused = self._queued_failure()
         if refused is not None:
             return None, refused
+        return await self._by_model(body)
+
+    async def _by_model(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, web.Response | None]:
+        """The failure modes the model name picks (see the module docstring)."""
         model = str(body.get("model", ""))
         if not model:
             return None, _error(400, "you must provide a model parameter", "invalid_request_error")
@@ -339,6 +344,11 @@ class FakeOpenAI(FakeUpstream):
         if failed is not None:
             return failed
         assert body is not None
+        return web.json_response(self._images_reply(body))
+
+    def _images_reply(self, body: dict[str, Any], image_tokens: int = 0) -> dict[str, Any]:
+        """The generations and edits answer: ``n`` pictures, base64 for GPT Image models (with usage) or when
+        asked, else URLs."""
         n = int(body.get("n") or 1)
         as_b64 = body.get("response_format") == "b64_json" or str(body["model"]).startswith("gpt-image")
         item = (
@@ -349,12 +359,53 @@ class FakeOpenAI(FakeUpstream):
         payload: dict[str, Any] = {"created": int(time.time()), "data": [dict(item) for _ in range(n)]}
         if str(body["model"]).startswith("gpt-image"):
             payload["usage"] = {
-                "input_tokens": 10,
+                "input_tokens": 10 + image_tokens,
                 "output_tokens": 100 * n,
-                "total_tokens": 10 + 100 * n,
-                "input_tokens_details": {"text_tokens": 10, "image_tokens": 0},
+                "total_tokens": 10 + image_tokens + 100 * n,
+                "input_tokens_details": {"text_tokens": 10, "image_tokens": image_tokens},
             }
-        return web.json_response(payload)
+        return payload
+
+    async def image_edits(self, request: web.Request) -> web.Response:
+        """``POST /images/edits``: a multipart form with ``image`` (or repeated ``image[]``), ``prompt``, the
+        optional ``mask`` and generation fields. Recorded with each file's name, type and bytes."""
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        if not request.content_type.startswith("multipart/form-data"):
+            return _error(400, "Expected a multipart/form-data body.", "invalid_request_error")
+        form = await request.post()
+        record: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        images = [
+            {"field": key, "filename": v.filename, "content_type": v.content_type, "data": v.file.read()}
+            for key in ("image", "image[]")
+            for v in form.getall(key, [])
+            if isinstance(v, web.FileField)
+        ]
+        record["images"] = images
+        mask = form.get("mask")
+        if isinstance(mask, web.FileField):
+            record["mask"] = {
+                "filename": mask.filename,
+                "content_type": mask.content_type,
+                "data": mask.file.read(),
+            }
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": record})
+        refused = self._queued_failure()
+        if refused is not None:
+            return refused
+        if not images:
+            return _error(400, "Missing required parameter: 'image'.", "invalid_request_error")
+        if not record.get("prompt"):
+            return _error(400, "Missing required parameter: 'prompt'.", "invalid_request_error")
+        record.setdefault("model", "dall-e-2")
+        if record["model"] == "dall-e-2" and len(images) > 1:
+            return _error(400, "dall-e-2 accepts only one image.", "invalid_request_error")
+        body, failed = await self._by_model(record)
+        if failed is not None:
+            return failed
+        assert body is not None
+        return web.json_response(self._images_reply(body, image_tokens=50 * len(images)))
 
     async def models(self, request: web.Request) -> web.Response:
         refused = self._unauthorized(request)

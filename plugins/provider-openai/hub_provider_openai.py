@@ -18,7 +18,8 @@ class OpenAIProvider(OpenAICompatibleProvider):
     env_credentials = {"api_key": "OPENAI_API_KEY"}
     env_base_url = "OPENAI_BASE_URL"
     test_model = "gpt-4.1-nano"
-    capabilities = frozenset({"chat", "embedding", "image", "video"})  # video: the Videos API (Sora)
+    # video: the Videos API (Sora); image_edit: POST /images/edits
+    capabilities = frozenset({"chat", "embedding", "image", "image_edit", "video"})
     known_models = {
         "chat": ("gpt-5-mini", "gpt-5", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini"),
         "embedding": ("text-embedding-3-small", "text-embedding-3-large"),

@@ -25,7 +25,7 @@ CASE = ProviderCase(
     chat_model="gpt-4o-mini",
     embedding_model="text-embedding-3-small",
     image_model="dall-e-3",
-    capabilities=frozenset({"chat", "embedding", "image", "video"}),
+    capabilities=frozenset({"chat", "embedding", "image", "image_edit", "video"}),
     listed_model="gpt-4o-mini",
 )
 
