@@ -14,6 +14,8 @@ class HubError(Exception):
 
     `type` is the dialect-neutral error class (OpenAI's `error.type`, AIGNE's `error.type`); `param` names
     the offending request field when there is one; `headers` are sent with the error (e.g. Retry-After).
+    `detail` is a fuller account for the hub's own records (usage log, provider health, log lines) when the
+    client is told less than the administrator should see; `full_message` is what those records keep.
     """
 
     def __init__(
@@ -26,6 +28,7 @@ class HubError(Exception):
         param: str | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -35,6 +38,11 @@ class HubError(Exception):
         self.param = param
         self.headers = headers or {}
         self.extra = extra or {}
+        self.detail = detail
+
+    @property
+    def full_message(self) -> str:
+        return self.detail or self.message
 
     def __repr__(self) -> str:
         return f"HubError({self.status}, {self.code!r}, {self.message!r})"
@@ -70,6 +78,19 @@ def forbidden(message: str = "Forbidden: this key may not do that") -> HubError:
 
 def not_found(message: str, *, code: str = "not_found") -> HubError:
     return HubError(404, code, message)
+
+
+def upstream_auth_failed(label: str, vendor_message: str, upstream_status: int) -> HubError:
+    """The vendor refused the hub's credential. The client learns only that: the vendor's text (which may
+    quote the key, the account or the organisation) goes to the hub's records and the admin's views."""
+    return HubError(
+        502,
+        "upstream_auth_failed",
+        f"{label} rejected the hub's credential; the hub's administrator can see why",
+        type="upstream_error",
+        extra={"upstream_status": upstream_status},
+        detail=f"{label} rejected the hub's credential: {vendor_message}",
+    )
 
 
 def model_not_found(model: str) -> HubError:

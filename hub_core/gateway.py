@@ -277,7 +277,7 @@ class Gateway:
         elif error is not None:
             rec.status = "error"
             if isinstance(error, HubError):
-                rec.http_status, rec.error = error.status, error.message
+                rec.http_status, rec.error = error.status, error.full_message
             else:
                 rec.http_status, rec.error = 500, f"{type(error).__name__}: {error}"
         if rec.ttfb_ms is None and rec.status == "success":
@@ -381,8 +381,10 @@ def _redact(err: HubError, route: Route) -> HubError:
     """Upstreams may echo the credential they rejected; never pass it on to the client or the logs."""
     if route.credential is not None:
         for value in route.credential.values.values():
-            if len(value) >= 8 and value in err.message:
+            if len(value) >= 8:
                 err.message = err.message.replace(value, mask(value))
+                if err.detail:
+                    err.detail = err.detail.replace(value, mask(value))
     return err
 
 

@@ -69,7 +69,9 @@ def test_request_ids_on_call_lines_and_no_secrets(hub_server_factory, hub_settin
         request_ids["req-echo-1"] = "error"
         assert info.value.status_code == 502
         assert CREDENTIAL not in info.value.response.text
-        assert "sk-p…9876" in info.value.message  # masked, so an operator can still tell which key it was
+        # the client is told the hub's credential was refused, not what the vendor said about it
+        assert "rejected the hub's credential" in info.value.message
+        assert "Incorrect API key" not in info.value.response.text and "sk-p" not in info.value.response.text
 
         for model in ("openai/fail-500", "openai/malformed", "openai/stream-error"):
             with pytest.raises(openai.APIError):
@@ -99,7 +101,10 @@ def test_request_ids_on_call_lines_and_no_secrets(hub_server_factory, hub_settin
     for rid, status in request_ids.items():
         assert by_id[rid]["status"] == status
     assert by_id["req-stream-1"]["stream"] is True and by_id["req-stream-1"]["provider"] == "openai"
+    # the vendor's text is in the log line and the usage row, masked, so an operator can tell which key it was
     assert by_id["req-echo-1"]["level"] == "warning" and "sk-p…9876" in by_id["req-echo-1"]["error"]
+    echo_row = next(r for r in rows if r["request_id"] == "req-echo-1")
+    assert "Incorrect API key provided: sk-p…9876" in echo_row["error"]
     # every line written while a request was in flight names that request
     in_request = [line for line in lines if "path" in line]
     assert in_request and all(line.get("request_id") for line in in_request)

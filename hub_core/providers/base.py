@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from hub_core.errors import HubError
+from hub_core.errors import HubError, upstream_auth_failed
 from hub_core.providers.image_edit import IMAGE_EDIT, is_edit
 from hub_core.types import Credential, Route, UpstreamRequest, Usage
 
@@ -151,13 +151,7 @@ class Provider:
             out = {"Retry-After": headers["Retry-After"]} if "Retry-After" in headers else {}
             return HubError(429, "rate_limited", f"{label} rate limit: {message}", headers=out)
         if status in (401, 403):
-            return HubError(
-                502,
-                "upstream_auth_failed",
-                f"{label} rejected the hub's credential: {message}",
-                type="upstream_error",
-                extra={"upstream_status": status},
-            )
+            return upstream_auth_failed(label, message, status)
         if status == 404:
             return HubError(404, "model_not_found", f"{label}: {message}")
         if status == 413:

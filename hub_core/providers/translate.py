@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from hub_core.errors import HubError, bad_request
+from hub_core.errors import upstream_auth_failed as upstream_auth_failed  # re-exported for plugins
 from hub_core.providers.base import Chunk, _upstream_message
 from hub_core.types import Usage
 
@@ -291,18 +292,6 @@ def estimate_tokens(text: str) -> int:
 def upstream_message(body: bytes) -> str:
     """The human message of a vendor error body (``error.message``, ``message``, ``error`` or the text)."""
     return _upstream_message(body)
-
-
-def upstream_auth_failed(label: str, message: str, upstream_status: int) -> HubError:
-    """The vendor refused the hub's credential (what the base class makes of a 401/403), for vendors that
-    signal it with another status (xAI and Gemini answer a bad key with a 400)."""
-    return HubError(
-        502,
-        "upstream_auth_failed",
-        f"{label} rejected the hub's credential: {message}",
-        type="upstream_error",
-        extra={"upstream_status": upstream_status},
-    )
 
 
 def upstream_payment_required(label: str, body: bytes) -> HubError:

@@ -87,7 +87,7 @@ def classify(err: HubError) -> Outcome | None:
     status = upstream_status(err)
     if not is_upstream(err):
         return None
-    message = err.message.lower()
+    message = err.full_message.lower()
     if err.code in ("upstream_auth_failed", "upstream_payment_required") or status in (401, 402, 403):
         if status == 403 and any(word in message for word in CONTENT_POLICY):
             return None
@@ -218,12 +218,17 @@ class ProviderHealth:
             self.cool_down(name, cooldown if wait is None else wait)
             self._down_weight(route)
         elif outcome is Outcome.CREDENTIAL:
-            self._credential_refused(route, err.message)
+            self._credential_refused(route, err.full_message)
         if outcome is Outcome.MODEL_NOT_FOUND and self.status.get(name, route.model, kind) is None:
             return  # only models seen before get a "not found" entry (made-up names must not fill the table)
         available = None if outcome is Outcome.RATE_LIMITED else False
         self._record_status(
-            route, kind, available=available, error_code=err.code, error=err.message, response_ms=elapsed_ms
+            route,
+            kind,
+            available=available,
+            error_code=err.code,
+            error=err.full_message,
+            response_ms=elapsed_ms,
         )
 
     def record_check(self, result: CheckResult) -> None:

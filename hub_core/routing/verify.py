@@ -137,7 +137,7 @@ def _result(err: HubError, route: Route, kind: str, started: float) -> CheckResu
         verdict = "accepted"
     else:
         verdict = "unknown"
-    detail = _redacted(err.message, route)
+    detail = _redacted(err.full_message, route)
     return CheckResult(verdict, detail, route.provider_name, route.model, kind, elapsed, err.code)
 
 

@@ -201,14 +201,15 @@ def test_gemini_image_model(client, server, provider_fake):
     assert (row["images"], row["output_tokens"]) == (1, 1290)
 
 
-def test_wrong_key_is_a_refused_credential(client, provider_fake):
+def test_wrong_key_is_a_refused_credential(client, server, provider_fake):
     provider_fake.api_key = "another"
     with pytest.raises(openai.APIStatusError) as info:
         client.chat.completions.create(
             model="google/gemini-2.5-flash", messages=[{"role": "user", "content": "hi"}]
         )
     assert (info.value.status_code, info.value.body["code"]) == (502, "upstream_auth_failed")
-    assert "API key not valid" in info.value.body["message"]
+    assert "API key not valid" not in info.value.body["message"]  # what Google said is for the admin
+    assert "API key not valid" in server.wait_for_calls(1)[0]["error"]
 
 
 def test_tool_call_arguments_are_json(client):

@@ -22,17 +22,23 @@ class TestXAIConformance(ChatConformance, ImageConformance):
 
 
 @pytest.fixture
-def client(hub_server_factory, provider_fake):
-    return openai_client(provider_hub(hub_server_factory, "xai", provider_fake))
+def server(hub_server_factory, provider_fake):
+    return provider_hub(hub_server_factory, "xai", provider_fake)
 
 
-def test_wrong_key_400_is_a_refused_credential(client, provider_fake):
+@pytest.fixture
+def client(server):
+    return openai_client(server)
+
+
+def test_wrong_key_400_is_a_refused_credential(client, server, provider_fake):
     provider_fake.api_key = "another-key"
     with pytest.raises(openai.APIStatusError) as info:
         client.chat.completions.create(model="xai/grok-4", messages=[{"role": "user", "content": "hi"}])
     assert info.value.status_code == 502
     assert info.value.body["code"] == "upstream_auth_failed"
-    assert "Incorrect API key" in info.value.body["message"]
+    assert "Incorrect API key" not in info.value.body["message"]  # what xAI said is for the admin
+    assert "Incorrect API key" in server.wait_for_calls(1)[0]["error"]
 
 
 def test_reasoning_stream_is_passed_through(client):
