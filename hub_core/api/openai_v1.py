@@ -11,8 +11,8 @@ import structlog
 from quart import Blueprint, Response, request
 
 from hub_core.api.common import as_hub_error, current_hub, json_body, json_response, openai_error
+from hub_core.dialects.aigne_media import image_from_bytes
 from hub_core.errors import HubError, bad_request
-from hub_core.media import EXTENSIONS, sniff
 from hub_core.providers.base import Chunk, NormalizedResponse
 from hub_core.providers.image_edit import EDIT_FIELDS, INPUT_IMAGES, INPUT_MASK, MAX_INPUT_IMAGES, InputImage
 
@@ -178,9 +178,7 @@ def _upload(upload: Any, field: str, index: int) -> InputImage:
     data = upload.read()
     if not data:
         raise bad_request(f"{field} file {index + 1} is empty", param=field)
-    given = upload.mimetype if str(upload.mimetype or "").startswith("image/") else "image/png"
-    mime = sniff(data, default=given)
-    return InputImage(data, mime, upload.filename or f"{field}-{index + 1}.{EXTENSIONS.get(mime, 'png')}")
+    return image_from_bytes(data, upload.mimetype, upload.filename, field, index)
 
 
 @bp.get("/models")

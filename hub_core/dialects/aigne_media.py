@@ -150,7 +150,14 @@ def input_image(item: Any, where: str, index: int, name: str = "image") -> Input
         item = item[match.end() :]
     elif item.startswith("data:"):
         raise bad_request(f"{where} must be a base64 data: URL (data:<type>;base64,...)", param=where)
-    data = _decode_input(item, where)
+    return image_from_bytes(_decode_input(item, where), mime, filename, name, index)
+
+
+def image_from_bytes(
+    data: bytes, mime: str | None, filename: str | None, name: str, index: int
+) -> InputImage:
+    """An input image's type from its bytes, else the caller's `mime` when it is an image type; a file name
+    when the caller gave none (``image-1.png``)."""
     given = mime.lower() if mime and mime.lower().startswith("image/") else "image/png"
     mime = sniff(data, default=given)
     return InputImage(data, mime, filename or f"{name}-{index + 1}.{EXTENSIONS.get(mime, 'png')}")

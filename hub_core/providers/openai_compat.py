@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from hub_core import jsonio
 from hub_core.errors import HubError
 from hub_core.providers.base import Chunk, Chunks, NormalizedResponse, Normalizer, Provider
-from hub_core.providers.image_edit import IMAGE_EDIT, edits_request, is_edit
+from hub_core.providers.image_edit import edits_request, is_edit
 from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
 from hub_core.providers.sse import SSEParser, plain_payloads
 from hub_core.types import Route, UpstreamRequest, Usage
@@ -268,11 +268,8 @@ class OpenAICompatibleProvider(Provider):
         return self._request(route, "/images/generations", {**payload, "model": self.upstream_model(route)})
 
     def _build_image_edit(self, payload: dict[str, Any], route: Route) -> UpstreamRequest:
-        """OpenAI's ``/images/edits`` (multipart); only vendors that list ``image_edit`` in `capabilities`."""
-        if not self.supports(IMAGE_EDIT):  # (`build_request` checks too; a subclass may call this directly)
-            raise HubError(
-                400, "unsupported_operation", f"Provider {self.name} does not support image editing"
-            )
+        """OpenAI's ``/images/edits`` (multipart); `build_request` only gets here for vendors that list
+        ``image_edit`` in `capabilities`."""
         body = {**payload, "model": self.upstream_model(route)}
         return edits_request(self.url(route, "/images/edits"), self.request_headers(route), body)
 

@@ -366,18 +366,22 @@ class FakeOpenAI(FakeUpstream):
             }
         return payload
 
+    async def _multipart(self, request: web.Request) -> tuple[Any, web.Response | None]:
+        """The form of an authorised multipart request, or the refusal OpenAI would send."""
+        refused = self._unauthorized(request)
+        if refused is None and not request.content_type.startswith("multipart/"):
+            refused = _error(400, "Expected a multipart/form-data body.", "invalid_request_error")
+        return (None, refused) if refused is not None else (await request.post(), None)
+
     async def image_edits(self, request: web.Request) -> web.Response:
         """``POST /images/edits``: a multipart form with ``image`` (or repeated ``image[]``), ``prompt``, the
         optional ``mask`` and generation fields. Recorded with each file's name, type and bytes."""
-        refused = self._unauthorized(request)
+        form, refused = await self._multipart(request)
         if refused is not None:
             return refused
-        if not request.content_type.startswith("multipart/form-data"):
-            return _error(400, "Expected a multipart/form-data body.", "invalid_request_error")
-        form = await request.post()
         record: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         images = [
-            {"field": key, "filename": v.filename, "content_type": v.content_type, "data": v.file.read()}
+            {"field": key, **_file_record(v)}
             for key in ("image", "image[]")
             for v in form.getall(key, [])
             if isinstance(v, web.FileField)
@@ -385,11 +389,7 @@ class FakeOpenAI(FakeUpstream):
         record["images"] = images
         mask = form.get("mask")
         if isinstance(mask, web.FileField):
-            record["mask"] = {
-                "filename": mask.filename,
-                "content_type": mask.content_type,
-                "data": mask.file.read(),
-            }
+            record["mask"] = _file_record(mask)
         self.requests.append({"path": request.path, "headers": dict(request.headers), "body": record})
         refused = self._queued_failure()
         if refused is not None:
@@ -424,12 +424,9 @@ class FakeOpenAI(FakeUpstream):
     # --- videos (the Videos API: multipart create, poll, download) ----------------------------------------
 
     async def create_video(self, request: web.Request) -> web.Response:
-        refused = self._unauthorized(request)
+        form, refused = await self._multipart(request)
         if refused is not None:
             return refused
-        if not request.content_type.startswith("multipart/"):
-            return _error(400, "Expected a multipart/form-data body.", "invalid_request_error")
-        form = await request.post()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         reference = form.get("input_reference")
         record: dict[str, Any] = dict(fields)
@@ -502,3 +499,8 @@ if __name__ == "__main__":
     import sys
 
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 8099))
+
+
+def _file_record(field: web.FileField) -> dict[str, Any]:
+    """What a test sees of an uploaded file: its name, type and bytes."""
+    return {"filename": field.filename, "content_type": field.content_type, "data": field.file.read()}
