@@ -20,10 +20,16 @@ T = TypeVar("T")
 
 
 def _settings() -> Any:
-    from hub_core.config import Settings
+    from hub_core.access_keys import operator_key_problem
+    from hub_core.config import ConfigError, Settings
     from hub_core.logging import configure_logging
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if settings.admin_key is not None and (problem := operator_key_problem(settings.admin_key)):
+        raise click.ClickException(problem)  # before anything starts, for every command
     configure_logging(settings)  # log lines go to stderr, so stdout stays parseable (--json, keys create)
     return settings
 
@@ -43,8 +49,8 @@ def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             await db.upgrade(settings)
             ctx = await db.connect(settings)
             try:
-                token = await initialize_owner(announce=False)
-                if token:
+                token = await initialize_owner(announce=False, admin_key=settings.admin_key)
+                if token and token != settings.admin_key:
                     _announce_to_stderr(token)
                 return await fn(settings, *args, **kwargs)
             finally:
@@ -124,7 +130,7 @@ def _init_sync(settings: Any) -> str | None:
         await db.upgrade(settings)
         ctx = await db.connect(settings)
         try:
-            return await initialize_owner(announce=True)
+            return await initialize_owner(announce=True, admin_key=settings.admin_key)
         finally:
             await db.close(ctx)
 
@@ -133,14 +139,18 @@ def _init_sync(settings: Any) -> str | None:
 
 @main.command()
 def init() -> None:
-    """Create the data dir, apply migrations, and create the owner with a one-time admin key."""
+    """Create the data dir, apply migrations, and create the owner with the admin key from
+    AIGNE_HUB_ADMIN_KEY / AIGNE_HUB_ADMIN_KEY_FILE, or a generated one printed once."""
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     from hub_core.crypto import Keyring
 
     Keyring.load(settings.secret_key, settings.key_file)
-    if _init_sync(settings) is None:
+    token = _init_sync(settings)
+    if token is None:
         click.echo("Already initialized: the owner exists (create more keys with `aigne-hub keys create`).")
+    elif token == settings.admin_key:
+        click.echo("Initialized: the owner signs in with the admin key the operator provided.")
 
 
 @main.group("db")

@@ -34,6 +34,27 @@ def _size(raw: str) -> int:
     return int(text)
 
 
+class ConfigError(ValueError):
+    """A setting in the environment that the hub cannot use; the message names the variable."""
+
+
+def _admin_key() -> str | None:
+    """The operator's first admin key: ``AIGNE_HUB_ADMIN_KEY``, or the contents of the file
+    ``AIGNE_HUB_ADMIN_KEY_FILE`` names (a Docker or Kubernetes secret), so unattended starts print nothing."""
+    value = _env("AIGNE_HUB_ADMIN_KEY")
+    path = _env("AIGNE_HUB_ADMIN_KEY_FILE")
+    if value is not None and path is not None:
+        raise ConfigError("Set AIGNE_HUB_ADMIN_KEY or AIGNE_HUB_ADMIN_KEY_FILE, not both")
+    if path is not None:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"AIGNE_HUB_ADMIN_KEY_FILE: cannot read {path}: {exc.strerror}") from exc
+        if not value:
+            raise ConfigError(f"AIGNE_HUB_ADMIN_KEY_FILE: {path} is empty")
+    return value.strip() if value is not None else None
+
+
 def _mount_path(raw: str | None) -> str:
     path = (raw or "/").strip()
     path = "/" + path.strip("/")
@@ -63,6 +84,8 @@ class Settings:
     log_format: str = "auto"
     log_level: str = "info"
     announce_admin_key: bool = True
+    # the owner's first admin key, when the operator provides it (kept out of repr: it is a secret)
+    admin_key: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +114,7 @@ class Settings:
             credential_check_max_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_MAX_DELAY", 10800.0),
             log_format=_env("AIGNE_HUB_LOG_FORMAT", "auto") or "auto",
             log_level=_env("AIGNE_HUB_LOG_LEVEL", "info") or "info",
+            admin_key=_admin_key(),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -17,7 +17,7 @@ from tortoise.context import TortoiseContext
 from hub_core import db
 from hub_core.catalog import ModelCatalog
 from hub_core.config import Settings
-from hub_core.crypto import Keyring
+from hub_core.crypto import Keyring, mask
 from hub_core.default_plugins import (
     DefaultRoutingPlugin,
     KeyAuthPlugin,
@@ -70,7 +70,9 @@ class Hub:
     async def start(self) -> None:
         await db.upgrade(self.settings)
         self.db = await db.connect(self.settings)
-        self.initial_admin_key = await initialize_owner(announce=self.settings.announce_admin_key)
+        self.initial_admin_key = await initialize_owner(
+            announce=self.settings.announce_admin_key, admin_key=self.settings.admin_key
+        )
         await self.state.reload()
         await self.writer.start()
         await self.gateway.billing.start()
@@ -102,15 +104,22 @@ class Hub:
             await db.close(self.db)
 
 
-async def initialize_owner(announce: bool) -> str | None:
-    """Create the owner and a one-time admin key on the first start; returns the key when created."""
-    from hub_core.services.users import create_key, ensure_owner
+async def initialize_owner(announce: bool, admin_key: str | None = None) -> str | None:
+    """Create the owner on the first start, with the operator's `admin_key` (``AIGNE_HUB_ADMIN_KEY``, never
+    printed) or a generated one-time key (printed when `announce`); returns the owner's key when created."""
+    from hub_core.services.users import check_operator_key, create_key, ensure_owner
 
+    if admin_key is not None:
+        check_operator_key(admin_key)  # before the owner exists: a refused key must not lock the hub
     owner, created = await ensure_owner()
     if not created:
+        if admin_key is not None:
+            log.info("owner exists; AIGNE_HUB_ADMIN_KEY is only used on the first start")
         return None
-    _, token = await create_key(owner, "initial admin key", role="owner")
-    if announce:
+    _, token = await create_key(owner, "initial admin key", role="owner", token=admin_key)
+    if admin_key is not None:
+        log.info("owner created with the operator's admin key", key=mask(admin_key))
+    elif announce:
         print_admin_key(token)
     return token
 

@@ -114,6 +114,14 @@ async def _is_last_active_owner(user: m.User) -> bool:
     return await m.User.filter(role="owner", disabled=False).exclude(id=user.id).count() == 0
 
 
+def check_operator_key(token: str) -> str:
+    """The operator's admin key (``AIGNE_HUB_ADMIN_KEY``), or a 400 saying what a usable one looks like."""
+    problem = access_keys.operator_key_problem(token)
+    if problem is not None:
+        raise bad_request(problem)
+    return token
+
+
 async def ensure_owner() -> tuple[m.User, bool]:
     """The first start creates the owner; returns (owner, created)."""
     owner = await m.User.filter(role="owner").order_by("id").first()
@@ -123,16 +131,21 @@ async def ensure_owner() -> tuple[m.User, bool]:
 
 
 async def create_key(
-    user: m.User, name: str, role: str | None = None, expires_at: datetime | None = None
+    user: m.User,
+    name: str,
+    role: str | None = None,
+    expires_at: datetime | None = None,
+    token: str | None = None,
 ) -> tuple[m.AccessKey, str]:
-    """Create an access key; returns the row and the token, which is never stored or shown again."""
+    """Create an access key (a fresh random token, or `token` when the operator chose it, checked with
+    `check_operator_key`); returns the row and the token, which is never stored or shown again."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise bad_request("name is required (at most 200 characters)", param="name")
     role = check_role(role or ("admin" if user.role in ("owner", "admin") else "member"))
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise bad_request("expiresAt must be in the future", param="expiresAt")
-    token = access_keys.generate()
+    token = token or access_keys.generate()
     key = await m.AccessKey.create(
         user=user,
         name=name,
