@@ -26,6 +26,7 @@ serve: setup
 
 test: setup
 	$(VENV)/bin/ruff check hub_core plugins tests bench
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest
 
 lint: setup

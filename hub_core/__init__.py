@@ -4,7 +4,7 @@ Plugins import what they need from here: `hookimpl`, the `Provider` contracts, t
 """
 
 from hub_core.errors import HubError
-from hub_core.plugins import hookimpl
+from hub_core.hookspecs import hookimpl
 from hub_core.providers.base import API_KEY_SCHEMA, Chunk, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.openai_compat import OpenAICompatibleProvider, usage_from_openai
 from hub_core.types import Caller, CallRecord, Credential, Route, UpstreamRequest, Usage

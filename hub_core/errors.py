@@ -1,7 +1,7 @@
 """One error family for the whole hub.
 
 Every failure a client can see is a `HubError`; each API dialect renders it in its own shape in one place
-(`hub_core.api.errors`), so handlers only ever raise.
+(`hub_core.web.api.errors`), so handlers only ever raise.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Hooks are grouped by phase: registration (once at startup), the request pipeline (once per call, in the order
 they run) and observers (after the fact). The core calls every hook with keyword arguments; an implementation
 may accept any subset of the parameters. Any implementation may be ``async def``: the core awaits every
-result (see ``hub_core.plugins.HookRunner``). No hook uses ``firstresult``: where "the first answer wins",
-the core runs the implementations in priority order and takes the first one that is not None.
+result (see ``hub_core.infra.plugin_host``). No hook uses ``firstresult``: where "the first answer
+wins", the core runs the implementations in priority order and takes the first one that is not None.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import pluggy
 if TYPE_CHECKING:
     from quart import Blueprint, Request
 
-    from hub_core.billing import BillingMode, PaymentProvider
+    from hub_core.billing.contracts import BillingMode, PaymentProvider
     from hub_core.config import Settings
     from hub_core.providers.base import Normalizer, Provider
     from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
 
 hookspec = pluggy.HookspecMarker("aigne_hub")
+hookimpl = pluggy.HookimplMarker("aigne_hub")
 
 
 # --- Registration: called once while the hub starts ------------------------------------------------------
@@ -58,7 +59,7 @@ def register_billing_modes(register: Callable[[BillingMode], None]) -> None:
 def register_payment_providers(register: Callable[[PaymentProvider], None]) -> None:
     """Register payment providers: objects that verify a payment service's webhooks and say whom to credit.
 
-    Called once at startup. Call ``register(provider)`` once per ``hub_core.billing.PaymentProvider``
+    Called once at startup. Call ``register(provider)`` once per ``hub_core.billing.manager.PaymentProvider``
     instance; ``provider.name`` names its webhook, ``POST /api/billing/payments/<name>/webhook`` (served by
     the credits billing mode, which credits each verified event exactly once per event id). Return value
     ignored. All implementations run. ``async def`` is not useful here (registration is synchronous).

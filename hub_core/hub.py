@@ -15,21 +15,21 @@ import structlog
 from tortoise.context import TortoiseContext
 
 from hub_core import db
-from hub_core.catalog import ModelCatalog
 from hub_core.config import Settings
-from hub_core.crypto import Keyring, mask
 from hub_core.default_plugins import (
     DefaultRoutingPlugin,
     KeyAuthPlugin,
     ProviderUpstreamPlugin,
     UsageLogPlugin,
 )
-from hub_core.gateway import Gateway
-from hub_core.plugins import PluginHost
+from hub_core.infra.crypto import Keyring, mask
+from hub_core.infra.plugin_host import PluginHost
+from hub_core.infra.upstream import UpstreamClient
+from hub_core.pipeline.gateway import Gateway
+from hub_core.routing.catalog import ModelCatalog
 from hub_core.routing.health import ProviderHealth
-from hub_core.state import RuntimeState
-from hub_core.upstream import UpstreamClient
-from hub_core.usage_log import UsageLogWriter
+from hub_core.runtime.state import RuntimeState
+from hub_core.usage.writer import UsageLogWriter
 
 log = structlog.get_logger("hub_core.hub")
 
@@ -107,7 +107,7 @@ class Hub:
 async def initialize_owner(announce: bool, admin_key: str | None = None) -> str | None:
     """Create the owner on the first start, with the operator's `admin_key` (``AIGNE_HUB_ADMIN_KEY``, never
     printed) or a generated one-time key (printed when `announce`); returns the owner's key when created."""
-    from hub_core.services.users import check_operator_key, create_key, ensure_owner
+    from hub_core.admin.users import check_operator_key, create_key, ensure_owner
 
     if admin_key is not None:
         check_operator_key(admin_key)  # before the owner exists: a refused key must not lock the hub

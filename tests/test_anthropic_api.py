@@ -467,8 +467,8 @@ def test_error_after_the_first_byte_is_an_error_event(client, both, model):
 
 
 def test_extensions_follow_the_provider_that_will_serve(both):
-    from hub_core.api.anthropic_v1 import extensions_for
-    from hub_core.dialects.anthropic import EXTENSIONS
+    from hub_core.web.api.anthropic_v1 import extensions_for
+    from hub_core.web.dialects.anthropic import EXTENSIONS
 
     hub = both.hub
     assert extensions_for(hub, ANTHROPIC_MODEL) == EXTENSIONS

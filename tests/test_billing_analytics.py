@@ -281,7 +281,7 @@ def test_rollup_aggregation_matches_adding_each_call_to_its_hour_and_day(seed):
     call to both of its rows gives, and its keys come sorted (the lock order shared by hub instances)."""
     import random
 
-    from hub_core.analytics import Totals, aggregate, rollup_key
+    from hub_core.usage.analytics import Totals, aggregate, rollup_key
 
     rng = random.Random(seed)
     batch = []

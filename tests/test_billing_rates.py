@@ -14,7 +14,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from hub_core.rates import Rate, cost_of, credits_str, from_units, suggested_rate, to_units
+from hub_core.billing import Rate, cost_of, credits_str, from_units, to_units
+from hub_core.billing.rates import suggested_rate
 from hub_core.testing.billing import account, call, grant, new_user, ok, set_rate, settled, use_mode
 from hub_core.types import Usage
 

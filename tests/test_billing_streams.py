@@ -8,7 +8,7 @@ from decimal import Decimal
 import openai
 import pytest
 
-from hub_core.rates import fair_prompt_tokens
+from hub_core.billing.pricing import fair_prompt_tokens
 from hub_core.testing.billing import account, grant, ledger, new_user, set_rate, settled, use_mode
 from hub_core.testing.fake_openai import FakeOpenAI
 

@@ -267,11 +267,11 @@ def test_classify_separates_the_key_the_provider_and_the_callers_request():
 
 
 def test_re_checks_back_off_exponentially_up_to_the_cap(tmp_path):
-    from hub_core.crypto import Keyring
-    from hub_core.plugins import PluginHost
+    from hub_core.infra.crypto import Keyring
+    from hub_core.infra.plugin_host import PluginHost
+    from hub_core.infra.upstream import UpstreamClient
     from hub_core.routing.health import ProviderHealth
-    from hub_core.state import RuntimeState
-    from hub_core.upstream import UpstreamClient
+    from hub_core.runtime.state import RuntimeState
 
     settings = make_settings(tmp_path, credential_check_max_delay=60.0)
     state = RuntimeState(settings, Keyring.load("k", tmp_path / "key"))

@@ -178,7 +178,7 @@ def test_credits_mode_refuses_with_503_during_an_outage_and_charges_again_after(
 def test_a_failure_after_the_usage_rows_are_committed_does_not_log_them_twice(hub, monkeypatch):
     """The connection can drop between the commit of a batch and the key/credential last-use update that
     follows it; the batch must not be written again."""
-    import hub_core.usage_log as usage_log
+    import hub_core.usage.writer as usage_log
 
     async def connection_lost(_batch) -> None:
         raise ConnectionResetError("the database went away")

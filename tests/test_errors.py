@@ -97,9 +97,9 @@ def test_bad_key_is_401_for_the_sdk(hub, fake_openai_thread):
 
 
 def test_revoked_key_is_401(hub, key, client):
-    from hub_core.access_keys import hash_key
+    from hub_core.admin import users
     from hub_core.db import models as m
-    from hub_core.services import users
+    from hub_core.infra.access_keys import hash_key
 
     client.chat.completions.create(**CHAT)  # works, and the key is now cached
 
@@ -114,7 +114,7 @@ def test_revoked_key_is_401(hub, key, client):
 
 
 def test_expired_key_is_401(hub):
-    from hub_core.services import users
+    from hub_core.admin import users
 
     async def make() -> str:
         user = await users.create_user("soon-expired")

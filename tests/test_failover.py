@@ -314,7 +314,7 @@ def test_served_id_follows_config_plugin_lists_and_name_patterns():
 
 
 def test_rotation_ranks_direct_providers_first_and_takes_turns():
-    from hub_core.state import ProviderConfig, WeightedCredential
+    from hub_core.runtime.state import ProviderConfig, WeightedCredential
     from hub_core.types import Credential
 
     class Host:

@@ -1,4 +1,4 @@
-"""`hub_core.jsonio` gives what the standard functions give, for every encoding JSON allows."""
+"""`hub_core.infra.jsonio` gives what the standard functions give, for every encoding JSON allows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hub_core import jsonio
+from hub_core.infra import jsonio
 
 VALUES = [{"a": 1}, {"text": "é \u2028 😀 \ud800"}, [1, 2.5, None, True, "x"], {"n": {"deep": []}}, "s", 0]
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 from hubtest_plugins.cli import ok, run_cli
 from hubtest_plugins.http import call, chat
 
-from hub_core.services import users
+from hub_core.admin import users
 
 KEY = re.compile(r"ahk-[A-Za-z0-9_\-]{40,}")
 

@@ -112,7 +112,7 @@ def test_request_ids_on_call_lines_and_no_secrets(hub_server_factory, hub_settin
 
 @pytest.mark.parametrize("fmt", ["json", "console"])
 def test_secrets_masked_in_fields_values_and_tracebacks(fmt, hub_settings, monkeypatch):
-    from hub_core.logging import bind, configure_logging, emit, new_context
+    from hub_core.infra.logging import bind, configure_logging, emit, new_context
 
     out = capture_stderr(monkeypatch)
     configure_logging(hub_settings.with_(log_format=fmt, log_level="info"))
@@ -149,7 +149,7 @@ def test_log_context_stays_with_its_task(hub_settings, monkeypatch):
     fields of the request's own task, as with structlog's contextvars."""
     import asyncio
 
-    from hub_core.logging import bind, configure_logging, new_context
+    from hub_core.infra.logging import bind, configure_logging, new_context
 
     out = capture_stderr(monkeypatch)
     configure_logging(hub_settings.with_(log_format="json", log_level="info"))

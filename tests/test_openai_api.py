@@ -203,7 +203,7 @@ def test_models_leaves_out_unusable_providers(hub_server_factory, monkeypatch):
     assert not [m.id for m in client.models.list() if m.id.startswith("openai/")]
 
     # a provider disabled by the admin is not usable either
-    from hub_core.services import providers
+    from hub_core.admin import providers
 
     bare.add_provider("openai", base_url="http://127.0.0.1:9/v1", credential="sk-unused-credential")
     assert [m.id for m in client.models.list() if m.id.startswith("openai/")]

@@ -1,4 +1,4 @@
-"""The ASGI layer every request passes first (`hub_core.request_scope`): request ids on every answer,
+"""The ASGI layer every request passes first (`hub_core.web.request_scope`): request ids on every answer,
 including the ones Quart makes itself, and the ids the hub adopts from clients."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from quart import request
 
-from hub_core.app import create_app
-from hub_core.request_scope import MAX_REQUEST_ID, read_headers, request_id_from
+from hub_core.pipeline.context import MAX_REQUEST_ID, request_id_from
 from hub_core.testing.pytest_plugin import make_settings
 from hub_core.types import random_id
+from hub_core.web.app import create_app
+from hub_core.web.request_scope import read_headers
 
 HELLO = json.dumps({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from hub_core.services import providers
+from hub_core.admin import providers
 from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
 
 HELLO = [{"role": "user", "content": "hi"}]

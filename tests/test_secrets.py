@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 from hubtest_plugins.cli import ok, run_cli
 from hubtest_plugins.http import call, chat
 
-from hub_core.crypto import Keyring, SecretError, key_id, mask
+from hub_core.infra.crypto import Keyring, SecretError, key_id, mask
 
 SECRET = "sk-fake-openai-key"  # what the fake upstream accepts, and what must never be seen again
 

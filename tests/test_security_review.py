@@ -126,7 +126,7 @@ def test_an_admin_cannot_revoke_the_owners_key_but_can_revoke_its_own(hub):
 
 
 def _expiring_key(server: HubServer, days: float) -> tuple[str, datetime]:
-    from hub_core.services import users
+    from hub_core.admin import users
 
     expires = datetime.now(UTC) + timedelta(days=days)
 

@@ -113,7 +113,7 @@ def test_a_whole_answer_in_one_piece_takes_the_fast_path(monkeypatch):
 def test_plain_pieces_pass_through_as_the_renderer_would_write_them(seed):
     """The bytes kept for a plain piece (`Chunks.sse`) are exactly what the OpenAI renderer writes for its
     chunks one by one, and the content count is what counting them gives."""
-    from hub_core.api.openai_v1 import OpenAISSE
+    from hub_core.web.api.openai_v1 import OpenAISSE
 
     rng = random.Random(seed)
     plain = [  # one-line data events without errors: the pieces the fast path takes
@@ -134,7 +134,7 @@ def test_plain_pieces_pass_through_as_the_renderer_would_write_them(seed):
 def test_the_openai_renderer_never_makes_the_chunk_objects():
     """Relaying a same-dialect stream to an OpenAI client reads only the piece's bytes, its number of
     chunks and its usage; the chunk objects are made only for a renderer that reads them."""
-    from hub_core.api.openai_v1 import OpenAISSE
+    from hub_core.web.api.openai_v1 import OpenAISSE
 
     parts = [
         data(chunk("a")),

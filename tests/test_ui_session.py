@@ -15,7 +15,7 @@ from typing import Any
 import openai
 import pytest
 
-from hub_core.sessions import CSRF_COOKIE, SESSION_COOKIE
+from hub_core.admin.sessions import CSRF_COOKIE, SESSION_COOKIE
 
 
 @dataclass

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from hub_core.db import models as m
-from hub_core.usage_log import CALL_COLUMNS
+from hub_core.usage.writer import CALL_COLUMNS
 
 HELLO = [{"role": "user", "content": "hello there"}]
 

@@ -124,7 +124,7 @@ class ModelCall(Model):
     duration_ms = fields.FloatField(default=0)
     ttfb_ms = fields.FloatField(null=True)
     metadata = fields.JSONField(default=dict)
-    credits = fields.BigIntField(default=0)  # units of 1e-10 credit (hub_core.billing.UNIT)
+    credits = fields.BigIntField(default=0)  # units of 1e-10 credit (hub_core.billing.manager.UNIT)
 
     class Meta:
         table = "model_calls"
@@ -148,9 +148,9 @@ class Session(Model):
         table = "sessions"
 
 
-# --- billing and usage analytics (hub_core.billing, hub_core.analytics, plugins billing-*) ---------------
-# Credit amounts are integers in units of 1e-10 credit (`hub_core.billing.UNIT`): SQL arithmetic on them is
-# exact on SQLite and PostgreSQL alike, which the atomic holds depend on.
+# --- billing and usage analytics (hub_core.billing, hub_core.usage.analytics, plugins billing-*) ---------
+# Credit amounts are integers in units of 1e-10 credit (`hub_core.billing.pricing.UNIT`): SQL arithmetic on
+# them is exact on SQLite and PostgreSQL alike, which the atomic holds depend on.
 
 
 class ModelRate(Model):

@@ -2,18 +2,18 @@
 parameter, else the console's session cookie.
 
 A raw key in a cookie is deliberately not accepted: a browser would send it on cross-site requests, and only
-the session cookie (`hub_core.sessions`) carries the CSRF protection such requests need."""
+the session cookie (`hub_core.admin.sessions`) carries the CSRF protection such requests need."""
 
 from __future__ import annotations
 
 from quart import Request
 
-from hub_core.api.common import request_header
+from hub_core.admin.sessions import caller_from_session
 from hub_core.config import Settings
 from hub_core.errors import HubError
-from hub_core.plugins import hookimpl
-from hub_core.sessions import caller_from_session
-from hub_core.state import RuntimeState
+from hub_core.hookspecs import hookimpl
+from hub_core.pipeline.context import request_header
+from hub_core.runtime.state import RuntimeState
 from hub_core.types import Caller
 
 
@@ -40,6 +40,6 @@ class KeyAuthPlugin:
     async def auth_from_request(self, request: Request, settings: Settings) -> Caller | None:
         token = token_from_request(request)
         if not token:
-            # The console's sign-in cookie (hub_core.sessions); an explicit key always wins over it.
+            # The console's sign-in cookie (hub_core.admin.sessions); an explicit key always wins over it.
             return await caller_from_session(request)
         return await self.state.authenticate(token)

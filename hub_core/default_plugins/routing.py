@@ -9,10 +9,11 @@ import os
 from typing import TYPE_CHECKING
 
 from hub_core.errors import HubError
-from hub_core.plugins import PluginHost, hookimpl
+from hub_core.hookspecs import hookimpl
+from hub_core.infra.plugin_host import PluginHost
 from hub_core.providers.base import Provider
 from hub_core.routing.candidates import BareModelRouter
-from hub_core.state import ProviderConfig, RuntimeState, WeightedCredential
+from hub_core.runtime.state import ProviderConfig, RuntimeState, WeightedCredential
 from hub_core.types import Caller, Credential, Route
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub_core.plugins import hookimpl
+from hub_core.hookspecs import hookimpl
 from hub_core.providers.base import Normalizer
 from hub_core.types import Caller, Route, UpstreamRequest
 

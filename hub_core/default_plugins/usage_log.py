@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hub_core.plugins import hookimpl
+from hub_core.hookspecs import hookimpl
 from hub_core.types import CallRecord
-from hub_core.usage_log import UsageLogWriter
+from hub_core.usage.writer import UsageLogWriter
 
 
 class UsageLogPlugin:

@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
-from hub_core import jsonio
 from hub_core.errors import HubError
+from hub_core.infra import jsonio
 from hub_core.providers.base import Chunk, Chunks, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.image_edit import edits_request, is_edit
 from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request

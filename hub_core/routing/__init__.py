@@ -6,11 +6,9 @@ See docs/routing.md. The default routing plugin (`hub_core.default_plugins.routi
 """
 
 from hub_core.routing.candidates import BareModelRouter, Candidate, served_id
-from hub_core.routing.failover import Attempts
 from hub_core.routing.health import Outcome, ProviderHealth, classify, tag_upstream_error
 
 __all__ = [
-    "Attempts",
     "BareModelRouter",
     "Candidate",
     "Outcome",

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hub_core.plugins import PluginHost
+    from hub_core.infra.plugin_host import PluginHost
     from hub_core.providers.base import Provider
     from hub_core.routing.health import ProviderHealth
-    from hub_core.state import ProviderConfig
+    from hub_core.runtime.state import ProviderConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,11 @@ if TYPE_CHECKING:
     import aiohttp
 
     from hub_core.config import Settings
-    from hub_core.plugins import PluginHost
+    from hub_core.infra.plugin_host import PluginHost
+    from hub_core.infra.upstream import UpstreamClient
     from hub_core.routing.verify import CheckResult
-    from hub_core.state import RuntimeState
+    from hub_core.runtime.state import RuntimeState
     from hub_core.types import Route
-    from hub_core.upstream import UpstreamClient
 
 log = structlog.get_logger("hub_core.routing.health")
 
@@ -304,7 +304,7 @@ class ProviderHealth:
         self._spawn(self._disable(route.provider_name, cid, message))
 
     async def _disable(self, provider: str, cid: int, message: str) -> None:
-        from hub_core.state import bump_generation
+        from hub_core.runtime.state import bump_generation
 
         try:
             changed = await m.Credential.filter(id=cid, active=True).update(
@@ -365,7 +365,7 @@ class ProviderHealth:
 
     async def reactivate(self, cid: int) -> None:
         """Switch a credential back on (it passed a check), for this and every other instance."""
-        from hub_core.state import bump_generation
+        from hub_core.runtime.state import bump_generation
 
         row = await m.Credential.filter(id=cid).select_related("provider").first()
         if row is None:

@@ -20,11 +20,11 @@ from hub_core.routing.health import Outcome, classify, tag_upstream_error
 from hub_core.types import Credential, Route
 
 if TYPE_CHECKING:
-    from hub_core.crypto import Keyring
     from hub_core.db import models as m
-    from hub_core.plugins import PluginHost
+    from hub_core.infra.crypto import Keyring
+    from hub_core.infra.plugin_host import PluginHost
+    from hub_core.infra.upstream import UpstreamClient
     from hub_core.providers.base import Provider
-    from hub_core.upstream import UpstreamClient
 
 Verdict = Literal["ok", "accepted", "invalid", "unknown"]
 CHECK_TIMEOUT = 30.0
@@ -142,7 +142,7 @@ def _result(err: HubError, route: Route, kind: str, started: float) -> CheckResu
 
 
 def _redacted(message: str, route: Route) -> str:
-    from hub_core.crypto import mask
+    from hub_core.infra.crypto import mask
 
     for value in route.credential.values.values() if route.credential else ():
         if len(value) >= 8 and value in message:
@@ -174,8 +174,8 @@ async def check_stored(
     test_model: str | None = None,
 ) -> CheckResult:
     """Check a stored credential (decrypted here, never returned)."""
-    from hub_core.crypto import SecretError
-    from hub_core.state import _decode_values
+    from hub_core.infra.crypto import SecretError
+    from hub_core.runtime.state import _decode_values
 
     name = provider_row.name
     provider = host.provider(name)

@@ -81,7 +81,7 @@ def set_rate(
 
 def new_user(server: HubServer, name: str = "user") -> tuple[int, str]:
     """A member and their access key: (user id, key)."""
-    from hub_core.services import users
+    from hub_core.admin import users
 
     async def go() -> tuple[int, str]:
         user = await users.create_user(name, "member")
@@ -116,8 +116,8 @@ def settled(server: HubServer) -> None:
 
 def account(server: HubServer, user_id: int) -> dict[str, Decimal]:
     """The stored account, in credits: balance, held, and the sums of the ledger, grants and holds."""
+    from hub_core.billing.pricing import from_units
     from hub_core.db import models as m
-    from hub_core.rates import from_units
 
     async def go() -> dict[str, Decimal]:
         await server.hub.gateway.drain()

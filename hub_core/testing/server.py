@@ -75,7 +75,7 @@ class HubServer:
         from hypercorn.asyncio import serve
         from hypercorn.config import Config
 
-        from hub_core.app import create_app
+        from hub_core.web.app import create_app
 
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
@@ -107,7 +107,7 @@ class HubServer:
     # --- conveniences for tests -------------------------------------------------------------------------
 
     def create_key(self, name: str = "test", role: str = "member") -> str:
-        from hub_core.services import users
+        from hub_core.admin import users
 
         async def go() -> str:
             user = await users.create_user(name, role)
@@ -119,7 +119,7 @@ class HubServer:
         self, name: str, base_url: str | None = None, credential: Any = None, **kwargs: Any
     ) -> int:
         """Configure a provider (and a credential) through the services, then reload the hub."""
-        from hub_core.services import providers
+        from hub_core.admin import providers
 
         async def go() -> int:
             hub = self.hub

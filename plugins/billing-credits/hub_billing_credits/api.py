@@ -11,11 +11,17 @@ from quart import Blueprint, Response, request
 from hub_billing_credits import ledger
 from hub_billing_credits.mode import CreditsMode
 from hub_core import HubError
-from hub_core.api.admin_auth import require_admin, require_user
-from hub_core.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
-from hub_core.billing import request_base_url
+from hub_core.billing import credits_str
 from hub_core.db import models as m
-from hub_core.rates import credits_str
+from hub_core.web.api.admin_auth import require_admin, require_user
+from hub_core.web.api.common import (
+    admin_error,
+    as_hub_error,
+    current_hub,
+    json_body,
+    json_response,
+    request_base_url,
+)
 
 bp = Blueprint("billing_credits", __name__)
 

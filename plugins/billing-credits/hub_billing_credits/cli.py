@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub_core.cli import run_async
-from hub_core.rates import credits_str
+from hub_core.billing import credits_str
+from hub_core.cli.main import run_async
 
 if TYPE_CHECKING:
     from hub_billing_credits.mode import CreditsMode

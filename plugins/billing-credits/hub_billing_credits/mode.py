@@ -14,9 +14,8 @@ import structlog
 
 from hub_billing_credits import ledger
 from hub_core import HubError
-from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, request_base_url
+from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, to_units
 from hub_core.db import models as m
-from hub_core.rates import to_units
 
 if TYPE_CHECKING:
     import click
@@ -181,10 +180,10 @@ class CreditsMode(BillingMode):
         await ledger.expire_due(user_id=caller.user_id)
         return await ledger.figures(caller.user_id)
 
-    async def availability(self, caller: Caller) -> HubError | None:
+    async def availability(self, caller: Caller, base_url: str = "") -> HubError | None:
         figures = await self.account(caller) or {}
         if figures.get("balance", 0) - figures.get("held", 0) <= 0:
-            return not_enough(self.payment_link(request_base_url()))
+            return not_enough(self.payment_link(base_url))
         return None
 
     def payment_link(self, base_url: str) -> str | None:
@@ -194,7 +193,7 @@ class CreditsMode(BillingMode):
         if link:
             return link
         if self.manager is not None:
-            for provider in self.manager.host.payment_providers.values():
+            for provider in self.manager.payment_providers.values():
                 found = provider.checkout_link(base_url, None)
                 if found:
                     return str(found)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_core.rates import to_units
+from hub_core.billing import to_units
 from hub_core.testing.billing import (
     account,
     call,

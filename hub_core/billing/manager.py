@@ -1,0 +1,355 @@
+"""The `BillingManager` the gateway calls around every upstream call: admission (a hold for the worst case)
+before, settlement (the real cost) after, with the active `BillingMode` (contracts in
+`hub_core.billing.contracts`).
+
+The admin picks the active mode (``aigne-hub billing mode NAME`` or ``PUT /api/admin/billing``); the choice
+and each mode's settings live in ``hub_state`` and reach every instance with the configuration generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from hub_core.billing.contracts import CREDITS_HEADER, BillingCall, BillingMode, Hold, PaymentProvider
+from hub_core.billing.pricing import credits_str, fair_prompt_tokens, from_units, to_units
+from hub_core.billing.rates import RateBook
+from hub_core.db import models as m
+from hub_core.errors import HubError
+from hub_core.types import Caller, CallRecord, Usage, random_id
+
+if TYPE_CHECKING:
+    from hub_core.config import Settings
+    from hub_core.infra.plugin_host import PluginHost
+    from hub_core.runtime.state import RuntimeState
+
+log = structlog.get_logger("hub_core.billing.manager")
+
+MODE_KEY = "billing.mode"
+SETTINGS_KEY = "billing.settings.{}"
+NO_BILLING = "none"
+SETTLE_ATTEMPTS = 4
+
+
+def billable_usage(record: CallRecord, hold: Hold) -> Usage:
+    """The usage a call is charged for (docs/billing.md, "Failed and aborted calls").
+
+    A call that produced nothing (no output token, image or second) costs nothing, whatever its status.
+    A call that produced something is charged for what it produced: the provider's numbers when it
+    reported them; when it did not (a stream cut before its usage chunk), the output counted by the hub and
+    the prompt estimated at four bytes a token.
+    """
+    usage = record.usage
+    produced = usage.output_tokens > 0 or usage.images > 0 or usage.seconds > 0
+    if not produced:
+        if record.status == "success" and record.kind == "embedding":
+            return usage  # embeddings produce no output tokens: the prompt is the work
+        return Usage()
+    if usage.input_tokens == 0 and hold.prompt_estimate:
+        usage = Usage(
+            input_tokens=hold.prompt_estimate,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            images=usage.images,
+            seconds=usage.seconds,
+        )
+        record.extra["prompt_estimated"] = True
+    return usage
+
+
+class BillingManager:
+    """The active billing mode and the rates, as the gateway and the APIs use them."""
+
+    def __init__(self, settings: Settings, host: PluginHost, state: RuntimeState) -> None:
+        self.settings = settings
+        self.host = host
+        self.state = state
+        self.rates = RateBook()
+        self.mode_name: str | None = None
+        self._loaded_generation: object = object()
+        self._lock = asyncio.Lock()
+        self._started = False
+        # registration is over when the gateway is built: the set of modes is fixed from here on
+        self._modes = {n: b for n, b in host.billing_modes.items() if isinstance(b, BillingMode)}
+        for mode in self._modes.values():
+            mode.manager = self
+
+    # --- configuration --------------------------------------------------------------------------------
+
+    @property
+    def payment_providers(self) -> Mapping[str, PaymentProvider]:
+        """The registered payment providers, by name."""
+        return self.host.payment_providers
+
+    @property
+    def modes(self) -> dict[str, BillingMode]:
+        """The registered modes that implement the `BillingMode` contract."""
+        return self._modes
+
+    async def refresh(self, force: bool = False) -> None:
+        """Reload the mode choice, mode settings and rates when the configuration generation changed."""
+        if not force and self._loaded_generation == self.state.generation:
+            return
+        async with self._lock:
+            generation = self.state.generation
+            if not force and self._loaded_generation == generation:
+                return
+            rows = await m.HubState.filter(key__startswith="billing.")
+            values = {row.key: row.value for row in rows}
+            await self.rates.load()
+            for name, mode in self.modes.items():
+                mode.configure(_json_object(values.get(SETTINGS_KEY.format(name))))
+            self.mode_name = values.get(MODE_KEY) or self._default_mode()
+            self._loaded_generation = generation
+
+    def _default_mode(self) -> str:
+        return "free" if "free" in self.modes else NO_BILLING
+
+    def active(self) -> BillingMode | None:
+        """The active mode, None without billing. Fails closed when the chosen mode's plugin is gone."""
+        name = self.mode_name
+        if name in (None, NO_BILLING):
+            return None
+        mode = self.modes.get(name)
+        owner = self.host.billing_owner.get(name or "")
+        if mode is None or not self.host.is_enabled(owner or ""):
+            raise HubError(
+                503,
+                "billing_unavailable",
+                f"Billing mode {name!r} is selected but its plugin is not installed or is disabled; "
+                "enable it or choose another mode (`aigne-hub billing mode`)",
+            )
+        return mode
+
+    @property
+    def charges(self) -> bool:
+        try:
+            mode = self.active()
+        except HubError:
+            return False
+        return bool(mode and mode.charges)
+
+    @property
+    def credit_prefix(self) -> str:
+        mode = self._safe_active()
+        return str(mode.settings.get("credit_prefix", "")) if mode else ""
+
+    def _safe_active(self) -> BillingMode | None:
+        try:
+            return self.active()
+        except HubError:
+            return None
+
+    async def start(self) -> None:
+        await self.refresh(force=True)
+        for mode in self.modes.values():
+            try:
+                await mode.start()
+            except Exception as exc:
+                log.error("billing mode failed to start", mode=mode.name, error=str(exc))
+        self._started = True
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        for mode in self.modes.values():
+            try:
+                await mode.stop()
+            except Exception as exc:
+                log.error("billing mode failed to stop", mode=mode.name, error=str(exc))
+        self._started = False
+
+    # --- the call pipeline ----------------------------------------------------------------------------
+
+    async def admit(
+        self, caller: Caller, rec: CallRecord, payload: dict[str, Any], base_url_of: Callable[[], str] = str
+    ) -> Hold | None:
+        """Before the upstream call: ask the active mode; it may reserve credits (the `Hold` returned, which
+        the caller must settle) or refuse the call (`HubError`). None when nothing is held."""
+        try:
+            if self._loaded_generation != self.state.generation:  # (what `refresh` checks first)
+                await self.refresh()
+        except Exception as exc:  # the database is down: keep the last known configuration if there is one
+            if self.mode_name is None:
+                raise HubError(503, "billing_unavailable", "Billing is temporarily unavailable") from exc
+            log.warning("billing configuration reload failed", error=str(exc))
+        mode = self.active()
+        if mode is None:
+            return None
+        call = BillingCall(
+            call_id=random_id(),
+            request_id=rec.request_id,
+            caller=caller,
+            kind=rec.kind,
+            provider=rec.provider or "",
+            model=rec.upstream_model or rec.model,
+            payload=payload,
+            rate=self.rates.lookup(rec.provider, rec.upstream_model, rec.kind),
+            base_url_of=base_url_of,
+        )
+        try:
+            hold = await mode.admit(call)
+        except HubError:
+            raise
+        except Exception as exc:
+            log.error("billing admission failed", mode=mode.name, error=f"{type(exc).__name__}: {exc}")
+            raise HubError(503, "billing_unavailable", "Billing is temporarily unavailable") from exc
+        if hold is not None:
+            hold.mode = mode.name
+            rec.extra["billing_call_id"] = hold.call_id
+            if not hold.prompt_estimate:
+                hold.prompt_estimate = fair_prompt_tokens(payload, rec.kind)
+        return hold
+
+    def price(self, hold: Hold | None, rec: CallRecord) -> None:
+        """When the call ends (synchronously, in `Gateway.finish`): its cost onto the record."""
+        mode = self.modes.get(hold.mode) if hold is not None else None
+        if hold is None or mode is None:
+            return
+        try:
+            cost = mode.quote(hold, billable_usage(rec, hold), rec.kind)
+        except Exception as exc:
+            log.error("billing quote failed", mode=mode.name, error=str(exc))
+            cost = None
+        if cost is not None:
+            rec.extra["credits"] = credits_str(cost)
+
+    async def settle(self, hold: Hold | None, rec: CallRecord) -> None:
+        """After the call (off the response path, also after a disconnect): charge and release, retrying a
+        few times when the database is briefly unavailable. Never raises."""
+        if hold is None:
+            return
+        mode = self.modes.get(hold.mode)
+        if mode is None:
+            log.error("billing mode vanished before settlement; hold left to expire", call_id=hold.call_id)
+            return
+        cost = to_units(rec.extra["credits"]) if "credits" in rec.extra else None
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                charged = await mode.settle(hold, cost, rec)
+                break
+            except Exception as exc:
+                log.warning("settlement failed", call_id=hold.call_id, attempt=attempt + 1, error=str(exc))
+                await asyncio.sleep(0.2 * 2**attempt)
+        else:
+            log.error(
+                "settlement gave up; the sweeper settles the hold from the usage log", call_id=hold.call_id
+            )
+            return
+        if cost is not None and charged is not None and charged != cost:
+            rec.extra["credits"] = credits_str(charged)
+            rec.extra["credits_uncharged"] = credits_str(cost - charged)
+
+    def credits_for(self, hold: Hold | None, rec: CallRecord) -> Decimal | None:
+        """The cost of a call so far (for a dialect that reports it inside a stream before the call ends):
+        None unless the active mode charges."""
+        if "credits" in rec.extra:
+            return Decimal(rec.extra["credits"])
+        mode = self.modes.get(hold.mode) if hold is not None else None
+        if hold is None or mode is None or not mode.charges:
+            return None
+        cost = mode.quote(hold, billable_usage(rec, hold), rec.kind)
+        return None if cost is None else from_units(cost)
+
+    def cost_headers(self, rec: CallRecord) -> dict[str, str]:
+        credits = rec.extra.get("credits")
+        if credits is None:
+            return {}
+        return {CREDITS_HEADER: str(credits)}
+
+    # --- what other parts of the hub show -------------------------------------------------------------
+
+    async def user_credit_info(self, caller: Caller, base_url: str = "") -> dict[str, Any]:
+        """The credit fields of ``GET /api/user/info``: numbers as decimal strings, nulls without credits."""
+        await self.refresh()
+        mode = self._safe_active()
+        if mode is None or not mode.charges:
+            return {
+                "creditBalance": None,
+                "paymentLink": None,
+                "currency": None,
+                "enableCredit": False,
+                "creditPrefix": "",
+            }
+        figures = await mode.account(caller) or {}
+        grants = int(figures.get("grant_count", 0))
+        return {
+            "creditBalance": {
+                "balance": credits_str(int(figures.get("balance", 0)) - int(figures.get("held", 0))),
+                "total": credits_str(int(figures.get("credited", 0))),
+                "grantCount": grants,
+                "pendingCredit": credits_str(int(figures.get("held", 0))),
+            },
+            "paymentLink": mode.payment_link(base_url),
+            "currency": mode.settings.get("currency") or None,
+            "enableCredit": True,
+            "creditPrefix": self.credit_prefix,
+        }
+
+    async def status(self, caller: Caller, base_url: str = "") -> dict[str, Any] | None:
+        """For ``GET /api/v2/status``: None when the caller may call, else the original hub's error fields
+        (``{"available": false, "error", "code": 402, "type": "NOT_ENOUGH", "link"}``)."""
+        await self.refresh()
+        try:
+            mode = self.active()
+            err = await mode.availability(caller, base_url) if mode is not None else None
+        except HubError as exc:
+            err = exc
+        if err is None:
+            return None
+        out: dict[str, Any] = {"available": False, "error": err.message, "code": err.status}
+        if "aigne_type" in err.extra:
+            out["type"] = err.extra["aigne_type"]
+        if err.extra.get("link"):
+            out["link"] = err.extra["link"]
+        return out
+
+    async def set_mode(self, name: str) -> str:
+        """Choose the active mode (``none`` turns billing off). The caller bumps the generation."""
+        if name != NO_BILLING and name not in self.modes:
+            known = ", ".join(sorted(self.modes)) or "none installed"
+            raise HubError(
+                400, "unknown_billing_mode", f"Unknown billing mode {name!r} (modes: {known}, none)"
+            )
+        await _put_state(MODE_KEY, name)
+        return name
+
+    async def update_settings(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        mode = self.modes.get(name)
+        if mode is None:
+            raise HubError(404, "unknown_billing_mode", f"Unknown billing mode {name!r}")
+        clean = mode.validate_settings(changes)
+        row = await m.HubState.get_or_none(key=SETTINGS_KEY.format(name))
+        stored = {**_json_object(row.value if row else None), **clean}
+        await _put_state(SETTINGS_KEY.format(name), json.dumps(stored))
+        mode.configure(stored)
+        return mode.settings
+
+    def describe(self) -> dict[str, Any]:
+        modes = []
+        for name, mode in sorted(self.modes.items()):
+            owner = self.host.billing_owner.get(name, "")
+            modes.append({**mode.describe(), "plugin": owner, "pluginEnabled": self.host.is_enabled(owner)})
+        return {"active": self.mode_name or NO_BILLING, "modes": modes, "rates": len(self.rates)}
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+async def _put_state(key: str, value: str) -> None:
+    if not await m.HubState.filter(key=key).update(value=value):
+        await m.HubState.update_or_create(key=key, defaults={"value": value})

@@ -1,0 +1,452 @@
+"""The ``aigne-hub`` command: serve, initialize, and administer the hub from scripts.
+
+Every command works on the database in ``AIGNE_HUB_DATA_DIR`` or ``AIGNE_HUB_DATABASE_URL`` and tells running
+hubs about its changes (see `hub_core.runtime.state`). List and create commands take ``--json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+
+def _settings() -> Any:
+    from hub_core.config import ConfigError, Settings
+    from hub_core.infra.access_keys import operator_key_problem
+    from hub_core.infra.logging import configure_logging
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if settings.admin_key is not None and (problem := operator_key_problem(settings.admin_key)):
+        raise click.ClickException(problem)  # before anything starts, for every command
+    configure_logging(settings)  # log lines go to stderr, so stdout stays parseable (--json, keys create)
+    return settings
+
+
+def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Run an async command with the database open, turning `HubError` into a clean exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from hub_core.errors import HubError
+
+        async def main() -> T:
+            from hub_core import db
+            from hub_core.hub import initialize_owner
+
+            settings = _settings()
+            await db.upgrade(settings)
+            ctx = await db.connect(settings)
+            try:
+                token = await initialize_owner(announce=False, admin_key=settings.admin_key)
+                if token and token != settings.admin_key:
+                    _announce_to_stderr(token)
+                return await fn(settings, *args, **kwargs)
+            finally:
+                await db.close(ctx)
+
+        try:
+            return asyncio.run(main())
+        except HubError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+def _announce_to_stderr(token: str) -> None:
+    click.echo(f"First start: the owner's admin key (shown once, store it now):\n    {token}", err=True)
+
+
+def _host(settings: Any) -> Any:
+    from hub_core.hub import Hub
+
+    return Hub(settings)
+
+
+def _emit(data: Any, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@click.group()
+@click.version_option(package_name="aigne-hub")
+def main() -> None:
+    """AIGNE Hub: one endpoint for every model."""
+
+
+# --- serve / init / db --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1 or AIGNE_HUB_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8090, or BLOCKLET_PORT).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Run the hub with Hypercorn (initializes the data dir on first start)."""
+    from hypercorn.config import Config
+
+    settings = _settings()
+    config = Config()
+    config.bind = [f"{host or settings.host}:{port or settings.port}"]
+    config.accesslog = None
+    config.keep_alive_timeout = 75
+    config.graceful_timeout = 10
+    if workers > 1:
+        from hypercorn.run import run
+
+        _init_sync(settings)  # migrate and create the owner once, before the workers race for it
+        config.workers = workers
+        config.application_path = "hub_core.web.asgi:app"
+        sys.exit(run(config))
+    from hypercorn.asyncio import serve as hypercorn_serve
+
+    from hub_core.web.app import create_app, tune_gc_for_serving
+
+    app = create_app(settings)
+    tune_gc_for_serving(app)
+    click.echo(f"AIGNE Hub listening on http://{config.bind[0]}{settings.mount_path or '/'}")
+    asyncio.run(hypercorn_serve(app, config))  # type: ignore[arg-type]
+
+
+def _init_sync(settings: Any) -> str | None:
+    from hub_core import db
+    from hub_core.hub import initialize_owner
+
+    async def go() -> str | None:
+        await db.upgrade(settings)
+        ctx = await db.connect(settings)
+        try:
+            return await initialize_owner(announce=True, admin_key=settings.admin_key)
+        finally:
+            await db.close(ctx)
+
+    return asyncio.run(go())
+
+
+@main.command()
+def init() -> None:
+    """Create the data dir, apply migrations, and create the owner with the admin key from
+    AIGNE_HUB_ADMIN_KEY / AIGNE_HUB_ADMIN_KEY_FILE, or a generated one printed once."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from hub_core.infra.crypto import Keyring
+
+    Keyring.load(settings.secret_key, settings.key_file)
+    token = _init_sync(settings)
+    if token is None:
+        click.echo("Already initialized: the owner exists (create more keys with `aigne-hub keys create`).")
+    elif token == settings.admin_key:
+        click.echo("Initialized: the owner signs in with the admin key the operator provided.")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from hub_core import db
+
+    async def go() -> list[str]:
+        return await db.upgrade(_settings())
+
+    applied = asyncio.run(go())
+    click.echo("\n".join(f"applied {name}" for name in applied) or "database is up to date")
+
+
+# --- keys ---------------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Access keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="What the key is for (an app, a person).")
+@click.option("--role", type=click.Choice(["member", "admin"]), default="member", show_default=True)
+@click.option(
+    "--user",
+    "user_ref",
+    type=int,
+    default=None,
+    help="Attach to this user id; default: a new user named NAME.",
+)
+@click.option("--expires-in", type=int, default=None, help="Days until the key expires.")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def keys_create(
+    settings: Any, name: str, role: str, user_ref: int | None, expires_in: int | None, as_json: bool
+) -> None:
+    """Create a key. The key itself is printed alone on the last line, and never shown again."""
+    from hub_core.admin import users
+
+    if user_ref is not None:
+        user = await users.get_user(user_ref)
+    else:
+        user = await users.create_user(name, role)
+    expires = datetime.now(UTC) + timedelta(days=expires_in) if expires_in else None
+    key, token = await users.create_key(user, name, role, expires)
+    if as_json:
+        click.echo(json.dumps({**users.key_dict(key), "key": token}, indent=2))
+        return
+    click.echo(f"Created {role} key #{key.id} {key.name!r} for user {user.name!r} (id {user.id}).", err=True)
+    click.echo(token)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def keys_list(settings: Any, as_json: bool) -> None:
+    """List keys (prefixes only; keys are stored hashed)."""
+    from hub_core.admin import users
+    from hub_core.db import models as m
+
+    rows = [users.key_dict(k) for k in await m.AccessKey.all().order_by("id")]
+    lines = [f"{'ID':>4}  {'PREFIX':<14} {'ROLE':<7} {'STATUS':<8} {'USER':>4}  NAME"]
+    lines += [
+        f"{k['id']:>4}  {k['prefix']:<14} {k['role']:<7} {k['status']:<8} {k['userId']:>4}  {k['name']}"
+        for k in rows
+    ]
+    _emit(rows, as_json, lines)
+
+
+@keys.command("revoke")
+@click.argument("key_ref")
+@run_async
+async def keys_revoke(settings: Any, key_ref: str) -> None:
+    """Revoke a key by id or visible prefix; it stops working on the next request."""
+    from hub_core.admin import users
+
+    key = await users.find_key(key_ref)
+    if key is None:
+        raise click.ClickException(f"No key {key_ref!r}")
+    await users.revoke_key(settings, key.id)
+    click.echo(f"Revoked key #{key.id} {key.name!r}.")
+
+
+# --- providers and credentials -------------------------------------------------------------------------
+
+
+@main.group()
+def providers() -> None:
+    """Providers."""
+
+
+@providers.command("add")
+@click.argument("name")
+@click.option("--base-url", default=None, help="Upstream base URL (default: the plugin's).")
+@click.option("--display-name", default=None)
+@click.option("--region", default=None)
+@click.option("--disabled", is_flag=True, help="Add it disabled.")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def providers_add(
+    settings: Any,
+    name: str,
+    base_url: str | None,
+    display_name: str | None,
+    region: str | None,
+    disabled: bool,
+    as_json: bool,
+) -> None:
+    """Configure an installed provider plugin."""
+    from hub_core.admin import providers as svc
+
+    hub = _host(settings)
+    row = await svc.add_provider(
+        settings,
+        hub.host,
+        name,
+        display_name=display_name,
+        base_url=base_url,
+        region=region,
+        enabled=not disabled,
+    )
+    _emit(
+        svc.provider_dict(row, hub.host),
+        as_json,
+        [f"Added provider {row.name} (id {row.id}) at {row.base_url or 'its default base URL'}."],
+    )
+
+
+@providers.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def providers_list(settings: Any, as_json: bool) -> None:
+    """List configured providers with their masked credentials."""
+    from hub_core.admin import providers as svc
+    from hub_core.db import models as m
+
+    hub = _host(settings)
+    rows = [svc.provider_dict(p, hub.host) for p in await m.Provider.all().prefetch_related("credentials")]
+    lines = []
+    for p in rows:
+        state = "enabled" if p["enabled"] else "disabled"
+        lines.append(f"{p['id']:>3} {p['name']:<12} {state:<8} {p['baseUrl'] or '(default)'}")
+        lines += [
+            f"      - #{c['id']} {c['name']} {c['maskedValue']} weight={c['weight']} "
+            f"{'active' if c['active'] else 'inactive'}"
+            for c in p["credentials"]
+        ]
+    _emit(rows, as_json, lines or ["No providers configured."])
+
+
+@main.group()
+def credentials() -> None:
+    """Provider credentials (encrypted at rest)."""
+
+
+@credentials.command("add")
+@click.argument("provider")
+@click.option("--value", required=True, help="The secret, or a JSON object of the credential fields.")
+@click.option("--name", default=None)
+@click.option("--weight", type=int, default=100, show_default=True)
+@click.option("--no-verify", is_flag=True, help="Save without the live test call (offline setups).")
+@click.option("--test-model", default=None, help="Model of the test call (default: the plugin's cheap one).")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def credentials_add(
+    settings: Any,
+    provider: str,
+    value: str,
+    name: str | None,
+    weight: int,
+    no_verify: bool,
+    test_model: str | None,
+    as_json: bool,
+) -> None:
+    """Store a credential for a provider, after a live test call with the provider's test model proved
+    that the vendor accepts it (skip with --no-verify)."""
+    from hub_core.admin import providers as svc
+    from hub_core.errors import HubError
+
+    hub = _host(settings)
+    parsed: Any = value
+    if value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise click.ClickException(f"--value looks like JSON but is not valid: {exc}") from exc
+    try:
+        cred = await svc.add_credential(
+            settings,
+            hub.host,
+            hub.keyring,
+            provider,
+            parsed,
+            name=name,
+            weight=weight,
+            verify=not no_verify,
+            test_model=test_model,
+        )
+    except HubError as exc:
+        detail = exc.extra.get("detail")
+        raise click.ClickException(f"{exc.message}: {detail}" if detail else exc.message) from exc
+    _emit(
+        svc.credential_dict(cred),
+        as_json,
+        [f"Added credential #{cred.id} {cred.name} ({cred.masked}) to {provider}."],
+    )
+
+
+# --- plugins ------------------------------------------------------------------------------------------
+
+
+@main.group()
+def plugins() -> None:
+    """Plugins discovered through the aigne_hub entry points."""
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def plugins_list(settings: Any, as_json: bool) -> None:
+    """Name, version, kind, status, hooks, what each registered, and load errors."""
+    from hub_core.admin.plugin_state import disabled_plugins
+
+    hub = _host(settings)
+    hub.host.set_disabled(await disabled_plugins())
+    rows = hub.host.describe()
+    lines = [f"{'NAME':<20} {'VERSION':<9} {'KIND':<10} {'STATUS':<9} REGISTERED / HOOKS"]
+    for p in rows:
+        reg = "; ".join(f"{k}: {', '.join(v)}" for k, v in p["registered"].items())
+        lines.append(
+            f"{p['name']:<20} {p['version'] or '-':<9} {p['kind']:<10} {p['status']:<9} "
+            f"{reg or ', '.join(p['hooks'])}"
+        )
+        if p["error"]:
+            lines.append(f"{'':<20} error: {p['error']}")
+    _emit(rows, as_json, lines)
+
+
+@plugins.command("enable")
+@click.argument("name")
+@run_async
+async def plugins_enable(settings: Any, name: str) -> None:
+    """Enable a plugin; running hubs apply it on their next request."""
+    from hub_core.admin.plugin_state import set_plugin_enabled
+
+    resolved = await set_plugin_enabled(settings, _host(settings).host, name, True)
+    click.echo(f"Enabled plugin {resolved}.")
+
+
+@plugins.command("disable")
+@click.argument("name")
+@run_async
+async def plugins_disable(settings: Any, name: str) -> None:
+    """Disable a plugin; running hubs apply it on their next request."""
+    from hub_core.admin.plugin_state import set_plugin_enabled
+
+    resolved = await set_plugin_enabled(settings, _host(settings).host, name, False)
+    click.echo(f"Disabled plugin {resolved}.")
+
+
+# --- secrets ------------------------------------------------------------------------------------------
+
+
+@main.group()
+def secrets() -> None:
+    """The master key that encrypts provider credentials."""
+
+
+@secrets.command("rotate")
+@run_async
+async def secrets_rotate(settings: Any) -> None:
+    """Re-encrypt every credential under a new master key (key file), or under the first key of
+    AIGNE_HUB_SECRET_KEY="new,old"."""
+    from hub_core.admin.providers import rotate_secrets
+    from hub_core.infra.crypto import Keyring
+    from hub_core.runtime.state import bump_generation
+
+    keyring = Keyring.load(settings.secret_key, settings.key_file)
+    result = await rotate_secrets(keyring)
+    await bump_generation(settings)
+    click.echo(f"Re-encrypted {result['reencrypted']} credential(s) under key {result['currentKeyId']}.")
+    if result["droppedKeyIds"]:
+        click.echo(f"Removed old key(s): {', '.join(result['droppedKeyIds'])}.")
+
+
+def _add_billing_commands() -> None:
+    from hub_core.cli.billing import billing  # imports this module's helpers, so it comes last
+
+    main.add_command(billing)
+
+
+_add_billing_commands()

@@ -1,0 +1,389 @@
+"""Plugin discovery, registration, enable/disable and hook calling.
+
+`PluginHost` owns one pluggy manager. Entry points in the ``aigne_hub`` group are loaded one by one (a broken
+plugin is recorded, never fatal), then the built-in default plugins. Hooks are called through
+`PluginHost.first` / `each` / `observe`, which await async implementations, skip disabled plugins and apply
+the failure policy of each kind of hook.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import inspect
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from types import CoroutineType
+from typing import Any, Literal
+
+import pluggy
+import structlog
+
+from hub_core import hookspecs
+from hub_core.errors import HubError
+
+log = structlog.get_logger("hub_core.infra.plugin_host")
+
+ENTRY_POINT_GROUP = "aigne_hub"
+
+
+PluginStatus = Literal["enabled", "disabled", "failed", "excluded"]
+
+
+@dataclass
+class PluginInfo:
+    """What `/-/plugins`, the CLI and the admin UI show about one plugin."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    module: str | None = None
+    builtin: bool = False
+    hooks: list[str] = field(default_factory=list)
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    status: PluginStatus = "enabled"
+    error: str | None = None
+    #: the plugin's ``config_schema`` attribute (a JSON-schema object), if it has settings
+    config_schema: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.registered.get("providers"):
+            return "provider"
+        if self.registered.get("billing_modes"):
+            return "billing"
+        if self.builtin:
+            return "builtin"
+        dist = self.distribution or ""
+        if dist.startswith("aigne-hub-provider-"):
+            return "provider"
+        if dist.startswith("aigne-hub-billing-"):
+            return "billing"
+        return "extension"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "module": self.module,
+            "kind": self.kind,
+            "builtin": self.builtin,
+            "hooks": sorted(self.hooks),
+            "registered": self.registered,
+            "status": self.status,
+            "enabled": self.status == "enabled",
+            "error": self.error,
+            "configSchema": self.config_schema,
+        }
+
+
+class PluginHost:
+    """The hub's plugins: loaded once, toggled at run time, called through the policy helpers below."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("aigne_hub")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.disabled: set[str] = set()
+        self.providers: dict[str, Any] = {}
+        self.provider_owner: dict[str, str] = {}
+        self.billing_modes: dict[str, Any] = {}
+        self.billing_owner: dict[str, str] = {}
+        self.payment_providers: dict[str, Any] = {}
+        self.payment_owner: dict[str, str] = {}
+        self.blueprints: list[tuple[str, Any]] = []
+        #: stored plugin settings by plugin name (kept current by `RuntimeState.reload`)
+        self.stored_config: dict[str, dict[str, Any]] = {}
+        self._impl_cache: dict[str, list[pluggy.HookImpl]] = {}
+        #: per hook: the implementation list it was computed for, and whether all are plain functions
+        self._sync_only: dict[str, tuple[list[pluggy.HookImpl], bool]] = {}
+
+    # --- loading --------------------------------------------------------------------------------------
+
+    def load_entry_points(
+        self,
+        entry_points: Iterable[metadata.EntryPoint] | None = None,
+        allow: frozenset[str] | None = None,
+    ) -> None:
+        """Import every plugin of the entry-point group, isolating failures per entry point."""
+        eps = entry_points if entry_points is not None else metadata.entry_points(group=ENTRY_POINT_GROUP)
+        for ep in sorted(eps, key=lambda e: e.name):
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(
+                name=ep.name,
+                distribution=dist.name if dist else None,
+                version=dist.version if dist else None,
+                module=ep.value,
+            )
+            if ep.name in self.infos:
+                info.status, info.error = "failed", f"duplicate plugin name {ep.name!r}"
+                self.infos[f"{ep.name}@{info.distribution}"] = info
+                continue
+            self.infos[ep.name] = info
+            if allow is not None and ep.name not in allow and (info.distribution or "") not in allow:
+                info.status, info.error = "excluded", "not listed in AIGNE_HUB_LOAD_PLUGINS"
+                continue
+            try:
+                plugin = ep.load()
+                self.pm.register(plugin, name=ep.name)
+                if problem := self._unsupported(ep.name):
+                    self.pm.unregister(name=ep.name)
+                    raise TypeError(problem)
+            except Exception as exc:
+                info.status, info.error = "failed", _describe(exc)
+                log.error("plugin failed to load", plugin=ep.name, error=info.error)
+                continue
+            info.hooks = self._hooks_of(ep.name)
+            info.config_schema = _config_schema(plugin)
+
+    def _unsupported(self, name: str) -> str | None:
+        """Why a plugin cannot be used as written: an implementation of a hook the hub does not have (a typo
+        would otherwise be ignored silently), or a hook wrapper (the policy helpers call implementations
+        directly, so a wrapper would never run as one)."""
+        plugin = self.pm.get_plugin(name)
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            impls = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+            if caller.spec is None and not all(i.optionalhook for i in impls):
+                return f"unknown hook {caller.name!r}; the hooks are listed in hub_core.hookspecs"
+            if any(i.hookwrapper or i.wrapper for i in impls):
+                return f"hook wrappers are not supported ({caller.name})"
+        return None
+
+    def register_builtin(self, name: str, plugin: object) -> None:
+        """Register a default plugin; its implementations should be ``trylast`` so others can override."""
+        self.pm.register(plugin, name=name)
+        self.infos[name] = PluginInfo(
+            name=name, builtin=True, module=type(plugin).__module__, hooks=self._hooks_of(name)
+        )
+        self._impl_cache.clear()
+
+    def run_registrations(self) -> None:
+        """Call the ``register_*`` hooks once, recording what each plugin registered."""
+        self._register_each("register_providers", "providers", self._add_provider)
+        self._register_each("register_billing_modes", "billing_modes", self._add_billing_mode)
+        self._register_each("register_payment_providers", "payment_providers", self._add_payment_provider)
+        self._register_each("register_routes", "routes", self._add_blueprint)
+
+    def _register_each(self, hook_name: str, label: str, add: Callable[[str, Any], str]) -> None:
+        # Load order (entry points sorted by name, then the built-ins), not pluggy's LIFO call order, so that
+        # of two plugins claiming one name the first loaded keeps it, whatever the names.
+        loaded = {name: i for i, name in enumerate(self.infos)}
+        impls = self._ordered(hook_name, include_disabled=True)
+        for impl in sorted(impls, key=lambda i: loaded.get(i.plugin_name, len(loaded))):
+            name = impl.plugin_name
+            info = self.infos[name]
+            if info.status == "failed":
+                continue
+
+            def register(obj: Any, _name: str = name) -> None:
+                key = add(_name, obj)
+                self.infos[_name].registered.setdefault(label, []).append(key)
+
+            try:
+                _call_impl(impl, {"register": register})
+            except Exception as exc:
+                info.status, info.error = "failed", _describe(exc)
+                log.error("plugin registration failed", plugin=name, hook=hook_name, error=info.error)
+
+    def _add_provider(self, plugin: str, provider: Any) -> str:
+        name = getattr(provider, "name", "")
+        if not name:
+            raise ValueError(f"plugin {plugin!r} registered a provider without a name")
+        owner = self.provider_owner.get(name)
+        if owner is not None and owner != plugin:
+            raise ValueError(f"provider {name!r} is registered by both {owner!r} and {plugin!r}")
+        self.providers[name] = provider
+        self.provider_owner[name] = plugin
+        return name
+
+    def _add_billing_mode(self, plugin: str, mode: Any) -> str:
+        name = getattr(mode, "name", "")
+        owner = self.billing_owner.get(name)
+        if owner is not None and owner != plugin:
+            raise ValueError(f"billing mode {name!r} is registered by both {owner!r} and {plugin!r}")
+        self.billing_modes[name] = mode
+        self.billing_owner[name] = plugin
+        return name
+
+    def _add_payment_provider(self, plugin: str, provider: Any) -> str:
+        name = getattr(provider, "name", "")
+        if not name:
+            raise ValueError(f"plugin {plugin!r} registered a payment provider without a name")
+        owner = self.payment_owner.get(name)
+        if owner is not None and owner != plugin:
+            raise ValueError(f"payment provider {name!r} is registered by both {owner!r} and {plugin!r}")
+        self.payment_providers[name] = provider
+        self.payment_owner[name] = plugin
+        return name
+
+    def _add_blueprint(self, plugin: str, blueprint: Any) -> str:
+        self.blueprints.append((plugin, blueprint))
+        return str(blueprint.name)
+
+    # --- state ----------------------------------------------------------------------------------------
+
+    def set_disabled(self, names: Iterable[str]) -> None:
+        """Apply the stored enable/disable state (takes effect for the next hook call)."""
+        disabled = {n for n in names if n in self.infos}
+        if disabled == self.disabled:
+            return
+        self.disabled = disabled
+        for name, info in self.infos.items():
+            if info.status in ("enabled", "disabled"):
+                info.status = "disabled" if name in disabled else "enabled"
+        self._impl_cache.clear()
+
+    def config(self, name: str) -> dict[str, Any]:
+        """A plugin's settings: the schema's defaults overlaid with the values an admin stored."""
+        info = self.infos.get(name)
+        props = ((info.config_schema if info else None) or {}).get("properties") or {}
+        defaults = {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
+        return {**defaults, **self.stored_config.get(name, {})}
+
+    def is_enabled(self, name: str) -> bool:
+        info = self.infos.get(name)
+        return info is not None and info.status == "enabled"
+
+    def resolve_name(self, name: str) -> str | None:
+        """Accept a plugin's entry-point name or its distribution name."""
+        if name in self.infos:
+            return name
+        for key, info in self.infos.items():
+            if info.distribution == name:
+                return key
+        return None
+
+    def provider(self, name: str) -> Any | None:
+        """The provider registered under `name`, if its plugin is enabled."""
+        provider = self.providers.get(name)
+        if provider is None or not self.is_enabled(self.provider_owner[name]):
+            return None
+        return provider
+
+    def enabled_providers(self) -> dict[str, Any]:
+        return {n: p for n, p in self.providers.items() if self.is_enabled(self.provider_owner[n])}
+
+    def provider_plugin(self, name: str) -> str | None:
+        return self.provider_owner.get(name)
+
+    # --- calling --------------------------------------------------------------------------------------
+
+    def _ordered(self, hook_name: str, include_disabled: bool = False) -> list[pluggy.HookImpl]:
+        if not include_disabled and hook_name in self._impl_cache:
+            return self._impl_cache[hook_name]
+        impls = list(reversed(getattr(self.pm.hook, hook_name).get_hookimpls()))
+        if include_disabled:
+            return impls
+        impls = [i for i in impls if self.is_enabled(i.plugin_name)]
+        self._impl_cache[hook_name] = impls
+        return impls
+
+    async def first(self, hook_name: str, **kwargs: Any) -> Any:
+        """First non-None answer in priority order. Fail closed: errors propagate as `HubError`."""
+        for impl in self._ordered(hook_name):
+            try:
+                result = _call_impl(impl, kwargs)
+                if _awaitable(result):
+                    result = await result
+            except HubError:
+                raise
+            except Exception as exc:
+                raise _closed_failure(hook_name, impl.plugin_name, exc) from exc
+            if result is not None:
+                return result
+        return None
+
+    async def each(self, hook_name: str, **kwargs: Any) -> None:
+        """Run every implementation, lowest priority first: the ``trylast`` defaults run first, so any other
+        plugin sees, changes or replaces what they did (the highest priority has the last word).
+        Fail closed."""
+        for impl in reversed(self._ordered(hook_name)):
+            try:
+                result = _call_impl(impl, kwargs)
+                if _awaitable(result):
+                    await result
+            except HubError:
+                raise
+            except Exception as exc:
+                raise _closed_failure(hook_name, impl.plugin_name, exc) from exc
+
+    async def observe(self, hook_name: str, **kwargs: Any) -> None:
+        """Run every implementation, each isolated. Fail open: errors are logged, never raised."""
+        for impl in self._ordered(hook_name):
+            try:
+                result = _call_impl(impl, kwargs)
+                if _awaitable(result):
+                    await result
+            except Exception as exc:
+                log.error(
+                    "observer hook failed", hook=hook_name, plugin=impl.plugin_name, error=_describe(exc)
+                )
+
+    def observe_now(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Awaitable[Any]]] | None:
+        """`observe` run at once, without a task, when every implementation is a plain function (the usage
+        log's is): None, having run nothing, when one is ``async`` and the caller must use `observe`. Returns
+        the awaitables some implementation returned anyway, for `observe_pending`."""
+        impls = self._ordered(hook_name)
+        cached = self._sync_only.get(hook_name)
+        if cached is None or cached[0] is not impls:
+            cached = (impls, not any(inspect.iscoroutinefunction(i.function) for i in impls))
+            self._sync_only[hook_name] = cached
+        if not cached[1]:
+            return None
+        pending: list[tuple[str, Awaitable[Any]]] = []
+        for impl in impls:
+            try:
+                result = _call_impl(impl, kwargs)
+                if _awaitable(result):
+                    pending.append((impl.plugin_name, result))
+            except Exception as exc:
+                log.error(
+                    "observer hook failed", hook=hook_name, plugin=impl.plugin_name, error=_describe(exc)
+                )
+        return pending
+
+    async def observe_pending(self, hook_name: str, pending: list[tuple[str, Awaitable[Any]]]) -> None:
+        for plugin, awaitable in pending:
+            try:
+                await awaitable
+            except Exception as exc:
+                log.error("observer hook failed", hook=hook_name, plugin=plugin, error=_describe(exc))
+
+    def _hooks_of(self, name: str) -> list[str]:
+        plugin = self.pm.get_plugin(name)
+        callers = self.pm.get_hookcallers(plugin) or []
+        return sorted(c.name for c in callers)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [info.as_dict() for info in sorted(self.infos.values(), key=lambda i: (i.builtin, i.name))]
+
+
+def _config_schema(plugin: object) -> dict[str, Any] | None:
+    """The plugin's ``config_schema`` attribute when it is a JSON-schema object with properties."""
+    schema = getattr(plugin, "config_schema", None)
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return None
+    return schema
+
+
+def _awaitable(result: Any) -> bool:
+    """`inspect.isawaitable`, answering the common cases (a coroutine, None) without its ABC check."""
+    if result is None:
+        return False
+    return type(result) is CoroutineType or inspect.isawaitable(result)
+
+
+def _call_impl(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+    return impl.function(*map(kwargs.__getitem__, impl.argnames))
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _closed_failure(hook_name: str, plugin: str, exc: Exception) -> HubError:
+    log.error("security hook failed; request refused", hook=hook_name, plugin=plugin, error=_describe(exc))
+    return HubError(500, "plugin_error", f"Request refused: plugin {plugin!r} failed in {hook_name}")

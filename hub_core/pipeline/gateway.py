@@ -1,0 +1,436 @@
+"""The call pipeline shared by every API dialect.
+
+authenticate → begin (a `CallContext`) → route → open the upstream (build, prepare hook, normalizer hook,
+send, map errors) → read or stream → finish (exactly one `on_call_finished` per call). Dialect blueprints only
+translate requests and render answers; they never talk to providers themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote
+
+import aiohttp
+import structlog
+
+from hub_core.billing.contracts import Hold
+from hub_core.billing.manager import BillingManager
+from hub_core.errors import HubError, model_not_found, unauthorized
+from hub_core.infra.crypto import mask
+from hub_core.infra.logging import bind, emit
+from hub_core.infra.upstream import UpstreamClient, timeout_error
+from hub_core.pipeline.context import current_request, request_header, request_id_from
+from hub_core.pipeline.failover import Attempts, tag_upstream_error
+from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core.routing.health import ProviderHealth
+from hub_core.types import Caller, CallRecord, Route, UpstreamRequest
+
+if TYPE_CHECKING:
+    from quart import Request
+
+    from hub_core.config import Settings
+    from hub_core.infra.plugin_host import PluginHost
+    from hub_core.runtime.state import RuntimeState
+
+log = structlog.get_logger("hub_core.pipeline.gateway")
+
+
+class CallContext:
+    """One API call in flight: who, what, where, and the record that will be logged."""
+
+    __slots__ = ("_t0", "caller", "finished", "hold", "record", "route")
+
+    def __init__(self, caller: Caller, record: CallRecord) -> None:
+        self.caller = caller
+        self.record = record
+        self.route: Route | None = None
+        self.finished = False
+        self._t0 = time.perf_counter()
+        self.hold: Hold | None = None  # the billing mode's admission (hub_core.billing.manager)
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._t0) * 1000
+
+    def first_byte(self) -> None:
+        if self.record.ttfb_ms is None:
+            self.record.ttfb_ms = self.elapsed_ms()
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        host: PluginHost,
+        state: RuntimeState,
+        upstream: UpstreamClient,
+        health: ProviderHealth | None = None,
+    ):
+        self.settings = settings
+        self.host = host
+        self.state = state
+        self.upstream = upstream
+        self._finishing: set[asyncio.Task[None]] = set()
+        self.billing = BillingManager(settings, host, state)
+        #: the hub's public base URL as the current request sees it (payment links); set by the web layer
+        self.base_url_of: Callable[[], str] = str
+        self.health = health or ProviderHealth(settings, host, state, upstream)  # failover, cool-downs
+
+    async def authenticate(self, request: Request) -> Caller:
+        await self.state.check_for_changes()
+        caller = await self.host.first("auth_from_request", request=request, settings=self.settings)
+        if caller is None:
+            raise unauthorized()
+        return caller
+
+    def begin(
+        self, request: Request, caller: Caller, *, endpoint: str, kind: str, model: str, stream: bool = False
+    ) -> CallContext:
+        record = CallRecord(
+            request_id=request_id_of(request),
+            endpoint=endpoint,
+            kind=kind,
+            model=model,
+            user_id=caller.user_id,
+            key_id=caller.key_id,
+            app_did=app_did_of(request, caller),
+            stream=stream,
+        )
+        return CallContext(caller, record)
+
+    async def route(
+        self, ctx: CallContext, model: str, kind: str, exclude: frozenset[str] = frozenset()
+    ) -> Route:
+        route = await self.host.first(
+            "select_route", model=model, kind=kind, caller=ctx.caller, exclude=exclude
+        )
+        if route is None or route.provider_name in exclude:
+            raise model_not_found(model)
+        if not route.provider.supports(kind):
+            raise HubError(
+                400, "unsupported_operation", f"Provider {route.provider_name} does not support {kind}"
+            )
+        ctx.route = route
+        rec = ctx.record
+        rec.provider, rec.provider_id, rec.upstream_model = (
+            route.provider_name,
+            route.provider_id,
+            route.model,
+        )
+        rec.credential_id = route.credential.id if route.credential else None
+        bind(provider=route.provider_name, model=route.model)
+        return route
+
+    async def _open(
+        self, ctx: CallContext, route: Route, payload: dict[str, Any], stream: bool
+    ) -> tuple[aiohttp.ClientResponse, Normalizer]:
+        kind = ctx.record.kind
+        upstream_req = route.provider.build_request(kind, payload, route, stream)
+        await self.host.each(
+            "prepare_upstream_request", upstream=upstream_req, route=route, caller=ctx.caller
+        )
+        normalizer = await self.host.first("select_normalizer", route=route, kind=kind, stream=stream)
+        if normalizer is None:
+            raise HubError(502, "no_normalizer", f"No normalizer for {route.provider_name} {kind}")
+        label = route.provider.display_name or route.provider_name
+        resp = await self.upstream.send(upstream_req, label)
+        if resp.status >= 400:
+            try:
+                body = await resp.read()
+            except (aiohttp.ClientError, TimeoutError):
+                body = b""
+            finally:
+                resp.release()
+            err = tag_upstream_error(route.provider.map_error(resp.status, body, dict(resp.headers)), resp)
+            raise _redact(err, route)
+        return resp, normalizer
+
+    async def complete(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> NormalizedResponse:
+        """A non-streaming call: the provider's answer in the standard shape, usage recorded on `ctx`."""
+        resp, normalizer = await self._open(ctx, route, payload, stream=False)
+        label = route.provider.display_name or route.provider_name
+        try:
+            body = await resp.read()
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise timeout_error(label) from exc
+        except aiohttp.ClientError as exc:
+            raise HubError(
+                502,
+                "upstream_broken",
+                f"{label} connection failed: {type(exc).__name__}",
+                type="upstream_error",
+            ) from exc
+        finally:
+            resp.release()
+        result = normalizer.parse(body)
+        ctx.record.usage = result.usage
+        return result
+
+    async def open_stream(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> UpstreamStream:
+        """Start a streaming call. Errors known before the first byte raise here, as HTTP errors."""
+        resp, normalizer = await self._open(ctx, route, payload, stream=True)
+        return UpstreamStream(ctx, resp, normalizer, route.provider.display_name or route.provider_name)
+
+    async def call_json(
+        self, ctx: CallContext, model: str, payload: dict[str, Any], *, then: FollowUp | None = None
+    ) -> NormalizedResponse:
+        """Route and run a non-streaming call, finishing its record whatever happens (all dialects).
+
+        `then(route, result)` continues a call that takes more than one upstream request (an asynchronous
+        job: poll it, download its result, through `follow_up`) inside the same record.
+        """
+        try:
+            for attempt in Attempts(ctx, self.health, self.billing):  # failover: hub_core.routing
+                async with attempt:
+                    route = await self.route(ctx, model, ctx.record.kind, exclude=attempt.exclude)
+                    await self.admit(ctx, payload)
+                    result = await self.complete(ctx, route, payload)
+            if then is not None:
+                result = await then(route, result)
+        except BaseException as exc:
+            self.finish(ctx, exc)
+            raise
+        self.finish(ctx)
+        return result
+
+    async def admit(self, ctx: CallContext, payload: dict[str, Any]) -> None:
+        """Ask the billing mode to admit the call; a hold it makes is the call's from here on (`finish`
+        settles it) and the HTTP request's, for the cost header on the answer."""
+        hold = await self.billing.admit(ctx.caller, ctx.record, payload, self.base_url_of)
+        if hold is not None:
+            ctx.hold = hold
+            info = current_request()
+            if info is not None:
+                info.call = ctx
+
+    async def follow_up(self, ctx: CallContext, route: Route, upstream_req: UpstreamRequest) -> bytes:
+        """A further upstream request of a routed call (polling a job, downloading its result): the same
+        credential hook and error mapping as the first request. Returns the body."""
+        await self.host.each(
+            "prepare_upstream_request", upstream=upstream_req, route=route, caller=ctx.caller
+        )
+        label = route.provider.display_name or route.provider_name
+        resp = await self.upstream.send(upstream_req, label)
+        try:
+            body = await resp.read()
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise timeout_error(label) from exc
+        except aiohttp.ClientError as exc:
+            message = f"{label} connection failed: {type(exc).__name__}"
+            raise HubError(502, "upstream_broken", message, type="upstream_error") from exc
+        finally:
+            resp.release()
+        if resp.status >= 400:
+            raise route.provider.map_error(resp.status, body, dict(resp.headers))
+        return body
+
+    async def call_stream(self, ctx: CallContext, model: str, payload: dict[str, Any]) -> UpstreamStream:
+        """Route and open a streaming call. Errors before the first byte raise here (an HTTP error for the
+        client); after that, `relay` owns finishing the record."""
+        try:
+            for attempt in Attempts(ctx, self.health, self.billing):  # failover before the first byte
+                async with attempt:
+                    route = await self.route(ctx, model, ctx.record.kind, exclude=attempt.exclude)
+                    await self.admit(ctx, payload)
+                    return await self.open_stream(ctx, route, payload)
+            raise AssertionError("unreachable: the last attempt returns or raises")
+        except BaseException as exc:
+            self.finish(ctx, exc)
+            raise
+
+    async def relay(
+        self, ctx: CallContext, upstream: UpstreamStream, render: StreamRenderer
+    ) -> AsyncIterator[bytes]:
+        """Pump standard chunks through a dialect's renderer to the client.
+
+        A `HubError` after the first byte is rendered in-stream (the dialect's error event); a client
+        disconnect (cancellation) closes the upstream connection and logs the call as aborted with the
+        tokens seen so far.
+        """
+        error: BaseException | None = None
+        aborted = False
+        held = b""  # bytes kept back only once the upstream has ended: the rest needs no waiting
+        try:
+            async for chunks in upstream.chunks():
+                out = render.chunks(chunks)
+                if out:
+                    ctx.first_byte()
+                    if upstream.ended():
+                        held += out  # sent with the end: one write instead of two (or more)
+                    else:
+                        yield out
+            tail = held + render.end()
+            if tail:
+                yield tail
+        except HubError as exc:
+            error = exc
+            yield held + render.error(exc)
+        except BaseException as exc:  # CancelledError / GeneratorExit when the client goes away
+            aborted = not isinstance(exc, Exception)
+            error = exc
+            raise
+        finally:
+            upstream.close()
+            upstream.record_usage()  # the chunk generator may not have run its `finally` yet (abort)
+            self.finish(ctx, None if aborted else error, aborted=aborted)
+
+    def finish(self, ctx: CallContext, error: BaseException | None = None, *, aborted: bool = False) -> None:
+        """Close the record and hand it to the observers, exactly once; anything async (settling, async
+        observers) runs in a task, off the response path."""
+        if ctx.finished:
+            return
+        ctx.finished = True
+        rec = ctx.record
+        rec.duration_ms = ctx.elapsed_ms()
+        if aborted:
+            rec.status, rec.http_status, rec.error = "aborted", 499, "client disconnected"
+        elif error is not None:
+            rec.status = "error"
+            if isinstance(error, HubError):
+                rec.http_status, rec.error = error.status, error.full_message
+            else:
+                rec.http_status, rec.error = 500, f"{type(error).__name__}: {error}"
+        if rec.ttfb_ms is None and rec.status == "success":
+            rec.ttfb_ms = rec.duration_ms
+        _log_finished(rec)
+        self.billing.price(ctx.hold, rec)
+        # Nothing to settle and only plain-function observers (the usage log's enqueue): run them now; a
+        # task per call costs more than they do.
+        pending = None if ctx.hold is not None else self.host.observe_now("on_call_finished", record=rec)
+        if pending == []:
+            return
+        coro = (
+            self._settle_and_observe(ctx)
+            if pending is None
+            else self.host.observe_pending("on_call_finished", pending)
+        )
+        task = asyncio.get_running_loop().create_task(coro)
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def _settle_and_observe(self, ctx: CallContext) -> None:
+        await self.billing.settle(
+            ctx.hold, ctx.record
+        )  # first, so observers (the usage log) see the charged credits
+        await self.host.observe("on_call_finished", record=ctx.record)
+
+    async def drain(self) -> None:
+        """Wait for pending observer calls (used on shutdown)."""
+        if self._finishing:
+            await asyncio.gather(*list(self._finishing), return_exceptions=True)
+
+
+#: continues a call after its first upstream answer (see `Gateway.call_json`)
+FollowUp = Callable[[Route, NormalizedResponse], Awaitable[NormalizedResponse]]
+
+
+class StreamRenderer(Protocol):
+    """How one dialect writes a stream: bytes for some chunks, for the end, and for an in-stream error."""
+
+    def chunks(self, chunks: list[Chunk]) -> bytes: ...
+
+    def end(self) -> bytes: ...
+
+    def error(self, err: HubError) -> bytes: ...
+
+
+class UpstreamStream:
+    """The upstream side of a streaming call: standard chunks, usage as reported, bytes released on close."""
+
+    def __init__(self, ctx: CallContext, resp: aiohttp.ClientResponse, normalizer: Normalizer, label: str):
+        self.ctx = ctx
+        self.resp = resp
+        self.normalizer = normalizer
+        self.label = label
+        self.content_chunks = 0
+
+    async def chunks(self) -> AsyncIterator[list[Chunk]]:
+        norm = self.normalizer
+        try:
+            async for piece in self.resp.content.iter_any():
+                out = norm.feed(piece)
+                if out:
+                    content = getattr(out, "content", None)
+                    if content is None:
+                        content = len([c for c in out if not c.usage_only])
+                    self.content_chunks += content
+                    yield out
+                if norm.pending_error is not None:
+                    raise norm.pending_error
+            tail = norm.finish()
+            if tail:
+                yield tail
+            if norm.pending_error is not None:
+                raise norm.pending_error
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise timeout_error(self.label) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise HubError(
+                502, "upstream_broken", f"{self.label} stream broke: {exc}", type="upstream_error"
+            ) from exc
+        finally:
+            self.record_usage()
+
+    def record_usage(self) -> None:
+        """The provider's own numbers when it sent them; otherwise the chunks seen, marked as estimated."""
+        usage = self.normalizer.usage
+        if not self.normalizer.saw_usage and self.content_chunks:
+            usage.output_tokens = max(usage.output_tokens, self.content_chunks)
+            self.ctx.record.extra["usage_estimated"] = True
+        self.ctx.record.usage = usage
+
+    def ended(self) -> bool:
+        """The upstream has sent everything: reading the rest never waits."""
+        return self.resp.content.is_eof()
+
+    def close(self) -> None:
+        """Drop the upstream connection (cancels the upstream request if it is still running)."""
+        if not self.resp.closed:
+            self.resp.close()
+
+
+def _redact(err: HubError, route: Route) -> HubError:
+    """Upstreams may echo the credential they rejected; never pass it on to the client or the logs."""
+    if route.credential is not None:
+        for value in route.credential.values.values():
+            if len(value) >= 8:
+                err.message = err.message.replace(value, mask(value))
+                if err.detail:
+                    err.detail = err.detail.replace(value, mask(value))
+    return err
+
+
+def _log_finished(rec: CallRecord) -> None:
+    """One line per call (the request id and route are bound in the logging context); `emit` is what
+    ``log.info(...)`` does, minus structlog's per-line logger assembly."""
+    emit(
+        "info" if rec.status == "success" else "warning",
+        {
+            "endpoint": rec.endpoint,
+            "requested_model": rec.model,
+            "stream": rec.stream,
+            "status": rec.status,
+            "http_status": rec.http_status,
+            "duration_ms": round(rec.duration_ms, 1),
+            "input_tokens": rec.usage.input_tokens,
+            "output_tokens": rec.usage.output_tokens,
+            "error": rec.error,
+            "event": "call finished",
+        },
+    )
+
+
+def request_id_of(request: Request) -> str:
+    info = current_request()
+    if info is not None:
+        return info.request_id
+    return request_id_from(request.headers.get("x-request-id"))
+
+
+def app_did_of(request: Request, caller: Caller) -> str | None:
+    did = request_header(request, "x-aigne-hub-client-did")
+    if did:
+        return unquote(did)[:200]
+    return f"key:{caller.key_name}" if caller.key_name else None

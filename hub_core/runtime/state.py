@@ -1,0 +1,279 @@
+"""In-memory view of the configuration the request path needs: keys, providers, credentials, plugin state.
+
+Reading the database on every request would cost more than the rest of the pipeline, so the hub keeps this
+snapshot and reloads it when the configuration generation changes. Changes made through this instance apply
+at once; the CLI touches a marker file in the data dir (checked with one `stat` per request); other instances
+sharing the database are noticed by polling the generation row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from hub_core.config import Settings
+from hub_core.db import models as m
+from hub_core.infra import access_keys
+from hub_core.infra.crypto import Keyring, SecretError
+from hub_core.types import Caller, Credential
+
+log = structlog.get_logger("hub_core.runtime.state")
+
+GENERATION_KEY = "generation"
+
+
+@dataclass
+class WeightedCredential:
+    credential: Credential
+    weight: int
+    current: int = 0
+
+
+@dataclass
+class ProviderConfig:
+    """A provider as configured in the database (or implied by env vars), with its usable credentials."""
+
+    name: str
+    id: int | None
+    display_name: str
+    base_url: str | None
+    region: str | None
+    enabled: bool
+    config: dict[str, Any]
+    credentials: list[WeightedCredential] = field(default_factory=list)
+
+    def next_credential(self) -> Credential | None:
+        """Smooth weighted round-robin (nginx) over the active credentials."""
+        creds = self.credentials
+        if not creds:
+            return None
+        if len(creds) == 1:
+            return creds[0].credential
+        total = 0
+        best: WeightedCredential | None = None
+        for wc in creds:
+            wc.current += wc.weight
+            total += wc.weight
+            if best is None or wc.current > best.current:
+                best = wc
+        assert best is not None
+        best.current -= total
+        return best.credential
+
+
+@dataclass
+class CachedKey:
+    caller: Caller | None
+    error: str | None
+    expires_at: float | None
+    cached_until: float
+
+
+class RuntimeState:
+    def __init__(self, settings: Settings, keyring: Keyring) -> None:
+        self.settings = settings
+        self.keyring = keyring
+        self.providers: dict[str, ProviderConfig] = {}
+        self.disabled_plugins: set[str] = set()
+        self.plugin_config: dict[str, dict[str, Any]] = {}
+        self.generation: str | None = None
+        self._keys: dict[str, CachedKey] = {}
+        self._marker_mtime: int | None = None
+        self._marker_text: str | None = None
+        self._marker = os.fspath(settings.state_marker)  # built once: checked on every request
+        self._reload_lock = asyncio.Lock()
+        self._listeners: list[Any] = []
+
+    def on_reload(self, callback: Any) -> None:
+        self._listeners.append(callback)
+
+    # --- loading ----------------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        async with self._reload_lock:
+            self.keyring.refresh()  # a rotation by the CLI rewrote the key file before bumping the generation
+            marker_mtime, marker_text = _mtime(self._marker), _read(self._marker)
+            # read everything before changing anything: a database error half-way leaves the old snapshot
+            # whole, and the marker unseen, so the next request tries again
+            generation = await current_generation()
+            providers = await self._load_providers()
+            disabled = {p.name for p in await m.PluginState.filter(enabled=False)}
+            plugin_config = await _load_plugin_config()
+            self.generation, self._marker_mtime, self._marker_text = generation, marker_mtime, marker_text
+            self.providers, self.disabled_plugins = providers, disabled
+            self.plugin_config = plugin_config
+            self._keys.clear()
+            for callback in self._listeners:
+                callback(self)
+
+    async def _load_providers(self) -> dict[str, ProviderConfig]:
+        out: dict[str, ProviderConfig] = {}
+        for row in await m.Provider.all().prefetch_related("credentials"):
+            cfg = ProviderConfig(
+                row.name, row.id, row.display_name, row.base_url, row.region, row.enabled, row.config or {}
+            )
+            for cred in row.credentials:
+                if not cred.active:
+                    continue
+                try:
+                    values = _decode_values(self.keyring.decrypt(cred.ciphertext))
+                except SecretError as exc:
+                    log.error(
+                        "credential cannot be decrypted",
+                        provider=row.name,
+                        credential=cred.id,
+                        error=str(exc),
+                    )
+                    continue
+                cfg.credentials.append(
+                    WeightedCredential(Credential(cred.id, cred.name, values), max(1, cred.weight))
+                )
+            out[row.name] = cfg
+        return out
+
+    async def check_for_changes(self) -> None:
+        """Per request: one `stat` of the marker file the CLI touches.
+
+        File times come from a coarse clock, so two changes within one tick can leave the mtime unchanged;
+        while the marker is that fresh, its content (a new generation id per change) decides instead.
+        """
+        mtime = _mtime(self._marker)
+        if mtime != self._marker_mtime or (
+            mtime is not None
+            and time.time_ns() - mtime < _FRESH_NS
+            and _read(self._marker) != self._marker_text
+        ):
+            try:
+                await self.reload()
+            except Exception as exc:  # the database is down: keep serving the last snapshot, retry next time
+                log.warning("configuration reload failed", error=f"{type(exc).__name__}: {exc}")
+
+    async def poll(self) -> None:
+        """Periodic: notice changes made by other instances sharing the database."""
+        if await current_generation() != self.generation:
+            await self.reload()
+
+    # --- access keys --------------------------------------------------------------------------------------
+
+    async def authenticate(self, token: str) -> Caller:
+        from hub_core.errors import unauthorized
+
+        if not access_keys.looks_like_key(token):  # not one of ours: no database lookup, even when it is down
+            raise unauthorized()
+        now = time.monotonic()
+        key_hash = access_keys.hash_key(token)
+        cached = self._keys.get(key_hash)
+        if cached is None or cached.cached_until < now:
+            try:
+                fresh = await self._load_key(key_hash, now)
+            except Exception as exc:
+                cached = _stale_or_unavailable(cached, exc)
+            else:
+                cached = fresh
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+                self._keys[key_hash] = cached
+        if cached.caller is None:
+            raise unauthorized(cached.error or "Unauthorized: invalid or missing access key")
+        if cached.expires_at is not None and cached.expires_at < time.time():
+            raise unauthorized("Unauthorized: access key expired")
+        return cached.caller
+
+    async def _load_key(self, key_hash: str, now: float) -> CachedKey:
+        ttl = self.settings.auth_cache_ttl
+        row = await m.AccessKey.filter(key_hash=key_hash).select_related("user").first()
+        if row is None:
+            return CachedKey(None, None, None, now + min(ttl, 5.0))
+        if row.revoked_at is not None:
+            return CachedKey(None, "Unauthorized: access key revoked", None, now + ttl)
+        if row.user.disabled:
+            return CachedKey(None, "Unauthorized: user disabled", None, now + ttl)
+        role = _effective_role(row.role, row.user.role)
+        caller = Caller(row.user.id, row.user.did, row.user.name, role, row.id, row.name)  # type: ignore[arg-type]
+        expires = row.expires_at.timestamp() if row.expires_at else None
+        return CachedKey(caller, None, expires, now + ttl)
+
+
+PLUGIN_CONFIG_PREFIX = "plugin_config:"
+
+
+async def _load_plugin_config() -> dict[str, dict[str, Any]]:
+    """Plugin settings stored by the admin API (``hub_state`` rows ``plugin_config:<name>``, JSON objects)."""
+    import json
+
+    out: dict[str, dict[str, Any]] = {}
+    for row in await m.HubState.filter(key__startswith=PLUGIN_CONFIG_PREFIX):
+        try:
+            data = json.loads(row.value)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            out[row.key.removeprefix(PLUGIN_CONFIG_PREFIX)] = data
+    return out
+
+
+def _stale_or_unavailable(cached: CachedKey | None, exc: Exception) -> CachedKey:
+    """The database could not be asked (it is down): a key known before keeps working on its last known
+    answer, so an outage never locks out the clients already using the hub; an unknown key gets a 503
+    (retry later), never a 401 that would make a client think its key is wrong."""
+    from hub_core.db.errors import unavailable
+
+    if cached is not None:
+        log.warning("access key lookup failed; using the cached answer", error=f"{type(exc).__name__}: {exc}")
+        return cached
+    log.warning("access key lookup failed", error=f"{type(exc).__name__}: {exc}")
+    raise unavailable() from exc
+
+
+def _effective_role(key_role: str, user_role: str) -> str:
+    from hub_core.types import ROLE_RANK
+
+    return key_role if ROLE_RANK.get(key_role, 0) <= ROLE_RANK.get(user_role, 0) else user_role
+
+
+def _decode_values(plaintext: str) -> dict[str, str]:
+    import json
+
+    data = json.loads(plaintext)
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {"api_key": str(data)}
+
+
+_FRESH_NS = 100_000_000  # 100 ms: far above any file-time granularity
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def _mtime(path: str | os.PathLike[str]) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+async def current_generation() -> str | None:
+    row = await m.HubState.get_or_none(key=GENERATION_KEY)
+    return row.value if row else None
+
+
+async def bump_generation(settings: Settings) -> None:
+    """Record that the configuration changed, for this and every other hub instance."""
+    import uuid
+
+    value = uuid.uuid4().hex
+    updated = await m.HubState.filter(key=GENERATION_KEY).update(value=value)
+    if not updated:
+        await m.HubState.get_or_create(key=GENERATION_KEY, defaults={"value": value})
+    settings.state_marker.parent.mkdir(parents=True, exist_ok=True)
+    settings.state_marker.write_text(f"{value} {datetime.now(UTC).isoformat()}\n")
