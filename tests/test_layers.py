@@ -1,5 +1,5 @@
-"""The core's layers (docs/architecture.md) are enforced: import-linter keeps the contract in pyproject.toml, and
-a deliberate upward import, even one hidden under ``TYPE_CHECKING`` or inside a function, breaks it."""
+"""The core's layers (docs/architecture.md) are enforced: import-linter keeps the contract in pyproject.toml,
+and a deliberate upward import, even one hidden under ``TYPE_CHECKING`` or inside a function, breaks it."""
 
 from __future__ import annotations
 
