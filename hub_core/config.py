@@ -77,6 +77,9 @@ class Settings:
     usage_batch_size: int = 500
     state_poll_interval: float = 2.0
     auth_cache_ttl: float = 60.0
+    auth_cache_size: int = 10_000
+    # failed key lookups one client address may cause (a `limits` string), then 429 until the window moves
+    auth_failure_limit: str = "30/minute"
     # failover and credential health (docs/routing.md)
     provider_cooldown: float = 90.0
     credential_check_delay: float = 5.0
@@ -109,6 +112,8 @@ class Settings:
             usage_batch_size=_int("AIGNE_HUB_USAGE_BATCH_SIZE", 500),
             state_poll_interval=_float("AIGNE_HUB_STATE_POLL_INTERVAL", 2.0),
             auth_cache_ttl=_float("AIGNE_HUB_AUTH_CACHE_TTL", 60.0),
+            auth_cache_size=_int("AIGNE_HUB_AUTH_CACHE_SIZE", 10_000),
+            auth_failure_limit=_env("AIGNE_HUB_AUTH_FAILURE_LIMIT", "30/minute") or "30/minute",
             provider_cooldown=_float("AIGNE_HUB_PROVIDER_COOLDOWN", 90.0),
             credential_check_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_DELAY", 5.0),
             credential_check_max_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_MAX_DELAY", 10800.0),
