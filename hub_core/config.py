@@ -89,6 +89,7 @@ class Settings:
     announce_admin_key: bool = True
     # the owner's first admin key, when the operator provides it (kept out of repr: it is a secret)
     admin_key: str | None = field(default=None, repr=False)
+    #: free-form values for plugins, from ``AIGNE_HUB_EXTRA_<NAME>`` variables (``extra["<name>"]``)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -120,6 +121,7 @@ class Settings:
             log_format=_env("AIGNE_HUB_LOG_FORMAT", "auto") or "auto",
             log_level=_env("AIGNE_HUB_LOG_LEVEL", "info") or "info",
             admin_key=_admin_key(),
+            extra=_extra(),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -140,3 +142,14 @@ class Settings:
     @property
     def state_marker(self) -> Path:
         return self.data_dir / ".state-generation"
+
+
+EXTRA_PREFIX = "AIGNE_HUB_EXTRA_"
+
+
+def _extra() -> dict[str, str]:
+    """``AIGNE_HUB_EXTRA_<NAME>=value`` variables as ``{"<name>": value}``: deployment values for plugins
+    (``settings.extra``) that are not worth a settings schema."""
+    return {
+        k[len(EXTRA_PREFIX) :].lower(): v for k, v in os.environ.items() if k.startswith(EXTRA_PREFIX) and v
+    }

@@ -60,7 +60,7 @@ def ui_dist() -> Path:
     configured = os.environ.get("AIGNE_HUB_UI_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "ui" / "dist"
+    return Path(__file__).resolve().parents[3] / "ui" / "dist"
 
 
 _index_cache: dict[tuple[str, int, str], str] = {}
