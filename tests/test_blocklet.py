@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 JS_DIR = ROOT / "tests" / "js"
 VALIDATOR = JS_DIR / "validate-blocklet.js"
 HUB_DID = "z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ"
-# Set by the platform instead (BLOCKLET_DATA_DIR, BLOCKLET_PORT) or meaningless behind its proxy.
-PLATFORM_SETTINGS = {"AIGNE_HUB_DATA_DIR", "AIGNE_HUB_PORT", "AIGNE_HUB_HOST"}
+# Set by the platform instead (BLOCKLET_DATA_DIR, BLOCKLET_PORT), meaningless behind its proxy, or a secret
+# file, which the platform's secure environment variables replace.
+PLATFORM_SETTINGS = {"AIGNE_HUB_DATA_DIR", "AIGNE_HUB_PORT", "AIGNE_HUB_HOST", "AIGNE_HUB_ADMIN_KEY_FILE"}
 
 
 def validator_ready() -> None:
@@ -82,7 +83,8 @@ def test_blocklet_identity_and_version(blocklet):
     assert (ROOT / meta["main"]).is_file()
     assert meta["engine"]["interpreter"] == "binary" and meta["engine"]["args"] == ["serve"]
     assert meta["capabilities"] == {"clusterMode": True, "component": True, "navigation": True}
-    assert meta["did"] in (ROOT / "hub_core/api/meta.py").read_text()  # the discovery document says the same
+    # the discovery document says the same
+    assert meta["did"] in (ROOT / "hub_core/web/api/meta.py").read_text()
 
 
 def test_blocklet_serves_one_web_interface_on_blocklet_port(blocklet):
@@ -101,6 +103,7 @@ def test_blocklet_environments_are_the_hubs_settings_with_the_hubs_defaults(bloc
     read = set(re.findall(r'"(AIGNE_HUB_[A-Z_]+)"', (ROOT / "hub_core/config.py").read_text()))
     assert {n for n in declared if n.startswith("AIGNE_HUB_")} == read - PLATFORM_SETTINGS
     assert declared["AIGNE_HUB_SECRET_KEY"]["secure"] and declared["AIGNE_HUB_DATABASE_URL"]["secure"]
+    assert declared["AIGNE_HUB_ADMIN_KEY"]["secure"]
 
     for name in read | set(declared):
         monkeypatch.delenv(name, raising=False)
@@ -126,7 +129,7 @@ def test_the_validator_rejects_a_broken_blocklet_yml(tmp_path):
 
     assert validate(copy_with("same", "", "")).returncode == 0
     for name, old, new, field in (
-        ("version", "version: 0.1.0", "version: one", '"version"'),
+        ("version", "version: 0.2.0", "version: one", '"version"'),
         ("prefix", "prefix: '*'", "prefix: ''", '"interfaces[0].prefix"'),
         ("missing-file", "  - Makefile", "  - Makefile.missing", "Makefile.missing"),
         ("env", "name: AIGNE_HUB_LOG_LEVEL", "name: BLOCKLET_LOG_LEVEL", "BLOCKLET_"),

@@ -192,7 +192,7 @@ def test_plugins_list_enable_disable(tmp_path):
     assert table[0].split()[:4] == ["NAME", "VERSION", "KIND", "STATUS"]
     openai_line = next(line for line in table if line.startswith("openai "))
     assert (
-        openai_line.split()[:4] == ["openai", "0.1.0", "provider", "enabled"]
+        openai_line.split()[:4] == ["openai", "0.2.0", "provider", "enabled"]
         and "providers: openai" in openai_line
     )
 
@@ -213,4 +213,4 @@ def test_help_and_version():
     helped = ok(run_cli("--help", data_dir=None))
     for command in ("serve", "init", "keys", "providers", "credentials", "plugins", "secrets", "db"):
         assert re.search(rf"^\s+{command}\s", helped.stdout, re.M), command
-    assert ok(run_cli("--version", data_dir=None)).stdout.strip().endswith("0.1.0")
+    assert ok(run_cli("--version", data_dir=None)).stdout.strip().endswith("0.2.0")

@@ -14,6 +14,7 @@ from pathlib import Path
 from quart import Blueprint, Response, request
 from werkzeug.routing import BaseConverter
 
+import hub_core
 from hub_core.errors import not_found
 from hub_core.web.api.common import admin_error, as_hub_error, current_hub
 
@@ -56,11 +57,14 @@ async def _error(exc: Exception) -> Response:
 
 
 def ui_dist() -> Path:
-    """``AIGNE_HUB_UI_DIR`` or the repository's ``ui/dist`` next to the ``hub_core`` package."""
+    """``AIGNE_HUB_UI_DIR``, else the console built into the wheel (``hub_core/ui_dist``, package data), else
+    the checkout's ``ui/dist`` next to the ``hub_core`` package (an editable install)."""
     configured = os.environ.get("AIGNE_HUB_UI_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[3] / "ui" / "dist"
+    package = Path(hub_core.__file__).resolve().parent
+    packaged = package / "ui_dist"
+    return packaged if packaged.is_dir() else package.parent / "ui" / "dist"
 
 
 _index_cache: dict[tuple[str, int, str], str] = {}
