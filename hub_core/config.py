@@ -77,6 +77,9 @@ class Settings:
     usage_batch_size: int = 500
     state_poll_interval: float = 2.0
     auth_cache_ttl: float = 60.0
+    auth_cache_size: int = 10_000
+    # failed key lookups one client address may cause (a `limits` string), then 429 until the window moves
+    auth_failure_limit: str = "30/minute"
     # failover and credential health (docs/routing.md)
     provider_cooldown: float = 90.0
     credential_check_delay: float = 5.0
@@ -86,6 +89,7 @@ class Settings:
     announce_admin_key: bool = True
     # the owner's first admin key, when the operator provides it (kept out of repr: it is a secret)
     admin_key: str | None = field(default=None, repr=False)
+    #: free-form values for plugins, from ``AIGNE_HUB_EXTRA_<NAME>`` variables (``extra["<name>"]``)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -109,12 +113,15 @@ class Settings:
             usage_batch_size=_int("AIGNE_HUB_USAGE_BATCH_SIZE", 500),
             state_poll_interval=_float("AIGNE_HUB_STATE_POLL_INTERVAL", 2.0),
             auth_cache_ttl=_float("AIGNE_HUB_AUTH_CACHE_TTL", 60.0),
+            auth_cache_size=_int("AIGNE_HUB_AUTH_CACHE_SIZE", 10_000),
+            auth_failure_limit=_env("AIGNE_HUB_AUTH_FAILURE_LIMIT", "30/minute") or "30/minute",
             provider_cooldown=_float("AIGNE_HUB_PROVIDER_COOLDOWN", 90.0),
             credential_check_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_DELAY", 5.0),
             credential_check_max_delay=_float("AIGNE_HUB_CREDENTIAL_CHECK_MAX_DELAY", 10800.0),
             log_format=_env("AIGNE_HUB_LOG_FORMAT", "auto") or "auto",
             log_level=_env("AIGNE_HUB_LOG_LEVEL", "info") or "info",
             admin_key=_admin_key(),
+            extra=_extra(),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -135,3 +142,14 @@ class Settings:
     @property
     def state_marker(self) -> Path:
         return self.data_dir / ".state-generation"
+
+
+EXTRA_PREFIX = "AIGNE_HUB_EXTRA_"
+
+
+def _extra() -> dict[str, str]:
+    """``AIGNE_HUB_EXTRA_<NAME>=value`` variables as ``{"<name>": value}``: deployment values for plugins
+    (``settings.extra``) that are not worth a settings schema."""
+    return {
+        k[len(EXTRA_PREFIX) :].lower(): v for k, v in os.environ.items() if k.startswith(EXTRA_PREFIX) and v
+    }

@@ -10,6 +10,7 @@ import contextlib
 import sys
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint
+from typing import Any
 
 import structlog
 from tortoise.context import TortoiseContext
@@ -47,6 +48,7 @@ class Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.keyring = Keyring.load(settings.secret_key, settings.key_file)
         self.host = build_plugin_host(settings, entry_points)
+        self.host.offer(hub=self, settings=settings)  # to every hook call
         self.state = RuntimeState(settings, self.keyring)
         self.upstream = UpstreamClient(settings)
         self.health = ProviderHealth(settings, self.host, self.state, self.upstream)
@@ -67,6 +69,10 @@ class Hub:
         self.db: TortoiseContext | None = None
         self.initial_admin_key: str | None = None
 
+    def plugin_config(self, name: str) -> dict[str, Any]:
+        """`HubAPI.plugin_config`: plugin `name`'s effective settings."""
+        return self.host.config(name)
+
     async def start(self) -> None:
         await db.upgrade(self.settings)
         self.db = await db.connect(self.settings)
@@ -78,7 +84,7 @@ class Hub:
         await self.gateway.billing.start()
         await self.health.start()
         self._poller = asyncio.create_task(self._poll(), name="state-poller")
-        await self.host.observe("on_startup", settings=self.settings)
+        await self.gateway.hooks.on_startup()
         log.info("hub started", plugins=len(self.host.infos), providers=sorted(self.host.enabled_providers()))
 
     async def _poll(self) -> None:
@@ -90,7 +96,7 @@ class Hub:
                 log.warning("state poll failed", error=str(exc))
 
     async def stop(self) -> None:
-        await self.host.observe("on_shutdown", settings=self.settings)
+        await self.gateway.hooks.on_shutdown()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
+    from hub_core.config import Settings
     from hub_core.providers.base import Provider
 
 Role = Literal["owner", "admin", "member"]
@@ -125,6 +126,24 @@ class CallRecord:
     duration_ms: float = 0.0
     ttfb_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class HubAPI(Protocol):
+    """What a plugin may use of the hub it runs in: the ``hub`` parameter every hook is offered.
+
+    One process may run several hubs (tests, embedding), so a plugin keeps per-hub state keyed by the hub it
+    is given, never in module globals. Inside a route handler, ``hub_core.web.current_hub()`` is the same.
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """The hub's settings (data dir, database URL, mount path ...)."""
+        ...
+
+    def plugin_config(self, name: str) -> dict[str, Any]:
+        """Plugin `name`'s settings: its schema's defaults overlaid with the stored values, read live (an
+        admin's change applies on the next call, on every instance)."""
+        ...
 
 
 def random_id() -> str:

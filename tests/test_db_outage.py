@@ -9,47 +9,18 @@ wrong", never a 500), and when the database is back the hub recovers by itself: 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-
-from hub_core.testing.pytest_plugin import PG_ADMIN_URL
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 from hubtest_plugins.http import call
+from hubtest_plugins.pg import Database
 
 CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
-
-
-class Database:
-    """Switch one PostgreSQL database off and on, as an operator (or a failover) would."""
-
-    def __init__(self, url: str) -> None:
-        self.name = url.rsplit("/", 1)[1]
-
-    async def _admin(self, *statements: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-        try:
-            for sql in statements:
-                await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    def down(self) -> None:
-        asyncio.run(
-            self._admin(
-                f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false',
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'",
-            )
-        )
-
-    def up(self) -> None:
-        asyncio.run(self._admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
 
 
 @pytest.fixture

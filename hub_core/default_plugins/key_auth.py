@@ -42,4 +42,4 @@ class KeyAuthPlugin:
         if not token:
             # The console's sign-in cookie (hub_core.admin.sessions); an explicit key always wins over it.
             return await caller_from_session(request)
-        return await self.state.authenticate(token)
+        return await self.state.authenticate(token, request.remote_addr)

@@ -95,6 +95,8 @@ class PluginHost:
         self.blueprints: list[tuple[str, Any]] = []
         #: stored plugin settings by plugin name (kept current by `RuntimeState.reload`)
         self.stored_config: dict[str, dict[str, Any]] = {}
+        #: keyword arguments every hook call is offered (``hub``, ``settings``; see `offer`)
+        self.offered: dict[str, Any] = {}
         self._impl_cache: dict[str, list[pluggy.HookImpl]] = {}
         #: per hook: the implementation list it was computed for, and whether all are plain functions
         self._sync_only: dict[str, tuple[list[pluggy.HookImpl], bool]] = {}
@@ -158,6 +160,16 @@ class PluginHost:
         )
         self._impl_cache.clear()
 
+    def offer(self, **kwargs: Any) -> None:
+        """Offer these keyword arguments to every hook call from now on (the hub offers ``hub`` and
+        ``settings``); each implementation takes the ones it names, plus ``config``, its own settings."""
+        self.offered.update(kwargs)
+
+    def _call(self, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+        if "config" in impl.argnames:
+            kwargs = {**kwargs, "config": self.config(impl.plugin_name)}
+        return impl.function(*map(kwargs.__getitem__, impl.argnames))
+
     def run_registrations(self) -> None:
         """Call the ``register_*`` hooks once, recording what each plugin registered."""
         self._register_each("register_providers", "providers", self._add_provider)
@@ -181,7 +193,7 @@ class PluginHost:
                 self.infos[_name].registered.setdefault(label, []).append(key)
 
             try:
-                _call_impl(impl, {"register": register})
+                self._call(impl, {**self.offered, "register": register})
             except Exception as exc:
                 info.status, info.error = "failed", _describe(exc)
                 log.error("plugin registration failed", plugin=name, hook=hook_name, error=info.error)
@@ -281,9 +293,10 @@ class PluginHost:
 
     async def first(self, hook_name: str, **kwargs: Any) -> Any:
         """First non-None answer in priority order. Fail closed: errors propagate as `HubError`."""
+        kwargs = self.offered | kwargs
         for impl in self._ordered(hook_name):
             try:
-                result = _call_impl(impl, kwargs)
+                result = self._call(impl, kwargs)
                 if _awaitable(result):
                     result = await result
             except HubError:
@@ -298,9 +311,10 @@ class PluginHost:
         """Run every implementation, lowest priority first: the ``trylast`` defaults run first, so any other
         plugin sees, changes or replaces what they did (the highest priority has the last word).
         Fail closed."""
+        kwargs = self.offered | kwargs
         for impl in reversed(self._ordered(hook_name)):
             try:
-                result = _call_impl(impl, kwargs)
+                result = self._call(impl, kwargs)
                 if _awaitable(result):
                     await result
             except HubError:
@@ -310,9 +324,10 @@ class PluginHost:
 
     async def observe(self, hook_name: str, **kwargs: Any) -> None:
         """Run every implementation, each isolated. Fail open: errors are logged, never raised."""
+        kwargs = self.offered | kwargs
         for impl in self._ordered(hook_name):
             try:
-                result = _call_impl(impl, kwargs)
+                result = self._call(impl, kwargs)
                 if _awaitable(result):
                     await result
             except Exception as exc:
@@ -331,10 +346,11 @@ class PluginHost:
             self._sync_only[hook_name] = cached
         if not cached[1]:
             return None
+        kwargs = self.offered | kwargs
         pending: list[tuple[str, Awaitable[Any]]] = []
         for impl in impls:
             try:
-                result = _call_impl(impl, kwargs)
+                result = self._call(impl, kwargs)
                 if _awaitable(result):
                     pending.append((impl.plugin_name, result))
             except Exception as exc:
@@ -372,10 +388,6 @@ def _awaitable(result: Any) -> bool:
     if result is None:
         return False
     return type(result) is CoroutineType or inspect.isawaitable(result)
-
-
-def _call_impl(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
-    return impl.function(*map(kwargs.__getitem__, impl.argnames))
 
 
 def _describe(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from hub_core.billing.contracts import Hold
 from hub_core.billing.manager import BillingManager
 from hub_core.errors import HubError, model_not_found, unauthorized
 from hub_core.infra.crypto import mask
+from hub_core.infra.hooks import Hooks
 from hub_core.infra.logging import bind, emit
 from hub_core.infra.upstream import UpstreamClient, timeout_error
 from hub_core.pipeline.context import current_request, request_header, request_id_from
@@ -73,6 +74,7 @@ class Gateway:
         self.state = state
         self.upstream = upstream
         self._finishing: set[asyncio.Task[None]] = set()
+        self.hooks = Hooks(host)
         self.billing = BillingManager(settings, host, state)
         #: the hub's public base URL as the current request sees it (payment links); set by the web layer
         self.base_url_of: Callable[[], str] = str
@@ -80,7 +82,7 @@ class Gateway:
 
     async def authenticate(self, request: Request) -> Caller:
         await self.state.check_for_changes()
-        caller = await self.host.first("auth_from_request", request=request, settings=self.settings)
+        caller = await self.hooks.auth_from_request(request)
         if caller is None:
             raise unauthorized()
         return caller
@@ -103,9 +105,7 @@ class Gateway:
     async def route(
         self, ctx: CallContext, model: str, kind: str, exclude: frozenset[str] = frozenset()
     ) -> Route:
-        route = await self.host.first(
-            "select_route", model=model, kind=kind, caller=ctx.caller, exclude=exclude
-        )
+        route = await self.hooks.select_route(model, kind, ctx.caller, exclude)
         if route is None or route.provider_name in exclude:
             raise model_not_found(model)
         if not route.provider.supports(kind):
@@ -128,10 +128,8 @@ class Gateway:
     ) -> tuple[aiohttp.ClientResponse, Normalizer]:
         kind = ctx.record.kind
         upstream_req = route.provider.build_request(kind, payload, route, stream)
-        await self.host.each(
-            "prepare_upstream_request", upstream=upstream_req, route=route, caller=ctx.caller
-        )
-        normalizer = await self.host.first("select_normalizer", route=route, kind=kind, stream=stream)
+        await self.hooks.prepare_upstream_request(upstream_req, route, ctx.caller)
+        normalizer = await self.hooks.select_normalizer(route, kind, stream)
         if normalizer is None:
             raise HubError(502, "no_normalizer", f"No normalizer for {route.provider_name} {kind}")
         label = route.provider.display_name or route.provider_name
@@ -208,9 +206,7 @@ class Gateway:
     async def follow_up(self, ctx: CallContext, route: Route, upstream_req: UpstreamRequest) -> bytes:
         """A further upstream request of a routed call (polling a job, downloading its result): the same
         credential hook and error mapping as the first request. Returns the body."""
-        await self.host.each(
-            "prepare_upstream_request", upstream=upstream_req, route=route, caller=ctx.caller
-        )
+        await self.hooks.prepare_upstream_request(upstream_req, route, ctx.caller)
         label = route.provider.display_name or route.provider_name
         resp = await self.upstream.send(upstream_req, label)
         try:
@@ -298,14 +294,10 @@ class Gateway:
         self.billing.price(ctx.hold, rec)
         # Nothing to settle and only plain-function observers (the usage log's enqueue): run them now; a
         # task per call costs more than they do.
-        pending = None if ctx.hold is not None else self.host.observe_now("on_call_finished", record=rec)
+        pending = None if ctx.hold is not None else self.hooks.on_call_finished_now(rec)
         if pending == []:
             return
-        coro = (
-            self._settle_and_observe(ctx)
-            if pending is None
-            else self.host.observe_pending("on_call_finished", pending)
-        )
+        coro = self._settle_and_observe(ctx) if pending is None else self.hooks.finish_pending(pending)
         task = asyncio.get_running_loop().create_task(coro)
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
@@ -314,7 +306,7 @@ class Gateway:
         await self.billing.settle(
             ctx.hold, ctx.record
         )  # first, so observers (the usage log) see the charged credits
-        await self.host.observe("on_call_finished", record=ctx.record)
+        await self.hooks.on_call_finished(ctx.record)
 
     async def drain(self) -> None:
         """Wait for pending observer calls (used on shutdown)."""

@@ -16,9 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from cachetools import LRUCache
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from hub_core.config import Settings
 from hub_core.db import models as m
+from hub_core.errors import HubError
 from hub_core.infra import access_keys
 from hub_core.infra.crypto import Keyring, SecretError
 from hub_core.types import Caller, Credential
@@ -83,7 +88,13 @@ class RuntimeState:
         self.disabled_plugins: set[str] = set()
         self.plugin_config: dict[str, dict[str, Any]] = {}
         self.generation: str | None = None
-        self._keys: dict[str, CachedKey] = {}
+        # Keys that authenticated, least recently used evicted first. Only a key the database knows can get in
+        # here, so a flood of random tokens cannot push out the keys that keep working through an outage.
+        self._keys: LRUCache[str, CachedKey] = LRUCache(maxsize=settings.auth_cache_size)
+        # Unknown, revoked and disabled keys: answered again without a lookup while fresh; a separate bound so
+        # that refusals, however many, never evict a working key.
+        self._refused: LRUCache[str, CachedKey] = LRUCache(maxsize=settings.auth_cache_size)
+        self._failures = AuthFailureThrottle(settings.auth_failure_limit)
         self._marker_mtime: int | None = None
         self._marker_text: str | None = None
         self._marker = os.fspath(settings.state_marker)  # built once: checked on every request
@@ -109,6 +120,7 @@ class RuntimeState:
             self.providers, self.disabled_plugins = providers, disabled
             self.plugin_config = plugin_config
             self._keys.clear()
+            self._refused.clear()
             for callback in self._listeners:
                 callback(self)
 
@@ -161,29 +173,41 @@ class RuntimeState:
 
     # --- access keys --------------------------------------------------------------------------------------
 
-    async def authenticate(self, token: str) -> Caller:
+    async def authenticate(self, token: str, client: str | None = None) -> Caller:
+        """The caller a key stands for. `client` (the peer address) is throttled when its keys keep failing:
+        past the limit, keys this hub has not recently confirmed get 429 without a database lookup."""
         from hub_core.errors import unauthorized
 
         if not access_keys.looks_like_key(token):  # not one of ours: no database lookup, even when it is down
             raise unauthorized()
         now = time.monotonic()
         key_hash = access_keys.hash_key(token)
-        cached = self._keys.get(key_hash)
+        cached = self._keys.get(key_hash) or self._refused.get(key_hash)
         if cached is None or cached.cached_until < now:
+            if client is not None and key_hash not in self._keys:  # a key confirmed before is never throttled
+                self._failures.check(client)
             try:
                 fresh = await self._load_key(key_hash, now)
             except Exception as exc:
                 cached = _stale_or_unavailable(cached, exc)
             else:
                 cached = fresh
-                if len(self._keys) > 10_000:
-                    self._keys.clear()
-                self._keys[key_hash] = cached
+                self._remember(key_hash, fresh)
+                if fresh.caller is None and client is not None:
+                    self._failures.record(client)
         if cached.caller is None:
             raise unauthorized(cached.error or "Unauthorized: invalid or missing access key")
         if cached.expires_at is not None and cached.expires_at < time.time():
             raise unauthorized("Unauthorized: access key expired")
         return cached.caller
+
+    def _remember(self, key_hash: str, answer: CachedKey) -> None:
+        if answer.caller is not None:
+            self._keys[key_hash] = answer
+            self._refused.pop(key_hash, None)
+        else:
+            self._refused[key_hash] = answer
+            self._keys.pop(key_hash, None)  # revoked or disabled since: the working answer is void
 
     async def _load_key(self, key_hash: str, now: float) -> CachedKey:
         ttl = self.settings.auth_cache_ttl
@@ -198,6 +222,33 @@ class RuntimeState:
         caller = Caller(row.user.id, row.user.did, row.user.name, role, row.id, row.name)  # type: ignore[arg-type]
         expires = row.expires_at.timestamp() if row.expires_at else None
         return CachedKey(caller, None, expires, now + ttl)
+
+
+class AuthFailureThrottle:
+    """Failed key lookups per client in a moving window (`limits`, in memory): a client spraying random keys
+    costs the database at most the limit per window, then gets 429 with Retry-After until the window moves."""
+
+    def __init__(self, limit: str) -> None:
+        self.limit: RateLimitItem = parse(limit)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, client: str) -> None:
+        if self._limiter.test(self.limit, client):
+            return
+        reset_at, _ = self._limiter.get_window_stats(self.limit, client)
+        raise too_many_failures(max(1, int(reset_at - time.time()) + 1))
+
+    def record(self, client: str) -> None:
+        self._limiter.hit(self.limit, client)
+
+
+def too_many_failures(retry_after: int) -> HubError:
+    return HubError(
+        429,
+        "too_many_failed_keys",
+        f"Too many requests with invalid access keys from this address; try again in {retry_after} seconds",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 PLUGIN_CONFIG_PREFIX = "plugin_config:"

@@ -124,9 +124,7 @@ async def status() -> Response:
 async def _check_model(hub: Hub, caller: Caller | None, model: str) -> None:
     """Routing decides, exactly as for a call: through the hook with a caller, else the default rules."""
     if caller is not None:
-        route = await hub.host.first(
-            "select_route", model=model, kind="chat", caller=caller, exclude=frozenset()
-        )
+        route = await hub.gateway.hooks.select_route(model, "chat", caller)
     else:
         route = hub.routing.select_route(
             model=model,

@@ -55,7 +55,7 @@ async def sign_in() -> Response:
         raise bad_request("key is required", param="key")
     hub = current_hub()
     await hub.state.check_for_changes()
-    caller = await hub.state.authenticate(key.strip())
+    caller = await hub.state.authenticate(key.strip(), request.remote_addr)
     token, expires = await sessions.open_session(caller, request.headers.get("user-agent"))
     csrf = sessions.csrf_token_for(token)
     resp = json_response(
