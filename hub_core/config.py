@@ -77,6 +77,8 @@ class Settings:
     usage_batch_size: int = 500
     state_poll_interval: float = 2.0
     auth_cache_ttl: float = 60.0
+    # seconds a PostgreSQL connect, query or wait for a pooled connection may take before the call gives 503
+    db_timeout: float = 10.0
     auth_cache_size: int = 10_000
     # failed key lookups one client address may cause (a `limits` string), then 429 until the window moves
     auth_failure_limit: str = "30/minute"
@@ -113,6 +115,7 @@ class Settings:
             usage_batch_size=_int("AIGNE_HUB_USAGE_BATCH_SIZE", 500),
             state_poll_interval=_float("AIGNE_HUB_STATE_POLL_INTERVAL", 2.0),
             auth_cache_ttl=_float("AIGNE_HUB_AUTH_CACHE_TTL", 60.0),
+            db_timeout=_float("AIGNE_HUB_DB_TIMEOUT", 10.0),
             auth_cache_size=_int("AIGNE_HUB_AUTH_CACHE_SIZE", 10_000),
             auth_failure_limit=_env("AIGNE_HUB_AUTH_FAILURE_LIMIT", "30/minute") or "30/minute",
             provider_cooldown=_float("AIGNE_HUB_PROVIDER_COOLDOWN", 90.0),

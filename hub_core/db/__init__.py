@@ -12,11 +12,14 @@ MODELS_MODULE = "hub_core.db.models"
 MIGRATIONS_MODULE = "hub_core.db.migrations"
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
+def tortoise_config(settings: Settings, *, timeout: bool = True) -> dict[str, Any]:
+    """The ORM configuration; `timeout=False` for migrations, which may rightly run longer than a query."""
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgres://" + url[len("postgresql://") :]
     connection: Any = url
+    if not settings.is_sqlite:
+        connection = _postgres(url, settings.db_timeout if timeout else None)
     if settings.is_sqlite:
         path = url.split("://", 1)[1]
         connection = {
@@ -39,6 +42,24 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _postgres(url: str, timeout: float | None) -> dict[str, Any]:
+    """PostgreSQL with `timeout` seconds for connecting, for each query and for waiting for a pooled
+    connection (hub_core.db.postgres): a hung database is a 503 after that long, not a stalled hub."""
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    from hub_core.db.postgres import ACQUIRE_TIMEOUT
+
+    config = expand_db_url(url)
+    config["engine"] = "hub_core.db.postgres"
+    if timeout is None:
+        return config
+    credentials = config["credentials"]
+    credentials.setdefault("timeout", timeout)
+    credentials.setdefault("command_timeout", timeout)
+    credentials.setdefault(ACQUIRE_TIMEOUT, timeout)
+    return config
+
+
 async def upgrade(settings: Settings) -> list[str]:
     """Apply pending migrations; returns the names applied. Safe to run on every start."""
     from tortoise.migrations.api import migrate
@@ -54,7 +75,7 @@ async def upgrade(settings: Settings) -> list[str]:
     ctx = TortoiseContext()
     with ctx:
         try:
-            await migrate(config=tortoise_config(settings), progress=progress)
+            await migrate(config=tortoise_config(settings, timeout=False), progress=progress)
         finally:
             await ctx.close_connections()
     return applied

@@ -79,10 +79,25 @@ def is_unavailable(exc: BaseException) -> bool:
     for item in _chain(exc):
         if isinstance(item, _unavailable_types()):
             return True
+        if isinstance(item, TimeoutError) and _raised_by_the_driver(item):
+            return True  # a hung database: connect, query or pool wait ran out of time (hub_core.db.postgres)
         if isinstance(item, socket.gaierror) or (isinstance(item, OSError) and item.errno in _NET_ERRNOS):
             return True  # refused, reset, unreachable host: a socket error on the way to the database
         if isinstance(item, sqlite3.OperationalError) and str(item).lower().startswith(_SQLITE_UNAVAILABLE):
             return True
+    return False
+
+
+_DRIVER_MODULES = ("asyncpg.", "tortoise.")
+
+
+def _raised_by_the_driver(exc: BaseException) -> bool:
+    """Whether a timeout came through the database driver or the ORM, not from some other wait."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
+            return True
+        tb = tb.tb_next
     return False
 
 

@@ -95,6 +95,11 @@ class RuntimeState:
         # that refusals, however many, never evict a working key.
         self._refused: LRUCache[str, CachedKey] = LRUCache(maxsize=settings.auth_cache_size)
         self._failures = AuthFailureThrottle(settings.auth_failure_limit)
+        # after a lookup fails (database down or hung), keys are answered from memory for a moment instead of
+        # every request waiting out the database timeout on its own
+        self._db_down_until = 0.0
+        self._db_checked_at = -1.0
+        self._db_probe: asyncio.Task[bool] | None = None
         self._marker_mtime: int | None = None
         self._marker_text: str | None = None
         self._marker = os.fspath(settings.state_marker)  # built once: checked on every request
@@ -186,20 +191,54 @@ class RuntimeState:
         if cached is None or cached.cached_until < now:
             if client is not None and key_hash not in self._keys:  # a key confirmed before is never throttled
                 self._failures.check(client)
+            if now < self._db_down_until:
+                return self._answer(_stale_or_unavailable(cached, None))
             try:
                 fresh = await self._load_key(key_hash, now)
             except Exception as exc:
+                self._db_down_until = time.monotonic() + DB_RETRY_INTERVAL
                 cached = _stale_or_unavailable(cached, exc)
             else:
                 cached = fresh
                 self._remember(key_hash, fresh)
                 if fresh.caller is None and client is not None:
                     self._failures.record(client)
+        return self._answer(cached)
+
+    @staticmethod
+    def _answer(cached: CachedKey) -> Caller:
+        from hub_core.errors import unauthorized
+
         if cached.caller is None:
             raise unauthorized(cached.error or "Unauthorized: invalid or missing access key")
         if cached.expires_at is not None and cached.expires_at < time.time():
             raise unauthorized("Unauthorized: access key expired")
         return cached.caller
+
+    async def database_ok(self) -> bool:
+        """Whether the database answers a query, asked at most once a second (health probes must not add
+        load to a struggling database) and waited for at most a second (a health probe must not hang with
+        it): a database that takes longer is reported unavailable while the query runs on."""
+        probe = self._db_probe
+        if probe is None or (probe.done() and time.monotonic() - self._db_checked_at >= 1.0):
+            probe = self._db_probe = asyncio.create_task(self._probe_database(), name="database-probe")
+        if not probe.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(probe), 1.0)
+            except TimeoutError:
+                return False
+        return probe.result()
+
+    async def _probe_database(self) -> bool:
+        try:
+            await current_generation()
+        except Exception as exc:
+            self._db_down_until = time.monotonic() + DB_RETRY_INTERVAL
+            log.warning("database check failed", error=f"{type(exc).__name__}: {exc}")
+            return False
+        finally:
+            self._db_checked_at = time.monotonic()
+        return True
 
     def _remember(self, key_hash: str, answer: CachedKey) -> None:
         if answer.caller is not None:
@@ -269,16 +308,23 @@ async def _load_plugin_config() -> dict[str, dict[str, Any]]:
     return out
 
 
-def _stale_or_unavailable(cached: CachedKey | None, exc: Exception) -> CachedKey:
+#: seconds after a failed lookup during which keys are answered from memory without asking the database again
+DB_RETRY_INTERVAL = 2.0
+
+
+def _stale_or_unavailable(cached: CachedKey | None, exc: Exception | None) -> CachedKey:
     """The database could not be asked (it is down): a key known before keeps working on its last known
     answer, so an outage never locks out the clients already using the hub; an unknown key gets a 503
     (retry later), never a 401 that would make a client think its key is wrong."""
     from hub_core.db.errors import unavailable
 
     if cached is not None:
-        log.warning("access key lookup failed; using the cached answer", error=f"{type(exc).__name__}: {exc}")
+        if exc is not None:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("access key lookup failed; using the cached answer", error=error)
         return cached
-    log.warning("access key lookup failed", error=f"{type(exc).__name__}: {exc}")
+    if exc is not None:
+        log.warning("access key lookup failed", error=f"{type(exc).__name__}: {exc}")
     raise unavailable() from exc
 
 

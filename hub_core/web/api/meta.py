@@ -22,8 +22,26 @@ async def _error(exc: Exception) -> Response:
 
 @bp.get("/-/health")
 async def health() -> Response:
+    """Liveness: 200 while the hub serves, also when its database is down (keys it knows and calls without
+    billing keep working, and a restart would not help); the body says whether the database answers."""
     hub = current_hub()
-    return json_response({"status": "ok", "version": __version__, "pendingUsageRecords": hub.writer.pending})
+    db_ok = await hub.state.database_ok()
+    return json_response(
+        {
+            "status": "ok" if db_ok else "degraded",
+            "database": "ok" if db_ok else "unavailable",
+            "version": __version__,
+            "pendingUsageRecords": hub.writer.pending,
+        }
+    )
+
+
+@bp.get("/-/ready")
+async def ready() -> Response:
+    """Readiness: 503 while the database does not answer within AIGNE_HUB_DB_TIMEOUT."""
+    db_ok = await current_hub().state.database_ok()
+    body = {"status": "ready" if db_ok else "unavailable", "database": "ok" if db_ok else "unavailable"}
+    return json_response(body, status=200 if db_ok else 503)
 
 
 @bp.get("/-/plugins")
