@@ -21,6 +21,7 @@ import structlog
 
 from hub_core import hookspecs
 from hub_core.errors import HubError
+from hub_core.infra.schemas import schema_problem
 
 log = structlog.get_logger("hub_core.infra.plugin_host")
 
@@ -129,7 +130,7 @@ class PluginHost:
             try:
                 plugin = ep.load()
                 self.pm.register(plugin, name=ep.name)
-                if problem := self._unsupported(ep.name):
+                if problem := self._unsupported(ep.name) or _config_schema_problem(plugin):
                     self.pm.unregister(name=ep.name)
                     raise TypeError(problem)
             except Exception as exc:
@@ -252,6 +253,25 @@ class PluginHost:
         props = ((info.config_schema if info else None) or {}).get("properties") or {}
         defaults = {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
         return {**defaults, **self.stored_config.get(name, {})}
+
+    def can_authenticate(self, name: str) -> bool:
+        """Whether auth plugin `name` can authenticate anyone now, as the plugin itself says with an optional
+        ``can_authenticate`` attribute: a bool, or a plain function taking any of ``config`` (its settings)
+        and ``hub``. Without one the plugin is believed; an exception counts as "cannot" (the question is only
+        asked before disabling another auth plugin, where believing a broken answer could lock everyone out).
+        """
+        check = getattr(self.pm.get_plugin(name), "can_authenticate", None)
+        if check is None:
+            return True
+        if isinstance(check, bool):
+            return check
+        offered = {"config": self.config(name), "hub": getattr(self, "offered", {}).get("hub")}
+        try:
+            names = inspect.signature(check).parameters
+            return bool(check(**{k: v for k, v in offered.items() if k in names}))
+        except Exception as exc:
+            log.error("can_authenticate failed", plugin=name, error=_describe(exc))
+            return False
 
     def is_enabled(self, name: str) -> bool:
         info = self.infos.get(name)
@@ -381,6 +401,12 @@ def _config_schema(plugin: object) -> dict[str, Any] | None:
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return None
     return schema
+
+
+def _config_schema_problem(plugin: object) -> str | None:
+    schema = _config_schema(plugin)
+    problem = schema_problem(schema) if schema is not None else None
+    return f"config_schema is not a valid JSON schema: {problem}" if problem else None
 
 
 def _awaitable(result: Any) -> bool:

@@ -209,7 +209,17 @@ export interface ConfigSchema {
   type?: "object";
   properties: Record<
     string,
-    { type?: "string" | "number" | "integer" | "boolean"; enum?: (string | number)[]; default?: unknown; title?: string; description?: string }
+    {
+      type?: "string" | "number" | "integer" | "boolean";
+      enum?: (string | number)[];
+      default?: unknown;
+      title?: string;
+      description?: string;
+      /** a secret field (also `writeOnly: true` or `format: "password"`): stored encrypted, shown masked */
+      secret?: boolean;
+      writeOnly?: boolean;
+      format?: string;
+    }
   >;
   required?: string[];
 }
@@ -219,6 +229,8 @@ export type ConfigValues = Record<string, string | number | boolean>;
 export interface PluginConfig {
   name: string;
   schema: ConfigSchema;
+  /** the fields whose values are secrets: `values` and `effective` show them masked */
+  secretFields?: string[];
   values: ConfigValues;
   effective: ConfigValues;
 }

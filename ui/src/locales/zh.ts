@@ -358,6 +358,8 @@ export const zh: Record<string, string> = {
   "This rate is marked deprecated.": "该费率已标记为弃用。",
   "Settings of {name}": "{name} 的设置",
   "Save settings": "保存设置",
+  "Stored ({masked}); leave empty to keep it": "已保存（{masked}）；留空则保持不变",
+  "Not set": "未设置",
   "(default)": "（默认）",
   "Settings saved; every hub instance applies them on its next request.": "设置已保存；每个 Hub 实例会在下一个请求时应用。",
   "Default: {value}": "默认值：{value}",
