@@ -265,7 +265,7 @@ class PluginHost:
             return True
         if isinstance(check, bool):
             return check
-        offered = {"config": self.config(name), "hub": getattr(self, "offered", {}).get("hub")}
+        offered = {**self.offered, "config": self.config(name)}
         try:
             names = inspect.signature(check).parameters
             return bool(check(**{k: v for k, v in offered.items() if k in names}))
