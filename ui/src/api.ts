@@ -308,7 +308,10 @@ export const admin = {
   createProvider: (body: Partial<Provider> & { name: string }) => request<Provider>("POST", "/api/ai-providers", body),
   updateProvider: (id: number, body: Partial<Provider>) => request<Provider>("PUT", `/api/ai-providers/${id}`, body),
   deleteProvider: (id: number) => request<unknown>("DELETE", `/api/ai-providers/${id}`),
-  addCredential: (providerId: number, body: { name?: string; value: Record<string, string> | string; weight?: number; credentialType?: string }) =>
+  addCredential: (
+    providerId: number,
+    body: { name?: string; value: Record<string, string> | string; weight?: number; credentialType?: string; verify?: boolean; testModel?: string },
+  ) =>
     request<Credential>("POST", `/api/ai-providers/${providerId}/credentials`, body),
   updateCredential: (providerId: number, id: number, body: Record<string, unknown>) =>
     request<Credential>("PUT", `/api/ai-providers/${providerId}/credentials/${id}`, body),

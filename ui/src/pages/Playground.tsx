@@ -1,7 +1,8 @@
 // Try models through the hub's own OpenAI-compatible API: streaming chat (stop button, history kept in this
 // browser), image generation and embeddings; each answer shows its tokens, latency and (when billed) cost.
 import { useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, openai, raw } from "../api";
+import { ApiError, admin, openai, raw } from "../api";
+import { Link } from "../router";
 import { useAuth } from "../auth";
 import { billing } from "../billing";
 import { formatNumber, useI18n } from "../i18n";
@@ -105,7 +106,7 @@ export function PlaygroundPage() {
       <AsyncView state={models}>
         {() =>
           !ofType.length ? (
-            <Empty>{t("No {type} models are available. Configure a provider first.", { type: t(tab) })}</Empty>
+            <NoModels type={tab} />
           ) : tab === "chat" ? (
             <Chat model={model} storeKey={`${storeKey}:history`} />
           ) : tab === "image" ? (
@@ -116,6 +117,54 @@ export function PlaygroundPage() {
         }
       </AsyncView>
     </section>
+  );
+}
+
+/** Why a tab has no models, in terms of what the reader can do: admins get the reason (no provider, a plugin
+ * switched off, no provider serving this type) and a link; members are told to ask an administrator. */
+function NoModels({ type }: { type: ModelType }) {
+  const { t } = useI18n();
+  const { session } = useAuth();
+  const isAdmin = !!session?.isAdmin;
+  const why = useAsync(async () => {
+    if (!isAdmin) return null;
+    const [available, providers] = await Promise.all([admin.availableProviders(), admin.providers()]);
+    const serving = available.filter((a) => a.capabilities.includes(type));
+    const configured = providers.filter((p) => serving.some((a) => a.name === p.name));
+    const pluginOff = configured.filter((p) => !p.pluginEnabled || !serving.find((a) => a.name === p.name)?.pluginEnabled);
+    return { providers: providers.length, configured, pluginOff };
+  }, [isAdmin, type]);
+  const kind = t(type);
+  if (!isAdmin) return <Empty>{t("No {type} models are available on this hub. Ask an administrator.", { type: kind })}</Empty>;
+  const w = why.data;
+  if (!w) return <Empty>{t("No {type} models are available.", { type: kind })}</Empty>;
+  if (w.pluginOff.length)
+    return (
+      <Empty>
+        {t("{names} serves {type} models, but its plugin is switched off.", { names: w.pluginOff.map((p) => p.displayName).join(", "), type: kind })}{" "}
+        <Link to="/console/plugins">{t("Plugins")}</Link>
+      </Empty>
+    );
+  if (!w.providers)
+    return (
+      <Empty>
+        {t("No provider is configured yet.")} <Link to="/console/providers">{t("Configure a provider")}</Link>
+      </Empty>
+    );
+  if (w.configured.length)
+    return (
+      <Empty>
+        {t("{names} can serve {type} models, but none is listed: check its model list and credentials.", {
+          names: w.configured.map((p) => p.displayName).join(", "),
+          type: kind,
+        })}{" "}
+        <Link to="/console/providers">{t("Providers")}</Link>
+      </Empty>
+    );
+  return (
+    <Empty>
+      {t("None of the configured providers serves {type} models.", { type: kind })} <Link to="/console/providers">{t("Providers")}</Link>
+    </Empty>
   );
 }
 
