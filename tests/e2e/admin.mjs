@@ -232,6 +232,41 @@ const scenarios = {
     }
   },
 
+  // Playground parameters reach the upstream; a tool call is shown; "Code" gives the same request as code.
+  async playgroundParams({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/playground");
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await picker.locator('option[value="openai/gpt-4o-mini"]').waitFor({ state: "attached" });
+    await picker.selectOption("openai/gpt-4o-mini");
+    await page.getByText("System prompt and parameters").click();
+    await page.getByLabel("System prompt").fill("be brief");
+    await page.getByLabel("Temperature").fill("5");
+    await page.getByRole("alert").filter({ hasText: "Temperature must be between 0 and 2." }).waitFor();
+    await page.getByLabel("Message").fill("weather in Paris?");
+    assert.ok(await page.getByRole("button", { name: "Send" }).isDisabled(), "sent with a temperature of 5");
+    await page.getByLabel("Temperature").fill("0.3");
+    await page.getByLabel("Max tokens").fill("50");
+    await page.getByLabel("Top-p").fill("0.9");
+    await page.getByRole("checkbox", { name: "JSON mode" }).check();
+    const tool = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+    await page.getByLabel("Tools (JSON array)").fill(JSON.stringify([tool]));
+    await page.getByRole("button", { name: "Code" }).click();
+    const dialog = page.getByRole("dialog", { name: "This request as code" });
+    const code = {};
+    for (const [tab, id] of [["curl", "curl"], ["Python", "python"], ["JavaScript", "javascript"]]) {
+      await dialog.getByRole("tab", { name: tab }).click();
+      code[id] = await dialog.getByTestId(`code-${id}`).innerText();
+    }
+    await dialog.getByRole("tab", { name: "Python" }).click();
+    await shot(page, "playground-code");
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByTestId("tool-call").filter({ hasText: "get_weather(" }).waitFor();
+    await page.getByTestId("answer-meta").last().waitFor();
+    await shot(page, "playground-parameters");
+    console.log(JSON.stringify({ code }));
+  },
+
   // Dark mode: follows the system, the header's menu pins a theme, and both pass axe-core's contrast check.
   async themes() {
     const pages = ["/console", "/console/providers", "/console/users", "/console/models", "/console/credits", "/console/usage", "/playground", "/account", "/pricing"];

@@ -92,7 +92,7 @@ def start_hub(tmp: Path, **overrides: object) -> HubServer:
 
 
 class Browser:
-    """Runs one scenario of a scenario script (console.mjs by default) against a hub and reports its output."""
+    """Runs one scenario of a script (console.mjs by default) against a hub and reports its output."""
 
     script = "console.mjs"
 

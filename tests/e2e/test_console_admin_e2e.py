@@ -7,7 +7,10 @@ Scenarios run in file order on one hub: the first configures the OpenAI provider
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +101,36 @@ def test_member_navigation_from_blocklet_yml(browser: Browser) -> None:
     assert links, "blocklet.yml offers members no page"
     browser.extra_env["NAV_LINKS"] = json.dumps(links)
     browser.run("memberNavigation")
+
+
+def test_playground_parameters_and_code(
+    browser: Browser, hub: HubServer, slow_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    out = browser.run("playgroundParams")
+    code = json.loads(next(line for line in out.splitlines() if line.startswith("{")))["code"]
+    sent = [r["body"] for r in slow_fake.requests if r["path"].endswith("/chat/completions")][-1]
+    assert sent["messages"][0] == {"role": "system", "content": "be brief"}
+    assert (sent["temperature"], sent["max_tokens"], sent["top_p"]) == (0.3, 50, 0.9)
+    assert sent["response_format"] == {"type": "json_object"}
+    assert sent["tools"][0]["function"]["name"] == "get_weather"
+    # each snippet, run as a user would paste it, makes the same call through the hub
+    env = {**os.environ, "AIGNE_HUB_KEY": hub.admin_key}
+    (tmp_path / "call.mjs").write_text(code["javascript"])
+    (tmp_path / "call.py").write_text(code["python"])
+    runs = {
+        "curl": ["bash", "-c", code["curl"]],
+        "python": [sys.executable, str(tmp_path / "call.py")],
+        "javascript": ["node", str(tmp_path / "call.mjs")],
+    }
+    for name, cmd in runs.items():
+        before = len(slow_fake.requests)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"{name}: {done.stderr}"
+        assert "get_weather" in done.stdout, f"{name} printed {done.stdout!r}"
+        again = slow_fake.requests[before:][-1]["body"]
+        assert {k: again.get(k) for k in ("temperature", "max_tokens", "top_p", "tools")} == {
+            k: sent[k] for k in ("temperature", "max_tokens", "top_p", "tools")
+        }, name
 
 
 def test_dark_mode_and_contrast(browser: Browser) -> None:

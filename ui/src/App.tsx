@@ -130,7 +130,7 @@ function Header() {
         {t("Skip to content")}
       </a>
       <Link to="/" className="brand">
-        <img src="./favicon.svg" alt="" width={24} height={24} /> AIGNE Hub
+        <img src="./favicon.svg" alt="" width={24} height={24} /> <span className="brand-name">AIGNE Hub</span>
       </Link>
       <div className="spacer" />
       <label className="theme">

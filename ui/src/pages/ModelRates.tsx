@@ -104,12 +104,12 @@ export function ModelRatesPage() {
                 </td>
                 <td>{t(rateKind(r))}</td>
                 <td className="num" data-col="input">
-                  {shown("chat", r.inputRate)} <span className="unit">{t(unitOf(rateKind(r), "input"))}</span>
+                  <span>{shown("chat", r.inputRate)}</span> <span className="unit">{t(unitOf(rateKind(r), "input"))}</span>
                 </td>
                 <td className="num" data-col="output">
                   {rateFields(rateKind(r)).output ? (
                     <>
-                      {shown(rateKind(r), r.outputRate)} <span className="unit">{t(unitOf(rateKind(r), "output"))}</span>
+                      <span>{shown(rateKind(r), r.outputRate)}</span> <span className="unit">{t(unitOf(rateKind(r), "output"))}</span>
                     </>
                   ) : (
                     "–"
