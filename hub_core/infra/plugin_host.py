@@ -293,6 +293,30 @@ class PluginHost:
             return None
         return provider
 
+    def unavailable_provider(self, name: str, configured: bool = False) -> str | None:
+        """Why provider `name` is not registered although the admin expects it: its plugin (the one named
+        `name`, or the distribution ``aigne-hub-provider-<name>``) failed to load or register, or is left out
+        by ``AIGNE_HUB_LOAD_PLUGINS``; or the provider is `configured` and no installed plugin registers it.
+        None when nothing suggests the provider should exist (an unknown model is then a 404)."""
+        if name in self.providers:
+            return None
+        for key, info in self.infos.items():
+            if info.status not in ("failed", "excluded"):
+                continue
+            if name not in (info.name, key) and info.distribution != f"aigne-hub-provider-{name}":
+                continue
+            if info.status == "excluded":
+                return (
+                    f"Provider {name!r} is unavailable: its plugin {info.name!r} is not loaded ({info.error})"
+                )
+            return f"Provider {name!r} is unavailable: its plugin {info.name!r} failed to load: {info.error}"
+        if configured:
+            return (
+                f"Provider {name!r} is unavailable: no installed plugin provides it (install its plugin, for "
+                f"example aigne-hub-provider-{name}, and restart the hub)"
+            )
+        return None
+
     def enabled_providers(self) -> dict[str, Any]:
         return {n: p for n, p in self.providers.items() if self.is_enabled(self.provider_owner[n])}
 
