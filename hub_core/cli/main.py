@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -99,10 +100,14 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the hub with Hypercorn (initializes the data dir on first start)."""
     from hypercorn.config import Config
 
+    from hub_core.infra.logging import log_uncaught_exceptions
+
     settings = _settings()
+    log_uncaught_exceptions()
     config = Config()
     config.bind = [f"{host or settings.host}:{port or settings.port}"]
     config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through the hub's logger (JSON, one format)
     config.keep_alive_timeout = 75
     config.graceful_timeout = 10
     if workers > 1:
@@ -142,8 +147,10 @@ def init() -> None:
     """Create the data dir, apply migrations, and create the owner with the admin key from
     AIGNE_HUB_ADMIN_KEY / AIGNE_HUB_ADMIN_KEY_FILE, or a generated one printed once."""
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     from hub_core.infra.crypto import Keyring
+    from hub_core.infra.files import private_dir
+
+    private_dir(settings.data_dir)
 
     Keyring.load(settings.secret_key, settings.key_file)
     token = _init_sync(settings)

@@ -26,6 +26,7 @@ from hub_core.db import models as m
 from hub_core.errors import HubError
 from hub_core.infra import access_keys
 from hub_core.infra.crypto import Keyring, SecretError
+from hub_core.infra.files import open_private, private_dir
 from hub_core.infra.schemas import unseal
 from hub_core.types import Caller, Credential
 
@@ -377,5 +378,6 @@ async def bump_generation(settings: Settings) -> None:
     updated = await m.HubState.filter(key=GENERATION_KEY).update(value=value)
     if not updated:
         await m.HubState.get_or_create(key=GENERATION_KEY, defaults={"value": value})
-    settings.state_marker.parent.mkdir(parents=True, exist_ok=True)
-    settings.state_marker.write_text(f"{value} {datetime.now(UTC).isoformat()}\n")
+    private_dir(settings.state_marker.parent)
+    with open_private(settings.state_marker) as fh:
+        fh.write(f"{value} {datetime.now(UTC).isoformat()}\n")
