@@ -143,6 +143,12 @@ async def create_key(
     if not name or len(name) > 200:
         raise bad_request("name is required (at most 200 characters)", param="name")
     role = check_role(role or ("admin" if user.role in ("owner", "admin") else "member"))
+    if ROLE_RANK.get(role, 0) > ROLE_RANK.get(user.role, 0):
+        # a key acts with the lower of its role and its user's: such a key would be listed as one role and
+        # behave as another
+        raise bad_request(
+            f"A key cannot have a higher role than its user: {user.name} is a {user.role}", param="role"
+        )
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise bad_request("expiresAt must be in the future", param="expiresAt")
     token = token or access_keys.generate()

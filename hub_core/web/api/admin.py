@@ -91,6 +91,7 @@ async def update_provider(provider_id: int) -> Response:
     body = _texts(await json_body(), "displayName", "baseUrl", "region")
     row = await providers.update_provider(hub.settings, provider_id, body)
     await hub.state.reload()
+    await row.fetch_related("credentials")  # the answer lists them, as GET does
     return json_response(providers.provider_dict(row, hub.host))
 
 
