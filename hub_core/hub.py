@@ -16,6 +16,7 @@ import structlog
 from tortoise.context import TortoiseContext
 
 from hub_core import db
+from hub_core.admin.directory import UserDirectory
 from hub_core.config import Settings
 from hub_core.default_plugins import (
     DefaultRoutingPlugin,
@@ -51,6 +52,8 @@ class Hub:
         self.host = build_plugin_host(settings, entry_points)
         self.host.offer(hub=self, settings=settings)  # to every hook call
         self.state = RuntimeState(settings, self.keyring)
+        #: `hub_core.types.Users`: what auth plugins use to find, create and map users
+        self.users = UserDirectory()
         self.upstream = UpstreamClient(settings)
         self.health = ProviderHealth(settings, self.host, self.state, self.upstream)
         self.writer = UsageLogWriter(settings)
