@@ -121,7 +121,8 @@ def test_an_existing_user_is_mapped_to_an_external_identity(jwt_hub):
     assert jwt_hub.run(lambda: users.get_or_create("did:example:dave", "Someone else")) == dave  # unchanged
     jwt_hub.run(lambda: users.link(ISSUER, "dave-sub", dave))
     answer = who(jwt_hub, make_token({"iss": ISSUER, "sub": "dave-sub"}, SIGNING_KEY))
-    assert answer.status == 200 and answer.body["user"]["id"] == dave.id and answer.body["user"]["role"] == "admin"
+    assert answer.status == 200
+    assert (answer.body["user"]["id"], answer.body["user"]["role"]) == (dave.id, "admin")
 
     erin = jwt_hub.run(lambda: users.get_or_create("did:example:erin", "Erin"))
     with pytest.raises(HubError) as taken:
