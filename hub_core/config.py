@@ -71,8 +71,13 @@ class Settings:
     mount_path: str = ""
     load_plugins: frozenset[str] | None = None
     max_body_bytes: int = 30 << 20
+    # an upstream's answer (docs/security.md, "Hostile upstreams")
     upstream_connect_timeout: float = 10.0
-    upstream_read_timeout: float = 300.0
+    upstream_first_byte_timeout: float = 300.0
+    upstream_idle_timeout: float = 120.0
+    upstream_total_timeout: float = 1800.0
+    upstream_max_body_bytes: int = 64 << 20
+    upstream_max_event_bytes: int = 16 << 20
     usage_flush_interval: float = 0.5
     usage_batch_size: int = 500
     state_poll_interval: float = 2.0
@@ -110,7 +115,16 @@ class Settings:
             ),
             max_body_bytes=_size(_env("AIGNE_HUB_MAX_BODY_SIZE", "30mb") or "30mb"),
             upstream_connect_timeout=_float("AIGNE_HUB_UPSTREAM_CONNECT_TIMEOUT", 10.0),
-            upstream_read_timeout=_float("AIGNE_HUB_UPSTREAM_READ_TIMEOUT", 300.0),
+            # AIGNE_HUB_UPSTREAM_READ_TIMEOUT, the one read timeout of earlier versions, still sets both
+            upstream_first_byte_timeout=_float(
+                "AIGNE_HUB_UPSTREAM_FIRST_BYTE_TIMEOUT", _float("AIGNE_HUB_UPSTREAM_READ_TIMEOUT", 300.0)
+            ),
+            upstream_idle_timeout=_float(
+                "AIGNE_HUB_UPSTREAM_IDLE_TIMEOUT", _float("AIGNE_HUB_UPSTREAM_READ_TIMEOUT", 120.0)
+            ),
+            upstream_total_timeout=_float("AIGNE_HUB_UPSTREAM_TOTAL_TIMEOUT", 1800.0),
+            upstream_max_body_bytes=_size(_env("AIGNE_HUB_UPSTREAM_MAX_BODY_SIZE", "64mb") or "64mb"),
+            upstream_max_event_bytes=_size(_env("AIGNE_HUB_UPSTREAM_MAX_EVENT_SIZE", "16mb") or "16mb"),
             usage_flush_interval=_float("AIGNE_HUB_USAGE_FLUSH_INTERVAL", 0.5),
             usage_batch_size=_int("AIGNE_HUB_USAGE_BATCH_SIZE", 500),
             state_poll_interval=_float("AIGNE_HUB_STATE_POLL_INTERVAL", 2.0),

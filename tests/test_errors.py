@@ -243,7 +243,11 @@ def test_upstream_5xx_is_502(client, fake_openai_thread, hub):
 
 
 def test_upstream_timeout_is_504(hub_server_factory, hub_settings, fake_openai_thread):
-    server = start_hub(hub_server_factory, hub_settings.with_(upstream_read_timeout=0.3), fake_openai_thread)
+    server = start_hub(
+        hub_server_factory,
+        hub_settings.with_(upstream_first_byte_timeout=0.3, upstream_idle_timeout=0.3),
+        fake_openai_thread,
+    )
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
     started = time.monotonic()
     exc = sdk_error(lambda: client.chat.completions.create(model="openai/slow-3", messages=CHAT["messages"]))
@@ -257,7 +261,11 @@ def test_upstream_timeout_is_504(hub_server_factory, hub_settings, fake_openai_t
 def test_upstream_timeout_mid_stream_is_an_in_stream_error(
     hub_server_factory, hub_settings, fake_openai_thread
 ):
-    server = start_hub(hub_server_factory, hub_settings.with_(upstream_read_timeout=0.3), fake_openai_thread)
+    server = start_hub(
+        hub_server_factory,
+        hub_settings.with_(upstream_first_byte_timeout=0.3, upstream_idle_timeout=0.3),
+        fake_openai_thread,
+    )
     fake_openai_thread.chunk_delay = 1.0
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
     stream = client.chat.completions.create(**CHAT, stream=True)

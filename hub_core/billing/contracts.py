@@ -91,6 +91,9 @@ class Hold:
     prompt_estimate: int = 0
     data: dict[str, Any] = field(default_factory=dict)
     mode: str = ""  # set by the manager: the mode that admitted the call settles it
+    #: the most output the request asked for (`max_tokens`, `n` images, seconds), set by the manager when
+    #: the request bounds its output: an upstream that ignores the bound is not paid for the excess
+    output_limit: Usage | None = None
 
 
 class BillingMode:

@@ -11,13 +11,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from hub_core.billing.contracts import CREDITS_HEADER, BillingCall, BillingMode, Hold, PaymentProvider
-from hub_core.billing.pricing import credits_str, fair_prompt_tokens, from_units, to_units
+from hub_core.billing.pricing import (
+    credits_str,
+    fair_prompt_tokens,
+    from_units,
+    requested_output,
+    to_units,
+)
 from hub_core.billing.rates import RateBook
 from hub_core.db import models as m
 from hub_core.errors import HubError
@@ -42,9 +49,10 @@ def billable_usage(record: CallRecord, hold: Hold) -> Usage:
     A call that produced nothing (no output token, image or second) costs nothing, whatever its status.
     A call that produced something is charged for what it produced: the provider's numbers when it
     reported them; when it did not (a stream cut before its usage chunk), the output counted by the hub and
-    the prompt estimated at four bytes a token.
+    the prompt estimated at four bytes a token. Output beyond what the request allowed (an upstream that
+    ignored ``max_tokens`` or ``n``) is not charged.
     """
-    usage = record.usage
+    usage = _within_limit(record, hold.output_limit)
     produced = usage.output_tokens > 0 or usage.images > 0 or usage.seconds > 0
     if not produced:
         if record.status == "success" and record.kind == "embedding":
@@ -61,8 +69,25 @@ def billable_usage(record: CallRecord, hold: Hold) -> Usage:
             seconds=usage.seconds,
         )
         record.extra["prompt_estimated"] = True
-        record.extra["billed_input_tokens"] = hold.prompt_estimate  # the call log shows what was charged
     return usage
+
+
+def _within_limit(record: CallRecord, limit: Usage | None) -> Usage:
+    """The record's usage with its output cut to `limit` (in the unit the call's kind is bounded by)."""
+    usage = record.usage
+    if limit is None:
+        return usage
+    if record.kind == "chat" and usage.output_tokens > limit.output_tokens:
+        capped = replace(usage, output_tokens=limit.output_tokens)
+        capped.reasoning_tokens = min(capped.reasoning_tokens, limit.output_tokens)
+    elif record.kind == "image" and usage.images > limit.images:
+        capped = replace(usage, images=limit.images)
+    elif record.kind == "video" and usage.seconds > limit.seconds:
+        capped = replace(usage, seconds=limit.seconds)
+    else:
+        return usage
+    record.extra["output_over_limit"] = True
+    return capped
 
 
 class BillingManager:
@@ -207,6 +232,8 @@ class BillingManager:
             rec.extra["billing_call_id"] = hold.call_id
             if not hold.prompt_estimate:
                 hold.prompt_estimate = fair_prompt_tokens(payload, rec.kind)
+            if rec.kind in ("chat", "image", "video") and call.output_limited():
+                hold.output_limit = requested_output(payload, rec.kind, 0)
         return hold
 
     def price(self, hold: Hold | None, rec: CallRecord) -> None:

@@ -1,6 +1,14 @@
-"""The one HTTP client the hub uses to reach providers: pooled connections, timeouts, error mapping."""
+"""The one HTTP client the hub uses to reach providers: pooled connections, timeouts, caps, error mapping.
+
+An upstream may be slow, broken or hostile; none of that may hold a call (and its credit hold) for ever or
+take the hub's memory. Every exchange has a connect, a first-byte, an idle and a total timeout, and every
+body a size cap (docs/security.md, "Hostile upstreams").
+"""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url, netrc_from_env
@@ -28,35 +36,39 @@ class UpstreamClient:
             connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=30)
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    sock_connect=self.settings.upstream_connect_timeout,
-                    sock_read=self.settings.upstream_read_timeout,
-                ),
+                # reads are timed by `UpstreamResponse` (a socket read timeout cannot tell a stream that
+                # drips a byte a second from one that makes progress)
+                timeout=aiohttp.ClientTimeout(sock_connect=self.settings.upstream_connect_timeout),
+                response_class=UpstreamResponse,
                 auto_decompress=True,
                 trust_env=self._trust_env,  # otherwise HTTPS_PROXY / NO_PROXY are honoured in `send`
             )
         return self._session
 
-    async def send(self, req: UpstreamRequest, provider_label: str) -> aiohttp.ClientResponse:
-        """Send and return the response with its headers read; the caller reads (or releases) the body."""
+    async def send(self, req: UpstreamRequest, provider_label: str) -> UpstreamResponse:
+        """Send and return the response with its headers read (within the first-byte and total timeouts);
+        the caller reads the body with `UpstreamResponse.read_body` or `.pieces` (or releases it)."""
         proxy, proxy_auth = (None, None) if self._trust_env else self._env_proxy(req.url)
         body, headers = req.body, req.headers
         if body is None and req.json is not None:
             body, headers = dumps_bytes(req.json), with_json_type(headers)
+        settings = self.settings
+        sent = asyncio.get_running_loop().time()
+        total_at = sent + settings.upstream_total_timeout
         try:
-            return await self.session.request(
-                req.method,
-                req.url,
-                headers=headers,
-                data=body,
-                params=req.params or None,
-                allow_redirects=False,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
-            )
+            async with asyncio.timeout_at(min(total_at, sent + settings.upstream_first_byte_timeout)):
+                resp = await self.session.request(
+                    req.method,
+                    req.url,
+                    headers=headers,
+                    data=body,
+                    params=req.params or None,
+                    allow_redirects=False,
+                    proxy=proxy,
+                    proxy_auth=proxy_auth,
+                )
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise timeout_error(provider_label) from exc
+            raise timeout_error(provider_label, "sent no answer within the first-byte timeout") from exc
         except aiohttp.ClientError as exc:
             raise HubError(
                 502,
@@ -64,6 +76,8 @@ class UpstreamClient:
                 f"Cannot reach {provider_label}: {type(exc).__name__}",
                 type="upstream_error",
             ) from exc
+        resp.limit(provider_label, settings, sent)
+        return resp
 
     def _env_proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
         """The HTTP(S)_PROXY for this URL unless NO_PROXY exempts its host, looked up once per host."""
@@ -91,7 +105,102 @@ def with_json_type(headers: dict[str, str]) -> dict[str, str]:
     return {**headers, "Content-Type": "application/json"}
 
 
-def timeout_error(provider_label: str) -> HubError:
+def timeout_error(provider_label: str, why: str | None = None) -> HubError:
+    message = f"{provider_label} did not answer in time"
+    detail = f"{message}: {why}" if why else None
+    return HubError(504, "upstream_timeout", message, type="upstream_error", detail=detail)
+
+
+def too_large_error(provider_label: str, limit: int) -> HubError:
     return HubError(
-        504, "upstream_timeout", f"{provider_label} did not answer in time", type="upstream_error"
+        502,
+        "upstream_response_too_large",
+        f"{provider_label} sent an answer larger than the hub accepts ({limit} bytes)",
+        type="upstream_error",
     )
+
+
+#: bytes of a JSON answer's body that count as progress for the idle timeout (a trickle is idle)
+BODY_PROGRESS_BYTES = 64 << 10
+
+
+class UpstreamResponse(aiohttp.ClientResponse):
+    """An upstream answer whose body is read under the exchange's limits (`UpstreamClient.send` sets them).
+
+    Idle means no progress: `progress()` is called when a stream completes an event (the gateway does) or
+    a body brings another `BODY_PROGRESS_BYTES`; bytes that complete nothing do not reset the clock, so an
+    upstream that drips junk or a byte a second is cut off like a silent one. Before the first progress the
+    first-byte timeout applies (counted from sending the request), and the total timeout always.
+    """
+
+    label = "upstream"
+    max_body = 64 << 20
+    idle = 120.0
+    _first_at = 0.0
+    _total_at = 0.0
+    _progress_at: float | None = None
+
+    def limit(self, label: str, settings: Settings, sent: float) -> None:
+        self.label = label
+        self.max_body = settings.upstream_max_body_bytes
+        self.idle = settings.upstream_idle_timeout
+        self._total_at = sent + settings.upstream_total_timeout
+        self._first_at = min(self._total_at, sent + settings.upstream_first_byte_timeout)
+
+    def progress(self) -> None:
+        self._progress_at = asyncio.get_running_loop().time()
+
+    def _deadline(self) -> tuple[float, str]:
+        if self._progress_at is None:
+            return self._first_at, "sent nothing within the first-byte timeout"
+        idle_at = self._progress_at + self.idle
+        if idle_at < self._total_at:
+            return idle_at, "stopped making progress (idle timeout)"
+        return self._total_at, "took longer than the total timeout"
+
+    async def pieces(self) -> AsyncIterator[bytes]:
+        """The body as the socket delivers it, each wait for more bytes under the current deadline."""
+        content = self.content
+        while True:
+            piece = content.read_nowait()  # what is already buffered: no wait, no timer
+            if not piece:
+                if content.at_eof():
+                    return
+                deadline, why = self._deadline()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        piece = await content.readany()
+                except TimeoutError as exc:
+                    self.close()
+                    raise timeout_error(self.label, why) from exc
+                if not piece:
+                    return
+            yield piece
+
+    async def read_body(self, limit: int | None = None, *, truncate: bool = False) -> bytes:
+        """The whole body, at most `limit` bytes (the body cap by default): 502 upstream_response_too_large
+        past it, or with `truncate` the first `limit` bytes (for an error answer, only read for its
+        message). The connection is closed rather than read on."""
+        limit = self.max_body if limit is None else limit
+        if self.content_length is not None and self.content_length > limit and not truncate:
+            self.close()
+            raise too_large_error(self.label, limit)
+        if self._progress_at is None:
+            self.progress()  # the headers are the first byte of a JSON answer
+        parts: list[bytes] = []
+        size = counted = 0
+        try:
+            async for piece in self.pieces():
+                parts.append(piece)
+                size += len(piece)
+                if size > limit:
+                    self.close()
+                    if truncate:
+                        return b"".join(parts)[:limit]
+                    raise too_large_error(self.label, limit)
+                if size - counted >= BODY_PROGRESS_BYTES:
+                    counted = size
+                    self.progress()
+        finally:
+            self.release()
+        return parts[0] if len(parts) == 1 else b"".join(parts)

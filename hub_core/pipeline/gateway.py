@@ -22,7 +22,7 @@ from hub_core.errors import HubError, model_not_found, unauthorized
 from hub_core.infra.crypto import mask
 from hub_core.infra.hooks import Hooks
 from hub_core.infra.logging import bind, emit
-from hub_core.infra.upstream import UpstreamClient, timeout_error
+from hub_core.infra.upstream import UpstreamClient, UpstreamResponse
 from hub_core.pipeline.context import current_request, request_header, request_id_from
 from hub_core.pipeline.failover import Attempts, tag_upstream_error
 from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
@@ -125,7 +125,7 @@ class Gateway:
 
     async def _open(
         self, ctx: CallContext, route: Route, payload: dict[str, Any], stream: bool
-    ) -> tuple[aiohttp.ClientResponse, Normalizer]:
+    ) -> tuple[UpstreamResponse, Normalizer]:
         kind = ctx.record.kind
         upstream_req = route.provider.build_request(kind, payload, route, stream)
         await self.hooks.prepare_upstream_request(upstream_req, route, ctx.caller)
@@ -135,41 +135,30 @@ class Gateway:
         label = route.provider.display_name or route.provider_name
         resp = await self.upstream.send(upstream_req, label)
         if resp.status >= 400:
-            try:
-                body = await resp.read()
-            except (aiohttp.ClientError, TimeoutError):
-                body = b""
-            finally:
-                resp.release()
+            body = await _error_body(resp)
             err = tag_upstream_error(route.provider.map_error(resp.status, body, dict(resp.headers)), resp)
             raise _redact(err, route)
+        if resp.content_type == "text/html":  # a proxy's or captive portal's page, never a provider's answer
+            resp.close()
+            raise malformed_error(f"{label} answered with an HTML page")
         return resp, normalizer
 
     async def complete(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> NormalizedResponse:
         """A non-streaming call: the provider's answer in the standard shape, usage recorded on `ctx`."""
         resp, normalizer = await self._open(ctx, route, payload, stream=False)
-        label = route.provider.display_name or route.provider_name
+        body = await _body(resp)
         try:
-            body = await resp.read()
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise timeout_error(label) from exc
-        except aiohttp.ClientError as exc:
-            raise HubError(
-                502,
-                "upstream_broken",
-                f"{label} connection failed: {type(exc).__name__}",
-                type="upstream_error",
-            ) from exc
-        finally:
-            resp.release()
-        result = normalizer.parse(body)
+            result = normalizer.parse(body)
+        except UNREADABLE as exc:
+            raise malformed_error(f"{resp.label} sent an answer the hub cannot read", exc) from exc
         ctx.record.usage = result.usage
         return result
 
     async def open_stream(self, ctx: CallContext, route: Route, payload: dict[str, Any]) -> UpstreamStream:
         """Start a streaming call. Errors known before the first byte raise here, as HTTP errors."""
         resp, normalizer = await self._open(ctx, route, payload, stream=True)
-        return UpstreamStream(ctx, resp, normalizer, route.provider.display_name or route.provider_name)
+        label = route.provider.display_name or route.provider_name
+        return UpstreamStream(ctx, resp, normalizer, label, self.settings.upstream_max_event_bytes)
 
     async def call_json(
         self, ctx: CallContext, model: str, payload: dict[str, Any], *, then: FollowUp | None = None
@@ -188,7 +177,7 @@ class Gateway:
             if then is not None:
                 result = await then(route, result)
         except BaseException as exc:
-            self.finish(ctx, exc)
+            self.finish(ctx, exc, aborted=not isinstance(exc, Exception))  # cancelled: the client left
             raise
         self.finish(ctx)
         return result
@@ -209,18 +198,10 @@ class Gateway:
         await self.hooks.prepare_upstream_request(upstream_req, route, ctx.caller)
         label = route.provider.display_name or route.provider_name
         resp = await self.upstream.send(upstream_req, label)
-        try:
-            body = await resp.read()
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise timeout_error(label) from exc
-        except aiohttp.ClientError as exc:
-            message = f"{label} connection failed: {type(exc).__name__}"
-            raise HubError(502, "upstream_broken", message, type="upstream_error") from exc
-        finally:
-            resp.release()
         if resp.status >= 400:
-            raise route.provider.map_error(resp.status, body, dict(resp.headers))
-        return body
+            body = await _error_body(resp)
+            raise _redact(route.provider.map_error(resp.status, body, dict(resp.headers)), route)
+        return await _body(resp)
 
     async def call_stream(self, ctx: CallContext, model: str, payload: dict[str, Any]) -> UpstreamStream:
         """Route and open a streaming call. Errors before the first byte raise here (an HTTP error for the
@@ -233,7 +214,7 @@ class Gateway:
                     return await self.open_stream(ctx, route, payload)
             raise AssertionError("unreachable: the last attempt returns or raises")
         except BaseException as exc:
-            self.finish(ctx, exc)
+            self.finish(ctx, exc, aborted=not isinstance(exc, Exception))  # cancelled: the client left
             raise
 
     async def relay(
@@ -331,24 +312,39 @@ class StreamRenderer(Protocol):
 class UpstreamStream:
     """The upstream side of a streaming call: standard chunks, usage as reported, bytes released on close."""
 
-    def __init__(self, ctx: CallContext, resp: aiohttp.ClientResponse, normalizer: Normalizer, label: str):
+    def __init__(
+        self, ctx: CallContext, resp: UpstreamResponse, normalizer: Normalizer, label: str, max_event: int
+    ):
         self.ctx = ctx
         self.resp = resp
         self.normalizer = normalizer
         self.label = label
+        self.max_event = max_event
         self.content_chunks = 0
 
     async def chunks(self) -> AsyncIterator[list[Chunk]]:
         norm = self.normalizer
+        resp = self.resp
+        waiting = 0  # bytes fed since the normalizer last gave chunks: an event (or line, or frame) unended
+        first = True
         try:
-            async for piece in self.resp.content.iter_any():
+            async for piece in resp.pieces():
                 out = norm.feed(piece)
                 if out:
+                    waiting = 0
+                    resp.progress()  # the idle timeout counts from the last event, not the last byte
                     content = getattr(out, "content", None)
                     if content is None:
                         content = len([c for c in out if not c.usage_only])
+                    if first:
+                        first = False
+                        content -= says_nothing(out[0])  # the role, announced before any output
                     self.content_chunks += content
                     yield out
+                else:
+                    waiting += len(piece)
+                    if waiting > self.max_event:
+                        raise event_too_large(self.label, self.max_event)
                 if norm.pending_error is not None:
                     raise norm.pending_error
             tail = norm.finish()
@@ -356,12 +352,12 @@ class UpstreamStream:
                 yield tail
             if norm.pending_error is not None:
                 raise norm.pending_error
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise timeout_error(self.label) from exc
-        except aiohttp.ClientPayloadError as exc:
+        except aiohttp.ClientError as exc:
             raise HubError(
                 502, "upstream_broken", f"{self.label} stream broke: {exc}", type="upstream_error"
             ) from exc
+        except UNREADABLE as exc:
+            raise malformed_error(f"{self.label} sent a stream the hub cannot read", exc) from exc
         finally:
             self.record_usage()
 
@@ -381,6 +377,61 @@ class UpstreamStream:
         """Drop the upstream connection (cancels the upstream request if it is still running)."""
         if not self.resp.closed:
             self.resp.close()
+
+
+#: how much of an upstream's error answer is read for its message
+ERROR_BODY_LIMIT = 64 << 10
+
+
+async def _body(resp: UpstreamResponse) -> bytes:
+    """A successful answer's body, under the body cap and the timeouts."""
+    try:
+        return await resp.read_body()
+    except aiohttp.ClientError as exc:
+        message = f"{resp.label} connection failed: {type(exc).__name__}"
+        raise HubError(502, "upstream_broken", message, type="upstream_error") from exc
+
+
+async def _error_body(resp: UpstreamResponse) -> bytes:
+    """The start of an error answer, enough for its message; nothing when it cannot be read."""
+    try:
+        return await resp.read_body(ERROR_BODY_LIMIT, truncate=True)
+    except (aiohttp.ClientError, HubError):
+        return b""
+
+
+#: what a normalizer raises on an answer it cannot make sense of (bad JSON, bad UTF-8, a missing or
+#: mistyped field); a normalizer's own `HubError` says more and passes as it is
+UNREADABLE = (ValueError, LookupError, TypeError, AttributeError)
+
+
+def malformed_error(message: str, exc: BaseException | None = None) -> HubError:
+    detail = f"{message}: {type(exc).__name__}: {exc}"[:500] if exc is not None else None
+    return HubError(502, "upstream_malformed", message, type="upstream_error", detail=detail)
+
+
+def event_too_large(label: str, limit: int) -> HubError:
+    return HubError(
+        502,
+        "upstream_event_too_large",
+        f"{label} sent more than {limit} bytes of a stream without completing an event",
+        type="upstream_error",
+    )
+
+
+def says_nothing(chunk: Chunk) -> bool:
+    """A chunk whose choices carry no output (OpenAI's first chunk names only the role): not a token."""
+    raw = chunk.raw
+    if raw is not None and raw.find(b'"delta":{"role":"assistant"') < 0:
+        return False  # a cheap look first: this is only ever a stream's first chunk
+    choices = chunk.data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return False
+    for choice in choices:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if not isinstance(delta, dict) or any(v for k, v in delta.items() if k != "role"):
+            return False
+    return True
 
 
 def _redact(err: HubError, route: Route) -> HubError:

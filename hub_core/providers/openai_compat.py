@@ -24,6 +24,14 @@ DONE_EVENT = b"data: [DONE]\n\n"
 UsageReader = Callable[[dict[str, Any] | None], Usage]
 
 
+def _all_objects(data: bytes, payloads: list[bytes]) -> bool:
+    """Whether every payload of a piece of plain events (but ``[DONE]`` and empty ones) looks like a JSON
+    object, counted over the whole piece; when not (or a payload's text looks like an event), the piece is
+    read event by event, where each payload is checked on its own."""
+    count = len(payloads) - payloads.count(DONE) - payloads.count(b"")
+    return data.count(b"data: {") == count == data.count(b"}\n\n")
+
+
 def usage_from_openai(data: dict[str, Any] | None) -> Usage:
     """Read an OpenAI-style usage object (chat, embeddings or images) into a `Usage`."""
     if not data:
@@ -108,7 +116,7 @@ class OpenAIChatNormalizer(Normalizer):
         # (`find`, not `in`: for bytes, `in` first tries the pattern as an int and builds an error to drop)
         if data.find(b'"error') < 0 and self._sse.idle:
             payloads = plain_payloads(data)
-            if payloads is not None:
+            if payloads is not None and _all_objects(data, payloads):
                 return self._plain_chunks(data, payloads)
         return self._chunks(self._sse.feed(data))
 
@@ -173,6 +181,19 @@ class OpenAIChatNormalizer(Normalizer):
                 continue
             if not self._finished and b'"finish_reason":"' in payload:
                 self._finished = True
+            if payload[:1] != b"{" or payload.rstrip()[-1:] != b"}":
+                # not a chunk at all (junk, an HTML page cut into events): passed on, it would be billed
+                err = HubError(
+                    502,
+                    "upstream_malformed",
+                    "Upstream sent a stream event that is not a JSON object",
+                    type="upstream_error",
+                    detail=f"Upstream sent a stream event that is not a JSON object: {payload[:200]!r}",
+                )
+                if not out:
+                    raise err
+                self.pending_error = err
+                break
             if event == "error" or payload.startswith(b'{"error"'):
                 if not out:
                     raise _stream_error(payload)

@@ -97,7 +97,7 @@ class ModelCatalog:
             provider.apply_credential(req, route.credential)
             resp = await asyncio.wait_for(self.upstream.send(req, name), 5)
             async with resp:
-                body = await resp.read()
+                body = await resp.read_body()
                 models = provider.parse_models(body) if resp.status < 400 else []
         except Exception as exc:
             log.warning("model list unavailable", provider=name, error=str(exc))

@@ -117,12 +117,10 @@ async def _send(upstream: UpstreamClient, route: Route, kind: str, model: str) -
     req = provider.build_request(kind, check_payload(kind, model), route, False)
     provider.apply_credential(req, route.credential)
     resp = await upstream.send(req, provider.display_name or route.provider_name)
-    try:
-        body = await resp.read()
-    except (aiohttp.ClientError, TimeoutError):
+    try:  # only read for the error's message: the start of it is enough
+        body = await resp.read_body(64 << 10, truncate=True)
+    except (aiohttp.ClientError, HubError):
         body = b""
-    finally:
-        resp.release()
     if resp.status < 400:
         return None
     return tag_upstream_error(provider.map_error(resp.status, body, dict(resp.headers)), resp)

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable
 from quart.asgi import ASGIHTTPConnection
 from quart.typing import ResponseTypes
-from quart.wrappers import Request
+from quart.wrappers import Request, Response
+from werkzeug.exceptions import BadHost
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from hub_core import db
+from hub_core.errors import HubError
 from hub_core.infra.logging import new_context
 from hub_core.pipeline.context import RequestInfo, current, request_id_from
 
@@ -66,12 +68,16 @@ class HubHTTPConnection(ASGIHTTPConnection):
             current.reset(token)
 
     async def _handle(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
-        request = self._create_request_from_scope(send)
+        request = self._request = self._create_request_from_scope(send)
         handler = asyncio.current_task()
         assert handler is not None  # ASGI servers call the app from a task
         reader = asyncio.ensure_future(self._read(request, receive, handler))
         try:
             await self.handle_request(request, send)
+        except BadHost:
+            # raised while Quart builds the request context (a Host label over 63 characters fails IDNA),
+            # outside every error handler: the server would answer an empty 500 and print a traceback
+            await self._send_response(send, _bad_host())
         except asyncio.CancelledError:
             if not reader.done() or reader.cancelled():
                 raise  # cancelled by the server (shutdown), not by the client leaving
@@ -96,6 +102,8 @@ class HubHTTPConnection(ASGIHTTPConnection):
     async def _send_response(self, send: ASGISendCallable, response: ResponseTypes) -> None:
         """Quart's, with ``x-request-id`` and the cost headers added to the start of the answer."""
         headers = [(key.lower().encode(), value.encode()) for key, value in response.headers.items()]
+        if not await _body_received(self._request, self.info.headers):
+            headers.append((b"connection", b"close"))
         start = {"type": "http.response.start", "status": response.status_code}
         start["headers"] = response_headers(headers, self.info, self.billing)
         await send(start)  # type: ignore[arg-type]
@@ -107,6 +115,41 @@ class HubHTTPConnection(ASGIHTTPConnection):
                 async for data in body:
                     await _send_body(send, data)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+#: a request answered before its body was read (a refused key, a 404) waits this long for the rest of the body
+DRAIN_SECONDS = 5.0
+#: ... if the body is no larger than this; a larger one is not waited for
+DRAIN_BYTES = 1 << 20
+
+
+async def _body_received(request: Request, headers: dict[str, str]) -> bool:
+    """Whether the request's body has arrived whole, waiting a little for it when the answer came first.
+
+    The server only reuses a keep-alive connection once the request's body was read to its end; otherwise it
+    closes the connection after the answer without saying so, and a pooled client's next request on it fails
+    (3-5 % of the requests after a 401 did). So the answer waits for a small body, and says
+    ``Connection: close`` when it does not. Reads Quart's `Body` state (`_complete`, `_must_raise`)."""
+    body = request.body
+    if body._complete.is_set():
+        return body._must_raise is None  # too large: the rest is still arriving, and being thrown away
+    length = headers.get("content-length")
+    if length is None and "transfer-encoding" not in headers:
+        return True  # no body (a GET): nothing the server could be left to read
+    if length is not None and (not length.isdigit() or int(length) > DRAIN_BYTES):
+        return False
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            await body._complete.wait()
+    except TimeoutError:
+        return False
+    return body._must_raise is None
+
+
+def _bad_host() -> Response:
+    from hub_core.web.api.common import admin_error
+
+    return admin_error(HubError(400, "bad_host", "The Host header is not a valid host name"))
 
 
 async def _send_body(send: ASGISendCallable, data: bytes | str) -> None:

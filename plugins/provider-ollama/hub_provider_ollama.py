@@ -188,7 +188,7 @@ class OllamaChatNormalizer(Normalizer):
     def __init__(self, model: str) -> None:
         super().__init__()
         self.model = model
-        self._buf = b""
+        self._buf = bytearray()
         self._writer = ChunkWriter(model)
         self._tool_calls = 0
 
@@ -206,13 +206,15 @@ class OllamaChatNormalizer(Normalizer):
         )
 
     def feed(self, data: bytes) -> list[Chunk]:
-        self._buf += data
-        lines = self._buf.split(b"\n")
-        self._buf = lines.pop()
+        if data.find(b"\n") < 0:
+            self._buf += data  # a line not ended yet: kept, not split again (a long line costs linear time)
+            return []
+        lines = (bytes(self._buf) + data if self._buf else data).split(b"\n")
+        self._buf = bytearray(lines.pop())
         return self._lines(lines)
 
     def finish(self) -> list[Chunk]:
-        rest, self._buf = self._buf, b""
+        rest, self._buf = bytes(self._buf), bytearray()
         return self._lines([rest])
 
     def _lines(self, lines: list[bytes]) -> list[Chunk]:

@@ -94,16 +94,7 @@ export function PluginSettings({ plugin, onClose }: { plugin: PluginInfo; onClos
   const state = useAsync(() => admin.pluginConfig(plugin.name), [plugin.name]);
   return (
     <AsyncView state={state}>
-      {(config) => (
-        <SettingsForm
-          name={plugin.name}
-          schema={config.schema}
-          secret={new Set(config.secretFields ?? [])}
-          initial={config.values}
-          onClose={onClose}
-          title={t("Settings of {name}", { name: plugin.name })}
-        />
-      )}
+      {(config) => <SettingsForm name={plugin.name} schema={config.schema} initial={config.values} onClose={onClose} title={t("Settings of {name}", { name: plugin.name })} />}
     </AsyncView>
   );
 }
@@ -113,14 +104,12 @@ type Draft = Record<string, string | boolean>;
 function SettingsForm({
   name,
   schema,
-  secret,
   initial,
   title,
   onClose,
 }: {
   name: string;
   schema: ConfigSchema;
-  secret: Set<string>;
   initial: ConfigValues;
   title: string;
   onClose: () => void;
@@ -129,8 +118,7 @@ function SettingsForm({
   const props = Object.entries(schema.properties);
   const required = new Set(schema.required ?? []);
   const [draft, setDraft] = useState<Draft>(() =>
-    // a secret's input starts empty: the hub only ever sends it masked, and an empty secret is kept as stored
-    Object.fromEntries(props.map(([k, p]) => [k, p.type === "boolean" ? Boolean(initial[k] ?? p.default ?? false) : initial[k] == null || secret.has(k) ? "" : String(initial[k])])),
+    Object.fromEntries(props.map(([k, p]) => [k, p.type === "boolean" ? Boolean(initial[k] ?? p.default ?? false) : initial[k] == null ? "" : String(initial[k])])),
   );
   const [saved, setSaved] = useState(false);
   return (
@@ -138,7 +126,7 @@ function SettingsForm({
       title={title}
       submitLabel={t("Save settings")}
       onClose={onClose}
-      submit={() => admin.setPluginConfig(name, toValues(schema, draft, secret))}
+      submit={() => admin.setPluginConfig(name, toValues(schema, draft))}
       onDone={() => setSaved(true)}
     >
       {props.map(([key, p]) => {
@@ -168,17 +156,6 @@ function SettingsForm({
                   </option>
                 ))}
               </select>
-            ) : secret.has(key) ? (
-              <input
-                id={id}
-                name={key}
-                type="password"
-                autoComplete="new-password"
-                placeholder={initial[key] != null ? t("Stored ({masked}); leave empty to keep it", { masked: String(initial[key]) }) : t("Not set")}
-                required={required.has(key) && initial[key] == null}
-                value={String(draft[key])}
-                onChange={(e) => set(e.target.value)}
-              />
             ) : (
               <input
                 id={id}
@@ -203,13 +180,11 @@ function SettingsForm({
   );
 }
 
-/** Form text back to JSON values of the schema's types; an empty field is sent as null (default applies),
- * except an empty secret, which is left out so the hub keeps the stored one. */
-export function toValues(schema: ConfigSchema, draft: Draft, secret: Set<string> = new Set()): Record<string, unknown> {
+/** Form text back to JSON values of the schema's types; an empty field is sent as null (default applies). */
+export function toValues(schema: ConfigSchema, draft: Draft): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, p] of Object.entries(schema.properties)) {
     const v = draft[key];
-    if (secret.has(key) && (v === "" || v === undefined)) continue;
     if (p.type === "boolean") out[key] = Boolean(v);
     else if (v === "" || v === undefined) out[key] = null;
     else if (p.type === "number" || p.type === "integer") out[key] = Number(v);

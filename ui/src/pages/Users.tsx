@@ -1,8 +1,7 @@
 // Users (roles, disable) and every access key (create with the key shown once, revoke, expiry, roles);
 // both lists are paginated and searched on the server.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { admin, type Role, type User } from "../api";
-import { useAuth } from "../auth";
 import { formatDate, useI18n } from "../i18n";
 import { ModalForm, TextField } from "../components/forms";
 import { KeysSection, NewKeyForm, type KeyFormProps } from "../components/keys";
@@ -12,12 +11,11 @@ import { Field, InlineError, SearchInput, SectionHead, Switch, Table, useAction 
 const ROLES: Role[] = ["member", "admin", "owner"];
 const PAGE = 10;
 
-/** Roles up to `max` (a key never acts above its user's role, so it is not offered above it). */
-function RoleOptions({ max = "owner" }: { max?: Role }) {
+function RoleOptions() {
   const { t } = useI18n();
   return (
     <>
-      {ROLES.slice(0, ROLES.indexOf(max) + 1).map((r) => (
+      {ROLES.map((r) => (
         <option key={r} value={r}>
           {t(r)}
         </option>
@@ -36,9 +34,6 @@ export function UsersPage() {
   const names = new Map((users.data?.list ?? []).map((u) => [u.id, u.name]));
   const [creatingUser, setCreatingUser] = useState(false);
   const action = useAction();
-  const { setError } = action;
-  // an error belongs to the action that caused it: searching, paging or another list clears it
-  useEffect(() => setError(null), [q, users.page, keyQ, keyUser, setError]);
 
   return (
     <section>
@@ -154,22 +149,18 @@ function KeyForm({ users, defaultUser, ...props }: KeyFormProps & { users: User[
   const { t } = useI18n();
   const [owner, setOwner] = useState<string>(defaultUser !== undefined ? String(defaultUser) : "new");
   const [newUserName, setNewUserName] = useState("");
-  const { session } = useAuth();
   const [role, setRole] = useState<Role>("member");
-  const ownerRole: Role =
-    owner === "new" ? "owner" : owner === "me" ? (session?.user.role ?? "member") : (users.find((u) => String(u.id) === owner)?.role ?? "member");
-  const keyRole = ROLES.indexOf(role) > ROLES.indexOf(ownerRole) ? ownerRole : role;
   return (
     <NewKeyForm
       {...props}
       create={async (name, expiresAt) => {
         if (owner === "new" && newUserName.trim()) {
-          const user = await admin.createUser({ name: newUserName.trim(), role: keyRole });
-          return admin.createKey({ name, userId: user.id, role: keyRole, expiresAt });
+          const user = await admin.createUser({ name: newUserName.trim(), role });
+          return admin.createKey({ name, userId: user.id, role, expiresAt });
         }
-        if (owner === "new") return admin.createKey({ name, createUser: true, role: keyRole, expiresAt });
-        if (owner === "me") return admin.createKey({ name, role: keyRole, expiresAt });
-        return admin.createKey({ name, userId: Number(owner), role: keyRole, expiresAt });
+        if (owner === "new") return admin.createKey({ name, createUser: true, role, expiresAt });
+        if (owner === "me") return admin.createKey({ name, role, expiresAt });
+        return admin.createKey({ name, userId: Number(owner), role, expiresAt });
       }}
     >
       <Field label={t("Belongs to")}>
@@ -193,9 +184,9 @@ function KeyForm({ users, defaultUser, ...props }: KeyFormProps & { users: User[
           onValue={setNewUserName}
         />
       )}
-      <Field label={t("Role")} hint={owner === "new" ? t("The new user gets this role too.") : t("Never more than the user's own role.")}>
-        <select name="role" value={keyRole} onChange={(e) => setRole(e.target.value as Role)}>
-          <RoleOptions max={ownerRole} />
+      <Field label={t("Role")} hint={t("Never more than the user's own role.")}>
+        <select name="role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <RoleOptions />
         </select>
       </Field>
     </NewKeyForm>
