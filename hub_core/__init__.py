@@ -11,7 +11,17 @@ from hub_core.errors import HubError, bad_request, forbidden, not_found, unautho
 from hub_core.hookspecs import hookimpl
 from hub_core.providers.base import API_KEY_SCHEMA, Chunk, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.openai_compat import OpenAICompatibleProvider, usage_from_openai
-from hub_core.types import Caller, CallRecord, Credential, HubAPI, Route, UpstreamRequest, Usage
+from hub_core.types import (
+    Caller,
+    CallRecord,
+    Credential,
+    HubAPI,
+    HubUser,
+    Route,
+    UpstreamRequest,
+    Usage,
+    Users,
+)
 
 __version__ = "0.2.0"
 
@@ -23,6 +33,7 @@ __all__ = [
     "Credential",
     "HubAPI",
     "HubError",
+    "HubUser",
     "NormalizedResponse",
     "Normalizer",
     "OpenAICompatibleProvider",
@@ -30,6 +41,7 @@ __all__ = [
     "Route",
     "UpstreamRequest",
     "Usage",
+    "Users",
     "bad_request",
     "forbidden",
     "hookimpl",

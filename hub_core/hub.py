@@ -16,6 +16,7 @@ import structlog
 from tortoise.context import TortoiseContext
 
 from hub_core import db
+from hub_core.admin.directory import UserDirectory
 from hub_core.config import Settings
 from hub_core.default_plugins import (
     DefaultRoutingPlugin,
@@ -24,6 +25,7 @@ from hub_core.default_plugins import (
     UsageLogPlugin,
 )
 from hub_core.infra.crypto import Keyring, mask
+from hub_core.infra.files import private_tree
 from hub_core.infra.plugin_host import PluginHost
 from hub_core.infra.upstream import UpstreamClient
 from hub_core.pipeline.gateway import Gateway
@@ -45,11 +47,13 @@ def build_plugin_host(settings: Settings, entry_points: Iterable[EntryPoint] | N
 class Hub:
     def __init__(self, settings: Settings, entry_points: Iterable[EntryPoint] | None = None) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_tree(settings.data_dir)
         self.keyring = Keyring.load(settings.secret_key, settings.key_file)
         self.host = build_plugin_host(settings, entry_points)
         self.host.offer(hub=self, settings=settings)  # to every hook call
         self.state = RuntimeState(settings, self.keyring)
+        #: `hub_core.types.Users`: what auth plugins use to find, create and map users
+        self.users = UserDirectory()
         self.upstream = UpstreamClient(settings)
         self.health = ProviderHealth(settings, self.host, self.state, self.upstream)
         self.writer = UsageLogWriter(settings)

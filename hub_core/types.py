@@ -38,6 +38,18 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
+class HubUser:
+    """A hub user as `HubAPI.users` hands it to plugins (a snapshot: change it through the service)."""
+
+    id: int
+    did: str
+    name: str
+    email: str | None
+    role: Role
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Credential:
     """A decrypted provider credential. `values` holds the fields of the provider's credential schema."""
 
@@ -143,6 +155,53 @@ class HubAPI(Protocol):
     def plugin_config(self, name: str) -> dict[str, Any]:
         """Plugin `name`'s settings: its schema's defaults overlaid with the stored values, read live (an
         admin's change applies on the next call, on every instance)."""
+        ...
+
+    @property
+    def users(self) -> Users:
+        """The hub's users, for auth plugins: find, create and map external identities (`Users`)."""
+        ...
+
+
+class Users(Protocol):
+    """The hub's users as an auth plugin needs them (``hub.users``): look a user up, create one on first
+    sign-in, map an external identity (an issuer and a subject, e.g. a JWT's ``iss`` and ``sub``) to a user,
+    and turn the user into the `Caller` that ``auth_from_request`` returns. Every method is ``async``."""
+
+    async def find(
+        self,
+        *,
+        id: int | None = None,
+        did: str | None = None,
+        email: str | None = None,
+        identity: tuple[str, str] | None = None,
+    ) -> HubUser | None:
+        """The user with this id, DID, email (the oldest, when several share it) or mapped ``(issuer,
+        subject)`` identity; None when there is none. Give exactly one."""
+        ...
+
+    async def get_or_create(
+        self, did: str, name: str, email: str | None = None, role: Role = "member"
+    ) -> HubUser:
+        """The user with this DID, created with `name`, `email` and `role` (``member`` or ``admin``; never
+        ``owner``) when there is none. An existing user is returned unchanged."""
+        ...
+
+    async def link(self, issuer: str, subject: str, user: HubUser | int) -> HubUser:
+        """Map the external identity ``(issuer, subject)`` to `user` (a `HubUser` or its id), so
+        ``find(identity=(issuer, subject))`` finds it. Mapping an identity to the user it already belongs to
+        is a no-op; mapping it to another user is refused (409 ``identity_taken``)."""
+        ...
+
+    async def get_or_create_for_identity(
+        self, issuer: str, subject: str, name: str, email: str | None = None, role: Role = "member"
+    ) -> HubUser:
+        """The user mapped to ``(issuer, subject)``; on its first sign-in a new user (DID derived from the
+        identity) is created and mapped, in one step."""
+        ...
+
+    def caller(self, user: HubUser) -> Caller:
+        """The `Caller` to return from ``auth_from_request`` for `user`; a disabled user is refused (401)."""
         ...
 
 

@@ -160,6 +160,16 @@ def test_keys_are_shown_once_listed_in_pages_and_revoked(bare):
     assert mine["role"] == "admin" and mine["userId"] == bare("GET", "/api/admin/users").body["list"][0]["id"]
 
 
+def test_a_key_never_has_a_higher_role_than_its_user(bare):
+    """Issue 16: an admin key for a member was listed as admin and acted as a member (403)."""
+    member = bare("POST", "/api/admin/users", {"name": "m1", "role": "member"}).body
+    refused = bare("POST", "/api/admin/keys", {"name": "k", "userId": member["id"], "role": "admin"})
+    assert_error(refused, 400, "invalid_request", "higher role than its user")
+    assert bare("GET", f"/api/admin/keys?userId={member['id']}").body["count"] == 0
+    made = bare("POST", "/api/admin/keys", {"name": "k", "userId": member["id"], "role": "member"})
+    assert made.status == 201 and made.body["role"] == "member"
+
+
 def test_key_validation_errors(bare):
     assert_error(bare("POST", "/api/admin/keys", {}), 400, "invalid_request", "name is required")
     assert_error(bare("POST", "/api/admin/keys", {"name": "k", "role": "root"}), 400, says="role must be")
@@ -216,6 +226,8 @@ def test_provider_and_credential_crud_with_masked_values(bare, fake_openai_threa
 
     disabled = bare("PUT", f"/api/ai-providers/{pid}", {"enabled": False, "displayName": "Paused"})
     assert (disabled.body["enabled"], disabled.body["displayName"]) == (False, "Paused")
+    # the answer lists the provider's credentials, as GET does (it said [] before, issue 16)
+    assert [c["id"] for c in disabled.body["credentials"]] == [cred.body["id"]]
     assert_error(
         chat(bare.url, "openai/gpt-4o-mini", key=key), 503, "provider_disabled", "disabled by the admin"
     )

@@ -258,7 +258,26 @@ def test_call_history_filters_searches_pages_and_exports(history):
     assert export.status == 200 and export.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.body)))
     assert rows[0][:2] == ["time", "request id"] and [r[1] for r in rows[1:]] == ["a4", "a3"]
-    assert Decimal(rows[1][14]) == Decimal("0.5")
+    assert Decimal(rows[1][rows[0].index("credits")]) == Decimal("0.5")
+
+
+def test_call_log_names_ids_substring_model_filter_and_localised_csv(history):
+    """Issue 16: the model filter takes part of a name; providerId is the id /api/ai-providers uses; each
+    call names its user and key; the CSV export follows the console's language."""
+    hub, (_, key), _ = history
+    assert ok(get(hub, key, "/api/usage/calls", model="4o-mini"))["count"] == 3
+    assert ok(get(hub, key, "/api/usage/calls", model="openai/gpt-4o"))["count"] == 4
+    assert ok(get(hub, key, "/api/usage/calls", model="GPT-4O"))["count"] == 4
+    providers = ok(call("GET", f"{hub.url}/api/ai-providers", hub.admin_key))
+    provider_id = next(p["id"] for p in providers if p["name"] == "openai")
+    listed = ok(get(hub, key, "/api/usage/calls", pageSize=1))["list"][0]
+    assert listed["providerId"] == provider_id and listed["provider"] == "openai"
+    assert listed["userName"] == "alice"
+    assert ok(get(hub, key, "/api/usage/calls", providerId=provider_id))["count"] == 4
+    assert get(hub, key, "/api/usage/calls", providerId=999).status == 400
+    zh = list(csv.reader(io.StringIO(get(hub, key, "/api/usage/calls/export", locale="zh-CN").body)))
+    assert zh[0][:3] == ["时间", "请求 ID", "用户"] and len(zh) == 5
+    assert zh[1][zh[0].index("用户名")] == "alice"
 
 
 def test_quota_reports_balance_daily_average_and_days_left(hub):

@@ -168,3 +168,59 @@ def test_log_context_stays_with_its_task(hub_settings, monkeypatch):
     lines = {line["event"]: line for line in json_lines(out.getvalue())}
     assert lines["child"]["request_id"] == "req-9" and lines["child"]["provider"] == "openai"
     assert lines["parent"]["request_id"] == "req-9" and "provider" not in lines["parent"]
+
+
+def test_repeated_warnings_are_rate_limited_and_say_how_many_were_left_out(hub_settings, monkeypatch):
+    """A database outage repeats one warning on every request and retry (44 a second of "usage log write
+    failed" were measured): a few lines per message per window, then one that counts the rest."""
+    from hub_core.infra import logging as hub_logging
+
+    monkeypatch.setattr(hub_logging, "_REPEATS", hub_logging.RepeatLimiter(burst=3, window=0.2))
+    out = capture_stderr(monkeypatch)
+    hub_logging.configure_logging(hub_settings.with_(log_format="json", log_level="info"))
+    log = structlog.get_logger("test")
+    for n in range(500):
+        log.error("usage log write failed; will retry", rows=n)
+        log.info("an info line is never limited", n=n)
+    hub_logging.emit("warning", {"event": "a call line is never limited"})
+    hub_logging.emit("warning", {"event": "a call line is never limited"})
+    hub_logging.emit("warning", {"event": "a call line is never limited"})
+    hub_logging.emit("warning", {"event": "a call line is never limited"})
+    import time
+
+    time.sleep(0.3)  # the window moves on
+    log.error("usage log write failed; will retry", rows=500)
+    lines = json_lines(out.getvalue())
+    failed = [line for line in lines if line["event"].startswith("usage log write failed")]
+    assert [line["rows"] for line in failed] == [0, 1, 2, 500]
+    assert failed[-1]["suppressed"] == 497 and "suppressed" not in failed[0]
+    assert sum(line["event"] == "an info line is never limited" for line in lines) == 500
+    assert sum(line["event"] == "a call line is never limited" for line in lines) == 4
+
+
+def test_library_lines_and_their_tracebacks_are_json_lines_too(hub_settings, monkeypatch):
+    """asyncpg, Tortoise, Hypercorn, aiohttp and asyncio log through the standard library: their lines, and
+    the tracebacks in them, come out in the hub's format, masked, and rate limited like the hub's own."""
+    import logging
+
+    from hub_core.infra import logging as hub_logging
+
+    monkeypatch.setattr(hub_logging, "_REPEATS", hub_logging.RepeatLimiter(burst=2, window=60))
+    out = capture_stderr(monkeypatch)
+    hub_logging.configure_logging(hub_settings.with_(log_format="json", log_level="info"))
+    pool = logging.getLogger("asyncpg.pool")
+    try:
+        raise ConnectionRefusedError(f"connect failed with password {CREDENTIAL}")
+    except ConnectionRefusedError:
+        for _ in range(10):
+            pool.warning("Failed to restore the pool connection floor; retrying", exc_info=True)
+    logging.getLogger("hypercorn.error").info("Running on http://127.0.0.1:1 (CTRL + C to quit)")
+    text = out.getvalue()
+    assert all(line.startswith("{") for line in text.splitlines())  # no plain traceback line anywhere
+    lines = json_lines(text)
+    floor = [line for line in lines if line["event"].startswith("Failed to restore")]
+    assert len(floor) == 2 and floor[0]["logger"] == "asyncpg.pool" and floor[0]["level"] == "warning"
+    assert "ConnectionRefusedError" in floor[0]["exception"] and "Traceback" in floor[0]["exception"]
+    assert CREDENTIAL not in text and "sk-proj…9876" in floor[0]["exception"]
+    running = next(line for line in lines if line["event"].startswith("Running on"))
+    assert running["logger"] == "hypercorn.error" and running["timestamp"]

@@ -3,6 +3,7 @@ every hub instance sharing the database hands them to the plugin without a resta
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -122,3 +123,178 @@ def test_a_change_on_one_instance_reaches_another_running_instance(
         "limit": 10,
         "verbose": False,
     }
+
+
+# --- the whole JSON schema, by a maintained validator ------------------------------------------------------
+
+
+def test_every_keyword_of_the_schema_is_enforced_not_only_types(hub):
+    # a plugin author declares maxLength / minimum / minLength and relies on them: a 400 naming the field
+    cases = [
+        (
+            {"greeting": "x" * 41},
+            "greeting",
+            "greeting: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is too long",
+        ),
+        ({"greeting": "hi", "limit": 0}, "limit", "limit: 0 is less than the minimum of 1"),
+    ]
+    for body, param, message in cases:
+        bad = call("PUT", config_url(hub), key=hub.admin_key, json_body=body)
+        assert bad.status == 400, (body, bad.text)
+        assert param in bad.error["message"] and bad.error["message"] == message
+    short = call("PUT", config_url(hub), key=hub.admin_key, json_body={"greeting": "hi", "api_token": "abc1"})
+    assert short.status == 400
+    assert short.error["message"] == "api_token does not satisfy minLength 8"  # the secret is not echoed
+    assert call("GET", config_url(hub), key=hub.admin_key).body["values"] == {}
+
+
+def test_a_plugin_whose_schema_is_not_json_schema_fails_to_load_with_the_reason():
+    from hub_core.config import Settings
+    from hub_core.hub import build_plugin_host
+
+    host = build_plugin_host(Settings(), [entry_point("badschema")])
+    info = host.infos["hubtest_badschema"]
+    assert info.status == "failed"
+    assert "config_schema is not a valid JSON schema" in (info.error or "") and "minLength" in info.error
+
+
+# --- secret settings -------------------------------------------------------------------------------------
+
+TOKEN = "tok-very-secret-1234567890"
+
+
+def stored_row(server) -> str:
+    import sqlite3
+
+    server.calls()  # the hub's writes are flushed
+    with sqlite3.connect(server.settings.data_dir / "hub.db") as conn:
+        (value,) = conn.execute(
+            "SELECT value FROM hub_state WHERE key = ?", ("plugin_config:" + PLUGIN,)
+        ).fetchone()
+    return value
+
+
+def test_a_secret_setting_is_encrypted_at_rest_masked_in_the_api_and_clear_to_the_plugin(hub, capfd):
+    saved = call("PUT", config_url(hub), key=hub.admin_key, json_body={"greeting": "hi", "api_token": TOKEN})
+    assert saved.status == 200, saved.text
+    assert saved.body["secretFields"] == ["api_token"]
+    assert saved.body["values"] == {"greeting": "hi", "api_token": "tok…890"}
+    assert saved.body["effective"]["api_token"] == "tok…890"
+    assert TOKEN not in saved.text and TOKEN not in call("GET", config_url(hub), key=hub.admin_key).text
+
+    # at rest: a keyring token, not the value
+    row = stored_row(hub)
+    assert TOKEN not in row
+    assert json.loads(row)["api_token"]["$encrypted"].startswith("v1:")
+
+    # the plugin reads it in clear, per request
+    assert call("GET", f"{hub.url}/hubtest-settings/greeting", key=hub.admin_key).body["api_token"] == TOKEN
+
+    # a form that never shows the secret saves the other fields without losing it; null clears it
+    kept = call("PUT", config_url(hub), key=hub.admin_key, json_body={"greeting": "hello"})
+    assert kept.body["values"] == {"greeting": "hello", "api_token": "tok…890"}
+    assert hub.hub.host.config(PLUGIN)["api_token"] == TOKEN
+    cleared = call(
+        "PUT", config_url(hub), key=hub.admin_key, json_body={"greeting": "hello", "api_token": None}
+    )
+    assert "api_token" not in cleared.body["values"] and "api_token" not in hub.hub.host.config(PLUGIN)
+
+    out, err = capfd.readouterr()
+    assert TOKEN not in out + err  # never logged
+
+
+def test_a_value_stored_before_its_field_became_secret_keeps_working_and_is_masked(hub):
+    plain = {"greeting": "hi", "api_token": "plain-token-stored-earlier"}
+
+    async def store() -> None:
+        from hub_core.db import models as m
+        from hub_core.runtime.state import bump_generation
+
+        await m.HubState.update_or_create(
+            key="plugin_config:" + PLUGIN, defaults={"value": json.dumps(plain)}
+        )
+        await bump_generation(hub.settings)
+
+    hub.run(store)
+    got = call("GET", config_url(hub), key=hub.admin_key)
+    assert got.body["values"]["api_token"] == "pla…ier"
+    assert (
+        call("GET", f"{hub.url}/hubtest-settings/greeting", key=hub.admin_key).body["api_token"]
+        == plain["api_token"]
+    )
+    # the next save encrypts it
+    call("PUT", config_url(hub), key=hub.admin_key, json_body={"greeting": "hi"})
+    assert plain["api_token"] not in stored_row(hub)
+    assert hub.hub.host.config(PLUGIN)["api_token"] == plain["api_token"]
+
+
+def test_secrets_rotate_reencrypts_secret_settings(hub):
+    from hubtest_plugins.cli import ok, run_cli
+
+    from hub_core.infra.crypto import Keyring
+
+    call("PUT", config_url(hub), key=hub.admin_key, json_body={"greeting": "hi", "api_token": TOKEN})
+    before = json.loads(stored_row(hub))["api_token"]["$encrypted"]
+    result = ok(run_cli("secrets", "rotate", data_dir=hub.settings.data_dir))
+    assert "Re-encrypted 1 secret plugin setting(s)." in result.stdout
+    after = json.loads(stored_row(hub))["api_token"]["$encrypted"]
+    ring = Keyring.load(None, hub.settings.data_dir / "secret.key")
+    assert Keyring.key_id_of(after) == ring.current != Keyring.key_id_of(before)
+    assert call("GET", f"{hub.url}/hubtest-settings/greeting", key=hub.admin_key).body["api_token"] == TOKEN
+
+
+def test_provider_credentials_are_validated_against_the_plugins_whole_schema(
+    hub_server_factory, hub_settings
+):
+    server = hub_server_factory(hub_settings, entry_points=[entry_point("acme")])
+    pid = server.add_provider("acme")
+    creds = f"{server.url}/api/ai-providers/{pid}/credentials"
+
+    def add(value):
+        return call("POST", creds, key=server.admin_key, json_body={"value": value, "verify": False})
+
+    bad_key = add({"api_key": "sk-not-acme-1234567890"})
+    assert bad_key.status == 400 and bad_key.error["message"] == 'api_key does not satisfy pattern "^acme-"'
+    short = add({"api_key": "acme-1234567890", "project": "ab"})
+    assert short.status == 400 and short.error["message"] == "project: 'ab' is too short"
+    assert add({"api_key": "acme-1234567890", "project": "abc"}).status == 201
+
+
+def test_plugins_config_cli_reads_and_sets_settings_masking_secrets(tmp_path, hub_server_factory):
+    from hubtest_plugins import PLUGINS_DIR, write_dist_info
+    from hubtest_plugins.cli import assert_clean_failure, ok, run_cli
+
+    site = tmp_path / "site"
+    write_dist_info(site, "hubtest-settings", "0.0.1", {PLUGIN: "hubtest_plugins.settings"})
+    env = {"PYTHONPATH": f"{site}:{PLUGINS_DIR}"}
+    data = tmp_path / "data"
+
+    def cli(*args: str, **kwargs):
+        return run_cli("plugins", "config", PLUGIN, *args, data_dir=data, env=env, **kwargs)
+
+    listed = ok(cli()).stdout.splitlines()
+    assert "mode = fast  (default)" in listed and "greeting = (not set)" in listed
+    assert_clean_failure(cli("limit", "0"), "limit: 0 is less than the minimum of 1")
+    assert_clean_failure(cli("colour", "red"), "colour is not a setting of plugin hubtest_settings")
+    ok(cli("greeting", "hello"))
+    ok(cli("limit", "3"))
+    assert ok(cli("limit")).stdout.strip() == "3"
+    # a secret from stdin: never on the command line, shown masked, stored encrypted
+    import subprocess
+
+    from hubtest_plugins.cli import AIGNE_HUB, cli_env
+
+    subprocess.run(
+        [str(AIGNE_HUB), "plugins", "config", PLUGIN, "api_token", "-"],
+        input=TOKEN + "\n", env=cli_env(data, **env), check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert ok(cli("api_token")).stdout.strip() == "tok…890"
+    shown = json.loads(ok(cli("--json")).stdout)
+    assert shown["values"] == {"greeting": "hello", "limit": 3, "api_token": "tok…890"}
+    assert TOKEN not in ok(cli()).stdout
+    ok(cli("limit", "--unset"))
+    assert "limit = 10  (default)" in ok(cli()).stdout.splitlines()
+    # a hub on that data dir hands the plugin the secret in clear
+    server = hub_server_factory(make_settings(data), entry_points=[entry_point("settings")])
+    seen = call("GET", f"{server.url}/hubtest-settings/greeting", key=server.create_key(role="admin"))
+    assert seen.body["api_token"] == TOKEN and seen.body["limit"] == 10

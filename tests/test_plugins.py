@@ -196,3 +196,19 @@ def test_plugins_endpoint_describes_each_plugin(hub):
     assert plugins["provider_upstream"]["hooks"] == ["prepare_upstream_request", "select_normalizer"]
     # The same list is on the admin API.
     assert call("GET", f"{hub.url}/api/admin/plugins", key=hub.admin_key).body == list(plugins.values())
+
+
+def test_enabling_a_plugin_that_failed_to_load_says_why_and_exits_non_zero(tmp_path):
+    site = tmp_path / "site"
+    write_dist_info(site, "hubtest-broken", "0.0.1", {"hubtest_broken": "hubtest_plugins.broken"})
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS_DIR)])}
+
+    result = run_cli("plugins", "enable", "hubtest_broken", data_dir=tmp_path / "data", env=env)
+    assert result.returncode == 1 and "Enabled" not in result.stdout
+    assert "Plugin 'hubtest_broken' failed to load and cannot be enabled" in result.stderr
+    assert "hubtest_missing_dependency" in result.stderr and "Traceback" not in result.stderr
+    # a plugin that loads is enabled as before
+    assert (
+        "Enabled plugin openai."
+        in ok(run_cli("plugins", "enable", "openai", data_dir=tmp_path / "data")).stdout
+    )

@@ -1,8 +1,8 @@
 """Plugin settings: values for a plugin's ``config_schema``, stored in ``hub_state`` as
 ``plugin_config:<name>`` (JSON) so every hub instance applies them after a generation bump.
 
-The schema is a small JSON-schema subset: an object whose properties are string / number / integer /
-boolean, with optional ``enum``, ``default``, ``title``, ``description`` and a ``required`` list.
+Values are validated against the whole JSON schema (`hub_core.infra.schemas`); secret fields are stored
+encrypted with the hub's keyring and only ever shown masked.
 """
 
 from __future__ import annotations
@@ -13,15 +13,10 @@ from typing import Any
 from hub_core.config import Settings
 from hub_core.db import models as m
 from hub_core.errors import bad_request, not_found
+from hub_core.infra import schemas
+from hub_core.infra.crypto import Keyring
 from hub_core.infra.plugin_host import PluginHost
 from hub_core.runtime.state import PLUGIN_CONFIG_PREFIX, bump_generation
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "number": (int, float),
-    "integer": (int,),
-    "boolean": (bool,),
-}
 
 
 def schema_of(host: PluginHost, name: str) -> tuple[str, dict[str, Any]]:
@@ -35,41 +30,77 @@ def schema_of(host: PluginHost, name: str) -> tuple[str, dict[str, Any]]:
     return resolved, schema
 
 
-def validate(schema: dict[str, Any], values: Any) -> dict[str, Any]:
-    """The values, checked against the schema: unknown fields, types, enums and required fields are refused
-    with a 400 naming the field."""
+def validate(
+    schema: dict[str, Any], values: Any, stored: dict[str, Any] | None = None, *, partial: bool = False
+) -> dict[str, Any]:
+    """The values to store, checked against the whole schema with the defaults applied (so a required field
+    with a default is satisfied); a problem is a 400 naming the field. ``null`` clears a value. A secret
+    field left out keeps its `stored` value, so a form that never shows a secret can be saved unchanged.
+    `partial` (the CLI, one field at a time) lets required fields be missing."""
     if not isinstance(values, dict):
         raise bad_request("settings must be a JSON object")
-    props: dict[str, Any] = schema.get("properties") or {}
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        prop = props.get(key)
-        if prop is None:
-            raise bad_request(f"{key} is not a setting of this plugin", param=key)
-        if value is None:
-            continue  # null clears the value (the default applies again)
-        out[key] = _checked(key, prop, value)
-    for key in schema.get("required") or []:
-        if key not in out and "default" not in props.get(key, {}):
-            raise bad_request(f"{key} is required", param=key)
+    out = {k: v for k, v in values.items() if v is not None}
+    for key in schemas.secret_fields(schema):
+        if key not in values and stored and key in stored:
+            out[key] = stored[key]
+    for key, value in out.items():
+        if isinstance(value, float) and value != value:  # nan: JSON has none, Python's parser allows it
+            raise bad_request(f"{key} must be a number", param=key)
+    strict = schema if "additionalProperties" in schema else {**schema, "additionalProperties": False}
+    schemas.check(strict, {**defaults(schema), **out}, what="setting", partial=partial)
     return out
 
 
-def _checked(key: str, prop: dict[str, Any], value: Any) -> Any:
-    kind = prop.get("type", "string")
-    types = _TYPES.get(kind)
-    # bool is an int in Python, but never a number in JSON
-    if types is None or isinstance(value, bool) != (kind == "boolean") or not isinstance(value, types):
-        article = "an" if kind == "integer" else "a"
-        raise bad_request(f"{key} must be {article} {kind}", param=key)
-    if kind == "number" and value != value:  # nan
-        raise bad_request(f"{key} must be a number", param=key)
-    if "enum" in prop and value not in prop["enum"]:
-        allowed = ", ".join(json.dumps(v) for v in prop["enum"])
-        raise bad_request(f"{key} must be one of {allowed}", param=key)
-    return value
+def defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    props = schema.get("properties") or {}
+    return {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
 
 
-async def save(settings: Settings, name: str, values: dict[str, Any]) -> None:
-    await m.HubState.update_or_create(key=PLUGIN_CONFIG_PREFIX + name, defaults={"value": json.dumps(values)})
+def view(
+    name: str, schema: dict[str, Any], stored: dict[str, Any], effective: dict[str, Any]
+) -> dict[str, Any]:
+    """What the settings API and ``aigne-hub plugins config`` show: secret fields masked."""
+    return {
+        "name": name,
+        "schema": schema,
+        "secretFields": schemas.secret_fields(schema),
+        "values": schemas.masked(schema, stored),
+        "effective": schemas.masked(schema, effective),
+    }
+
+
+async def stored(keyring: Keyring, name: str) -> dict[str, Any]:
+    """A plugin's stored values, decrypted (for a process without a running hub: the CLI)."""
+    row = await m.HubState.get_or_none(key=PLUGIN_CONFIG_PREFIX + name)
+    data = json.loads(row.value) if row is not None else {}
+    return schemas.unseal(keyring, data)[0] if isinstance(data, dict) else {}
+
+
+async def save(
+    settings: Settings, keyring: Keyring, name: str, schema: dict[str, Any], values: dict[str, Any]
+) -> None:
+    sealed = schemas.seal(keyring, schema, values)
+    await m.HubState.update_or_create(key=PLUGIN_CONFIG_PREFIX + name, defaults={"value": json.dumps(sealed)})
     await bump_generation(settings)
+
+
+async def reencrypt(keyring: Keyring) -> int:
+    """Re-encrypt every stored secret setting under the keyring's current key (`rotate_secrets`);
+    returns how many values were re-encrypted."""
+    count = 0
+    for row in await m.HubState.filter(key__startswith=PLUGIN_CONFIG_PREFIX):
+        try:
+            data = json.loads(row.value)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        changed = False
+        for key, value in data.items():
+            if isinstance(value, dict) and set(value) == {schemas.ENCRYPTED}:
+                data[key] = {schemas.ENCRYPTED: keyring.encrypt(keyring.decrypt(value[schemas.ENCRYPTED]))}
+                changed, count = True, count + 1
+        if changed:
+            row.value = json.dumps(data)
+            await row.save()
+    return count

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 
+from hub_core.admin import plugin_config
 from hub_core.config import Settings
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request, not_found
+from hub_core.infra import schemas
 from hub_core.infra.crypto import Keyring, mask
 from hub_core.infra.plugin_host import PluginHost
 from hub_core.runtime.state import bump_generation
@@ -151,6 +153,7 @@ def credential_values(value: Any, schema: dict[str, Any]) -> dict[str, str]:
     for field_name in schema.get("required", []):
         if not values.get(field_name):
             raise bad_request(f"credential field {field_name!r} is required", param="value")
+    schemas.check(schema, values, what="credential field", param="value")
     return values
 
 
@@ -158,7 +161,8 @@ def _masked(values: dict[str, str], schema: dict[str, Any]) -> str:
     props = schema.get("properties", {})
     parts = []
     for key, val in values.items():
-        secret = props.get(key, {}).get("secret", key not in ("access_key_id", "region"))
+        prop = props.get(key, {})
+        secret = schemas.is_secret(prop) or ("secret" not in prop and key not in ("access_key_id", "region"))
         parts.append(mask(val) if secret else val)
     return " / ".join(parts)[:200]
 
@@ -363,7 +367,8 @@ async def check_stored_credential(
 
 
 async def rotate_secrets(keyring: Keyring) -> dict[str, Any]:
-    """Re-encrypt every credential under a new master key and drop keys nothing uses any more."""
+    """Re-encrypt every credential and secret plugin setting under a new master key and drop keys nothing
+    uses any more."""
     from tortoise.transactions import in_transaction
 
     file_based = keyring.path is not None
@@ -377,13 +382,19 @@ async def rotate_secrets(keyring: Keyring) -> dict[str, Any]:
             cred.ciphertext = keyring.encrypt(plaintext)
             await cred.save(update_fields=["ciphertext", "updated_at"])
             count += 1
+        settings_count = await plugin_config.reencrypt(keyring)  # secret plugin settings: same keyring
     dropped: list[str] = []
     if file_based:
         dropped = [kid for kid in keyring.keys if kid != keyring.current]
         for kid in dropped:
             del keyring.keys[kid]
         keyring.save()
-    return {"reencrypted": count, "currentKeyId": keyring.current, "droppedKeyIds": dropped}
+    return {
+        "reencrypted": count,
+        "reencryptedSettings": settings_count,
+        "currentKeyId": keyring.current,
+        "droppedKeyIds": dropped,
+    }
 
 
 def _schema_for(host: PluginHost, provider_name: str) -> dict[str, Any]:

@@ -73,10 +73,17 @@ def authorize_user_change(actor: Caller, target_role: str | None, new_role: str 
 
 
 async def create_user(name: str, role: str = "member", email: str | None = None) -> m.User:
+    return await create_user_with_did(_did(), name, role, email)
+
+
+async def create_user_with_did(did: str, name: str, role: str = "member", email: str | None = None) -> m.User:
+    """A user whose DID comes from elsewhere (an auth plugin's identity provider)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise bad_request("name is required (at most 200 characters)", param="name")
-    return await m.User.create(did=_did(), name=name, role=check_role(role), email=email)
+    if email is not None and len(email) > 254:
+        raise bad_request("email is at most 254 characters", param="email")
+    return await m.User.create(did=did, name=name, role=check_role(role), email=email)
 
 
 async def get_user(user_id: int) -> m.User:
@@ -143,6 +150,12 @@ async def create_key(
     if not name or len(name) > 200:
         raise bad_request("name is required (at most 200 characters)", param="name")
     role = check_role(role or ("admin" if user.role in ("owner", "admin") else "member"))
+    if ROLE_RANK.get(role, 0) > ROLE_RANK.get(user.role, 0):
+        # a key acts with the lower of its role and its user's: such a key would be listed as one role and
+        # behave as another
+        raise bad_request(
+            f"A key cannot have a higher role than its user: {user.name} is a {user.role}", param="role"
+        )
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise bad_request("expiresAt must be in the future", param="expiresAt")
     token = token or access_keys.generate()

@@ -69,6 +69,7 @@ def billable_usage(record: CallRecord, hold: Hold) -> Usage:
             seconds=usage.seconds,
         )
         record.extra["prompt_estimated"] = True
+        record.extra["billed_input_tokens"] = hold.prompt_estimate  # the call log shows what was charged
     return usage
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -99,10 +100,14 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the hub with Hypercorn (initializes the data dir on first start)."""
     from hypercorn.config import Config
 
+    from hub_core.infra.logging import log_uncaught_exceptions
+
     settings = _settings()
+    log_uncaught_exceptions()
     config = Config()
     config.bind = [f"{host or settings.host}:{port or settings.port}"]
     config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through the hub's logger (JSON, one format)
     config.keep_alive_timeout = 75
     config.graceful_timeout = 10
     if workers > 1:
@@ -142,8 +147,10 @@ def init() -> None:
     """Create the data dir, apply migrations, and create the owner with the admin key from
     AIGNE_HUB_ADMIN_KEY / AIGNE_HUB_ADMIN_KEY_FILE, or a generated one printed once."""
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     from hub_core.infra.crypto import Keyring
+    from hub_core.infra.files import private_dir
+
+    private_dir(settings.data_dir)
 
     Keyring.load(settings.secret_key, settings.key_file)
     token = _init_sync(settings)
@@ -400,7 +407,8 @@ async def plugins_list(settings: Any, as_json: bool) -> None:
 @click.argument("name")
 @run_async
 async def plugins_enable(settings: Any, name: str) -> None:
-    """Enable a plugin; running hubs apply it on their next request."""
+    """Enable a plugin; running hubs apply it on their next request. A plugin that failed to load cannot be
+    enabled: the command says why and exits 1."""
     from hub_core.admin.plugin_state import set_plugin_enabled
 
     resolved = await set_plugin_enabled(settings, _host(settings).host, name, True)
@@ -416,6 +424,77 @@ async def plugins_disable(settings: Any, name: str) -> None:
 
     resolved = await set_plugin_enabled(settings, _host(settings).host, name, False)
     click.echo(f"Disabled plugin {resolved}.")
+
+
+@plugins.command("config")
+@click.argument("name")
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@click.option("--unset", is_flag=True, help="Clear KEY, so its default applies again.")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def plugins_config(
+    settings: Any, name: str, key: str | None, value: str | None, unset: bool, as_json: bool
+) -> None:
+    """Read or change a plugin's settings: NAME shows them all, NAME KEY one, NAME KEY VALUE sets one.
+
+    VALUE is read as JSON for a field that is not a string; `-` reads it from stdin (for secrets). Secret
+    fields are shown masked; values are validated against the plugin's schema; running hubs apply them on
+    their next request."""
+    from hub_core.admin import plugin_config as svc
+    from hub_core.infra.schemas import missing_required
+
+    hub = _host(settings)
+    resolved, schema = svc.schema_of(hub.host, name)
+    stored = await svc.stored(hub.keyring, resolved)
+    if key is not None and key not in (schema.get("properties") or {}):
+        raise click.ClickException(f"{key} is not a setting of plugin {resolved}")
+    if key is not None and (value is not None or unset):
+        if value is not None and unset:
+            raise click.ClickException("give VALUE or --unset, not both")
+        changed = dict(stored)
+        if unset:
+            changed.pop(key, None)
+        else:
+            changed[key] = _setting_value(schema["properties"][key], _read_value(value))
+        # the whole set (a secret left out is cleared, not kept); required fields may come one at a time
+        stored = svc.validate(schema, changed, partial=True)
+        await svc.save(settings, hub.keyring, resolved, schema, stored)
+        missing = missing_required(schema, {**svc.defaults(schema), **stored})
+        if missing:
+            click.echo(f"Saved; still required: {', '.join(missing)}.", err=True)
+    view = svc.view(resolved, schema, stored, {**svc.defaults(schema), **stored})
+    if key is not None:
+        shown = view["effective"].get(key)
+        click.echo(json.dumps({key: shown}) if as_json else _shown(shown))
+        return
+    lines = []
+    for field_name in schema.get("properties") or {}:
+        shown = view["effective"].get(field_name)
+        origin = "" if field_name in stored else "  (default)" if shown is not None else ""
+        lines.append(f"{field_name} = {_shown(shown)}{origin}")
+    _emit(view, as_json, lines)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _read_value(value: str | None) -> str:
+    return click.get_text_stream("stdin").read().rstrip("\n") if value == "-" else str(value)
+
+
+def _setting_value(prop: dict[str, Any], text: str) -> Any:
+    """A string field takes the text as it is; any other field takes it as JSON when it parses (3, true,
+    ["a"]), so the schema's type check says what is wrong with it otherwise."""
+    if prop.get("type") == "string":
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 # --- secrets ------------------------------------------------------------------------------------------
@@ -439,6 +518,8 @@ async def secrets_rotate(settings: Any) -> None:
     result = await rotate_secrets(keyring)
     await bump_generation(settings)
     click.echo(f"Re-encrypted {result['reencrypted']} credential(s) under key {result['currentKeyId']}.")
+    if result["reencryptedSettings"]:
+        click.echo(f"Re-encrypted {result['reencryptedSettings']} secret plugin setting(s).")
     if result["droppedKeyIds"]:
         click.echo(f"Removed old key(s): {', '.join(result['droppedKeyIds'])}.")
 

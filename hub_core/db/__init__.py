@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tortoise.context import TortoiseContext, _current_context
 
 from hub_core.config import Settings
+from hub_core.infra.files import private_dir, private_file
 
 MODELS_MODULE = "hub_core.db.models"
 MIGRATIONS_MODULE = "hub_core.db.migrations"
@@ -65,7 +67,7 @@ async def upgrade(settings: Settings) -> list[str]:
     from tortoise.migrations.api import migrate
 
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_sqlite(settings)
     applied: list[str] = []
 
     def progress(event: str, app_label: str, name: str) -> None:
@@ -81,9 +83,22 @@ async def upgrade(settings: Settings) -> list[str]:
     return applied
 
 
+def private_sqlite(settings: Settings) -> None:
+    """The SQLite database and the files beside it created (or tightened to) 0600 in a 0700 data dir."""
+    path = Path(settings.database_url.split("://", 1)[1])
+    private_dir(settings.data_dir)
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        if (beside := path.with_name(path.name + suffix)).exists():
+            private_file(beside)
+
+
 async def connect(settings: Settings) -> TortoiseContext:
     """Open this hub's own ORM context (connections and models) and make it current for this task and the
     tasks it creates. Each hub has its own, so several hubs can live in one process (tests)."""
+    if settings.is_sqlite:
+        private_sqlite(settings)
     ctx = TortoiseContext()
     ctx.__enter__()
     await ctx.init(config=tortoise_config(settings))

@@ -20,6 +20,23 @@ class User(Model):
         table = "users"
 
 
+class UserIdentity(Model):
+    """An external identity (an auth plugin's issuer and subject, e.g. a JWT's ``iss`` and ``sub``) mapped to
+    a hub user, so one person signs in through any of their identities (`hub_core.admin.directory`)."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="identities", on_delete=fields.CASCADE
+    )
+    issuer = fields.CharField(max_length=200)
+    subject = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user_identities"
+        unique_together = (("issuer", "subject"),)
+
+
 class AccessKey(Model):
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -93,7 +93,10 @@ class DefaultRoutingPlugin:
     def select_route(self, model: str, kind: str, caller: Caller, exclude: frozenset[str]) -> Route | None:
         name, upstream_model = split_model(model, self.host.providers)
         if name is None:
-            return self.bare_route(model, kind, exclude)
+            route = self.bare_route(model, kind, exclude)
+            if route is None and not exclude:
+                self.refuse_missing_plugin(model)
+            return route
         if name in exclude:
             return None  # ``provider/model`` means that provider only: no failover to another
         provider = self.host.provider(name)
@@ -134,6 +137,18 @@ class DefaultRoutingPlugin:
             config=cfg.config,
             region=cfg.region,
         )
+
+    def refuse_missing_plugin(self, model: str) -> None:
+        """``acme/model`` whose provider no loaded plugin registers, while a plugin for it failed, is left
+        out, or the provider is configured: say so (503) instead of "model not found" (404)."""
+        for sep in ("/", ":"):
+            prefix, found, rest = model.partition(sep)
+            if not (found and rest):
+                continue
+            name = prefix.lower()
+            reason = self.host.unavailable_provider(name, configured=name in self.state.providers)
+            if reason is not None:
+                raise HubError(503, "provider_unavailable", reason, param="model")
 
     def bare_route(self, model: str, kind: str, exclude: frozenset[str]) -> Route | None:
         """The next provider in `model`'s rotation that is not excluded; None when no provider serves it."""

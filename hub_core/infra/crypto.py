@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hub_core.infra.files import private_dir
+
 _AAD = b"aigne-hub/credential/v1"
 
 
@@ -71,7 +73,7 @@ class Keyring:
     def save(self) -> None:
         if self.path is None:
             raise SecretError("the keyring comes from AIGNE_HUB_SECRET_KEY; change that variable instead")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         payload = {
             "current": self.current,
             "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()},

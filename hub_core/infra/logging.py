@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -197,6 +198,137 @@ def emit(method: str, event: dict[str, Any]) -> None:
     _OUTPUT.msg(event)  # type: ignore[arg-type]  # the last processor renders a str
 
 
+class RepeatLimiter:
+    """At most `burst` lines with the same message (and level) per `window` seconds; the first line let
+    through after some were left out says how many (``suppressed``). A database outage makes the same
+    warning on every request and retry (44 a second of "usage log write failed" in one measurement): a few
+    say it as well, and the rest would only bury the other lines. Per-call lines (`emit`) skip this."""
+
+    MAX_KEYS = 1024  # messages are constants in the code; a bound in case one is not
+
+    def __init__(self, burst: int = 5, window: float = 10.0) -> None:
+        self.burst = burst
+        self.window = window
+        self._seen: dict[tuple[str, str], list[float]] = {}  # key -> [window start, lines, left out]
+
+    def allow(self, level: str, message: str) -> int | None:
+        """None to leave the line out; else how many like it were left out before it (0 usually)."""
+        now = time.monotonic()
+        key = (level, message)
+        seen = self._seen.get(key)
+        if seen is None or now - seen[0] >= self.window:
+            if len(self._seen) >= self.MAX_KEYS:
+                self._seen.clear()
+            left_out = int(seen[2]) if seen is not None else 0
+            self._seen[key] = [now, 1, 0]
+            return left_out
+        if seen[1] < self.burst:
+            seen[1] += 1
+            return 0
+        seen[2] += 1
+        return None
+
+
+_REPEATS = RepeatLimiter()
+
+
+def _limit_repeats(_logger: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Lines at warning and above are rate limited per message (`RepeatLimiter`); info and debug are not."""
+    if name in ("info", "debug", "msg"):
+        return event
+    left_out = _REPEATS.allow(name, str(event.get("event")))
+    if left_out is None:
+        raise structlog.DropEvent
+    if left_out:
+        event["suppressed"] = left_out
+    return event
+
+
+class _RepeatFilter(logging.Filter):
+    """`RepeatLimiter` for the standard library's lines (asyncpg, Tortoise, Hypercorn, aiohttp, asyncio)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        left_out = _REPEATS.allow(record.levelname.lower(), f"{record.name}:{record.msg}")
+        if left_out:
+            record.suppressed = left_out
+        return left_out is not None
+
+
+def _stdlib_fields(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The logger's name and a count of left-out repeats on a line from a library."""
+    record: logging.LogRecord | None = event.get("_record")
+    if record is not None:
+        event["logger"] = record.name
+        if suppressed := getattr(record, "suppressed", 0):
+            event["suppressed"] = suppressed
+    return event
+
+
+_HANDLER_NAME = "aigne-hub"
+
+
+def _route_stdlib_logging(level: int, renderer: Renderer, pops: bool) -> None:
+    """Send every library's log lines (asyncpg, Tortoise, Hypercorn, aiohttp, asyncio ...) through the same
+    processors and renderer as the hub's own: one format, tracebacks inside the line, secrets masked."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            _stdlib_fields,
+            _timestamp,
+            structlog.processors.format_exc_info,  # exc_info=True on a record: the traceback as a field
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            mask_secret_fields,
+            masking(renderer, pops=pops),
+        ],
+    )
+    handler = logging.StreamHandler(_StderrProxy())
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    handler.addFilter(_RepeatFilter())
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
+    root.setLevel(level)
+
+
+def log_uncaught_exceptions() -> None:
+    """Uncaught exceptions (the main thread's, another thread's) as log lines instead of plain tracebacks on
+    stderr; for the serving process (the CLI), not for a library user's or a test runner's process."""
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+class _StderrProxy:
+    """The stderr the hub's own lines go to (`_Output`), looked up per line: pytest and `configure_logging`
+    swap it."""
+
+    def write(self, text: str) -> int:
+        return _OUTPUT.file.write(text)
+
+    def flush(self) -> None:
+        _OUTPUT.file.flush()
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    structlog.get_logger("hub_core").critical("uncaught exception", exc_info=(kind, exc, tb))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+        return
+    structlog.get_logger("hub_core").error(
+        "uncaught exception in a thread",
+        thread=args.thread.name if args.thread else None,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     fmt = settings.log_format
@@ -212,8 +344,10 @@ def configure_logging(settings: Settings) -> None:
         _format_exc_info,
         masking(renderer, pops=use_console),  # tokens in values, tracebacks included
     ]
+    _route_stdlib_logging(level, renderer, use_console)
     structlog.configure(
-        processors=list(_processors),
+        # `emit` (one line per call) skips `_limit_repeats`: every call keeps its line
+        processors=[_limit_repeats, *_processors],
         wrapper_class=structlog.make_filtering_bound_logger(level),  # lines below the level cost nothing
         logger_factory=_output_factory,
         cache_logger_on_first_use=False,

@@ -26,6 +26,8 @@ from hub_core.db import models as m
 from hub_core.errors import HubError
 from hub_core.infra import access_keys
 from hub_core.infra.crypto import Keyring, SecretError
+from hub_core.infra.files import open_private, private_dir
+from hub_core.infra.schemas import unseal
 from hub_core.types import Caller, Credential
 
 log = structlog.get_logger("hub_core.runtime.state")
@@ -120,7 +122,7 @@ class RuntimeState:
             generation = await current_generation()
             providers = await self._load_providers()
             disabled = {p.name for p in await m.PluginState.filter(enabled=False)}
-            plugin_config = await _load_plugin_config()
+            plugin_config = await _load_plugin_config(self.keyring)
             self.generation, self._marker_mtime, self._marker_text = generation, marker_mtime, marker_text
             self.providers, self.disabled_plugins = providers, disabled
             self.plugin_config = plugin_config
@@ -293,8 +295,9 @@ def too_many_failures(retry_after: int) -> HubError:
 PLUGIN_CONFIG_PREFIX = "plugin_config:"
 
 
-async def _load_plugin_config() -> dict[str, dict[str, Any]]:
-    """Plugin settings stored by the admin API (``hub_state`` rows ``plugin_config:<name>``, JSON objects)."""
+async def _load_plugin_config(keyring: Keyring) -> dict[str, dict[str, Any]]:
+    """Plugin settings stored by the admin API (``hub_state`` rows ``plugin_config:<name>``, JSON objects),
+    secret fields decrypted."""
     import json
 
     out: dict[str, dict[str, Any]] = {}
@@ -304,7 +307,10 @@ async def _load_plugin_config() -> dict[str, dict[str, Any]]:
         except ValueError:
             continue
         if isinstance(data, dict):
-            out[row.key.removeprefix(PLUGIN_CONFIG_PREFIX)] = data
+            name = row.key.removeprefix(PLUGIN_CONFIG_PREFIX)
+            out[name], unreadable = unseal(keyring, data)
+            if unreadable:
+                log.error("plugin setting cannot be decrypted", plugin=name, fields=unreadable)
     return out
 
 
@@ -372,5 +378,6 @@ async def bump_generation(settings: Settings) -> None:
     updated = await m.HubState.filter(key=GENERATION_KEY).update(value=value)
     if not updated:
         await m.HubState.get_or_create(key=GENERATION_KEY, defaults={"value": value})
-    settings.state_marker.parent.mkdir(parents=True, exist_ok=True)
-    settings.state_marker.write_text(f"{value} {datetime.now(UTC).isoformat()}\n")
+    private_dir(settings.state_marker.parent)
+    with open_private(settings.state_marker) as fh:
+        fh.write(f"{value} {datetime.now(UTC).isoformat()}\n")

@@ -481,6 +481,11 @@ def _etype(status: int) -> str:
     )
 
 
+def _file_record(field: web.FileField) -> dict[str, Any]:
+    """What a test sees of an uploaded file: its name, type and bytes."""
+    return {"filename": field.filename, "content_type": field.content_type, "data": field.file.read()}
+
+
 @contextlib.contextmanager
 def fake_in_thread(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     """Run a fake in its own thread and event loop (for sync tests that need a second, differently
@@ -499,8 +504,3 @@ if __name__ == "__main__":
     import sys
 
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 8099))
-
-
-def _file_record(field: web.FileField) -> dict[str, Any]:
-    """What a test sees of an uploaded file: its name, type and bytes."""
-    return {"filename": field.filename, "content_type": field.content_type, "data": field.file.read()}

@@ -7,6 +7,7 @@ hub's loop with its database context active, for setup and for checking what the
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -83,6 +84,7 @@ class HubServer:
         config = Config()
         config.bind = [f"127.0.0.1:{self.port}"]
         config.accesslog = None
+        config.errorlog = logging.getLogger("hypercorn.error")  # through the hub's logger, as `serve` does
         config.graceful_timeout = 5
         await serve(self.app, config, shutdown_trigger=self._stop.wait)  # type: ignore[arg-type]
 

@@ -388,14 +388,15 @@ def call_query(scope: Scope, filters: dict[str, Any]) -> Any:
         query = query.filter(status__in=["error", "aborted"])
     elif status in ("error", "aborted"):
         query = query.filter(status=status)
-    for key, column in (
-        ("model", "model"),
-        ("kind", "kind"),
-        ("provider", "provider"),
-        ("requestId", "request_id"),
-    ):
+    for key, column in (("kind", "kind"), ("provider", "provider"), ("requestId", "request_id")):
         if filters.get(key):
             query = query.filter(**{column: filters[key]})
+    if model := filters.get("model"):
+        query = query.filter(model_matches(str(model)[:200]))
+    if filters.get("userId") is not None:
+        query = query.filter(user_id=filters["userId"])
+    if filters.get("keyId") is not None:
+        query = query.filter(key_id=filters["keyId"])
     if filters.get("minDuration") is not None:
         query = query.filter(duration_ms__gte=float(filters["minDuration"]) * 1000)
     if search := filters.get("search"):
@@ -409,8 +410,43 @@ def call_query(scope: Scope, filters: dict[str, Any]) -> Any:
     return query
 
 
-def call_dict(row: m.ModelCall) -> dict[str, Any]:
+def model_matches(text: str) -> Q:
+    """A model filter as people type it: part of the model id or of the upstream model, or
+    ``provider/model`` (the way the console and clients name models) with part of the model."""
+    match = Q(model__icontains=text) | Q(upstream_model__icontains=text)
+    provider, _, model = text.partition("/")
+    if model:
+        match |= Q(provider=provider, model__icontains=model)
+    return match
+
+
+@dataclass(frozen=True)
+class CallNames:
+    """What a page of calls refers to by id or name: provider ids (the ids ``/api/ai-providers`` uses),
+    user and key names. Read once per page, so the log shows names without a query per row."""
+
+    provider_ids: dict[str, int]
+    users: dict[int, str]
+    keys: dict[int, str]
+
+
+async def call_names(rows: Iterable[m.ModelCall]) -> CallNames:
+    rows = list(rows)
+    user_ids = {r.user_id for r in rows if r.user_id is not None}
+    key_ids = {r.key_id for r in rows if r.key_id is not None}
+    providers = {r.provider for r in rows if r.provider}
+    return CallNames(
+        provider_ids=dict(await m.Provider.filter(name__in=providers).values_list("name", "id"))
+        if providers
+        else {},
+        users=dict(await m.User.filter(id__in=user_ids).values_list("id", "name")) if user_ids else {},
+        keys=dict(await m.AccessKey.filter(id__in=key_ids).values_list("id", "name")) if key_ids else {},
+    )
+
+
+def call_dict(row: m.ModelCall, names: CallNames | None = None) -> dict[str, Any]:
     meta = row.metadata or {}
+    billed_input = meta.get("billed_input_tokens")
     return {
         "id": row.id,
         "requestId": row.request_id,
@@ -421,8 +457,10 @@ def call_dict(row: m.ModelCall) -> dict[str, Any]:
         "appDid": row.app_did,
         "endpoint": row.endpoint,
         "type": row.kind,
+        "userName": names.users.get(row.user_id) if names and row.user_id is not None else None,
+        "keyName": names.keys.get(row.key_id) if names and row.key_id is not None else None,
         "model": row.model,
-        "providerId": row.provider,
+        "providerId": names.provider_ids.get(row.provider) if names and row.provider else None,
         "provider": row.provider,
         "upstreamModel": row.upstream_model,
         "stream": row.stream,
@@ -444,6 +482,10 @@ def call_dict(row: m.ModelCall) -> dict[str, Any]:
         "durationMs": row.duration_ms,
         "ttfb": row.ttfb_ms,
         "usageEstimated": bool(meta.get("usage_estimated")),
+        # a stream cut before its usage: charged for a prompt estimated by the hub (docs/billing.md)
+        "billedInputTokens": billed_input if isinstance(billed_input, int) else None,
+        # the providers tried before the one that answered (failover), each with its status and code
+        "failover": meta.get("failover") if isinstance(meta.get("failover"), list) else [],
     }
 
 
@@ -451,6 +493,8 @@ CSV_COLUMNS = (
     ("createdAt", "time"),
     ("requestId", "request id"),
     ("userId", "user"),
+    ("userName", "user name"),
+    ("keyName", "key"),
     ("appDid", "app"),
     ("provider", "provider"),
     ("model", "model"),
@@ -467,6 +511,42 @@ CSV_COLUMNS = (
     ("ttfb", "ttfb ms"),
     ("errorReason", "error"),
 )
+
+
+#: column titles of the CSV export in Chinese (``locale=zh``); English otherwise
+CSV_TITLES_ZH = {
+    "time": "时间",
+    "request id": "请求 ID",
+    "user": "用户",
+    "user name": "用户名",
+    "key": "密钥",
+    "app": "应用",
+    "provider": "服务商",
+    "model": "模型",
+    "type": "类型",
+    "status": "状态",
+    "http status": "HTTP 状态码",
+    "input tokens": "输入 token",
+    "output tokens": "输出 token",
+    "cached tokens": "缓存 token",
+    "images": "图片数",
+    "seconds": "秒数",
+    "credits": "积分",
+    "duration ms": "耗时 (毫秒)",
+    "ttfb ms": "首字节时间 (毫秒)",
+    "error": "错误",
+}
+
+
+def csv_titles(locale: str) -> list[str]:
+    """The header row in the console's language (``zh``, ``zh-CN`` ... get Chinese)."""
+    titles = [title for _, title in CSV_COLUMNS]
+    return [CSV_TITLES_ZH.get(t, t) for t in titles] if locale.startswith("zh") else titles
+
+
+async def provider_name(provider_id: int) -> str | None:
+    row = await m.Provider.get_or_none(id=provider_id)
+    return row.name if row else None
 
 
 def csv_row(call: dict[str, Any]) -> list[Any]:

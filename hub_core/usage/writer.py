@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from hub_core.config import Settings
 from hub_core.db import models as m
+from hub_core.infra.files import open_private, private_dir
 from hub_core.types import CallRecord, Usage
 from hub_core.usage.analytics import apply_rollups, record_credit_units
 
@@ -273,8 +274,8 @@ async def _database_answers() -> bool:
 
 
 def _append_jsonl(path: Path, records: list[CallRecord]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
+    private_dir(path.parent)
+    with open_private(path, "a") as fh:
         for record in records:
             fh.write(json.dumps(asdict(record)) + "\n")
 

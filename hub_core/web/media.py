@@ -17,6 +17,7 @@ from typing import Any
 from quart import Blueprint, Response, request, send_file
 
 from hub_core.errors import HubError, not_found
+from hub_core.infra.files import private_dir, write_private_bytes
 from hub_core.web.api.common import aigne_error, as_hub_error, current_hub
 
 bp = Blueprint("media", __name__)
@@ -43,10 +44,10 @@ class MediaStore:
         self.root = root
 
     def save(self, data: bytes, mime: str) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         name = f"{secrets.token_urlsafe(24)}.{EXTENSIONS.get(mime, 'bin')}"
         tmp = self.root / f".{name}.tmp"
-        tmp.write_bytes(data)
+        write_private_bytes(tmp, data)
         os.replace(tmp, self.root / name)  # readers never see a half-written file
         return name
 

@@ -92,7 +92,9 @@ def start_hub(tmp: Path, **overrides: object) -> HubServer:
 
 
 class Browser:
-    """Runs one scenario of console.mjs against a hub and reports its output."""
+    """Runs one scenario of a script (console.mjs by default) against a hub and reports its output."""
+
+    script = "console.mjs"
 
     def __init__(self, chromium: str, hub: HubServer, fake: FakeOpenAI, failures: Path) -> None:
         self.chromium, self.hub, self.fake, self.failures = chromium, hub, fake, failures
@@ -111,7 +113,7 @@ class Browser:
             "FAILURES": str(self.failures),
             **self.extra_env,
         }
-        script = Path(__file__).with_name("console.mjs")
+        script = Path(__file__).with_name(self.script)
         done = subprocess.run(
             ["node", str(script), scenario], env=env, capture_output=True, text=True, timeout=timeout
         )

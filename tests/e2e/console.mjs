@@ -1,94 +1,8 @@
 // Browser scenarios for the console, run by tests/e2e/test_ui_e2e.py: `node console.mjs SCENARIO`.
 // Drives Debian's Chromium through playwright-core (no browser download) against a live hub and a fake
-// OpenAI upstream. Environment: HUB_URL, ADMIN_KEY, FAKE_URL, FAKE_KEY, CHROMIUM, SCREENSHOTS, MEMBER_KEY.
-import assert from "node:assert/strict";
-import { createRequire } from "node:module";
+// OpenAI upstream (helpers in lib.mjs).
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, "../../ui/package.json"));
-const { chromium } = require("playwright-core");
-
-const env = process.env;
-const HUB = env.HUB_URL;
-const SHOTS = env.SCREENSHOTS;
-const TIMEOUT = 15_000;
-
-async function launch(viewport = { width: 1280, height: 860 }) {
-  const browser = await chromium.launch({
-    executablePath: env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  const context = await browser.newContext({ viewport, locale: "en-US" });
-  context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e.stack ?? e)));
-  page.on("dialog", (d) => d.accept()); // window.confirm in revoke/delete
-  return { browser, context, page, errors };
-}
-
-async function shot(page, name) {
-  if (!SHOTS) return;
-  await page.waitForLoadState("networkidle").catch(() => {});
-  await page.evaluate(() => window.scrollTo(0, 0)); // a sticky header is drawn where the page was scrolled to
-  await page.waitForTimeout(150); // let transitions settle so screenshots are stable
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** The page's width and, when it overflows a phone screen, the elements that stick out. */
-async function overflow(page) {
-  return page.evaluate(() => {
-    const w = document.documentElement.clientWidth;
-    const out = [...document.querySelectorAll("body *")]
-      .filter((el) => el.getBoundingClientRect().right > w + 1 && !el.parentElement?.closest(".table-wrap"))
-      .slice(0, 5)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.getBoundingClientRect().right)}`);
-    return { width: document.documentElement.scrollWidth, out };
-  });
-}
-
-async function signIn(page, key = env.ADMIN_KEY, next = "") {
-  await page.goto(`${HUB}/signin${next ? `?next=${encodeURIComponent(next)}` : ""}`);
-  await page.getByLabel("Access key").fill(key);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
-/** A call from an API client (not the browser): proves the UI's changes reached the gateway. */
-async function chatStatus(key, model = "openai/gpt-4o-mini") {
-  const resp = await fetch(`${HUB}/v1/chat/completions`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "ping" }] }),
-  });
-  return { status: resp.status, body: await resp.json() };
-}
-
-async function eventually(fn, what, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-}
+import { HUB, assert, chatStatus, env, eventually, launch, overflow, runScenario, shot, signIn } from "./lib.mjs";
 
 const scenarios = {
   async signin({ page }) {
@@ -311,6 +225,12 @@ const scenarios = {
     await page.getByRole("heading", { name: "Credits", exact: true }).waitFor();
     const mode = page.getByRole("combobox", { name: "Billing mode" });
     await mode.selectOption("credits");
+    // choosing explains the mode; nothing changes until the admin confirms it
+    await page.getByTestId("mode-preview").filter({ hasText: "paid from the caller's credits" }).waitFor();
+    assert.equal(await page.getByText("charges credits").count(), 0, "the mode applied before it was confirmed");
+    await page.getByRole("button", { name: "Apply…" }).click();
+    await page.getByRole("dialog", { name: "Switch billing to Credits?" }).getByRole("button", { name: "Switch" }).click();
+    await page.getByRole("status").filter({ hasText: "Billing mode is now Credits." }).waitFor();
     await page.getByText("charges credits").waitFor();
     await page.getByLabel("Find user").fill("member-user");
     await page.getByRole("button", { name: "Grant to member-user" }).click();
@@ -420,21 +340,4 @@ const scenarios = {
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const ctx = name === "phone" ? null : await launch();
-try {
-  await scenarios[name](ctx ?? {});
-  if (ctx?.errors.length) throw new Error(`page errors: ${ctx.errors.join("; ")}`);
-  console.log(`scenario ${name}: ok`);
-} catch (err) {
-  if (ctx && SHOTS) await ctx.page.screenshot({ path: path.join(env.FAILURES ?? SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
-  console.error(`scenario ${name} failed: ${err.stack ?? err}`);
-  if (ctx?.errors.length) console.error(`page errors:\n${ctx.errors.join("\n")}`);
-  process.exitCode = 1;
-} finally {
-  await ctx?.browser.close();
-}
+await runScenario(scenarios, ["phone"]);

@@ -3,6 +3,7 @@ import { useEffect, useState, type ReactNode } from "react";
 import { AuthProvider, useAuth } from "./auth";
 import { I18nProvider, useI18n } from "./i18n";
 import { Link, Router, match, useRouter } from "./router";
+import { useTheme, type Theme } from "./theme";
 import { Loading } from "./components/ui";
 import { SignInPage } from "./pages/SignIn";
 import { QuickStartPage } from "./pages/QuickStart";
@@ -122,15 +123,24 @@ function Header() {
   const { session, signOut } = useAuth();
   const { t, lang, setLang } = useI18n();
   const { navigate } = useRouter();
+  const [theme, setTheme] = useTheme();
   return (
     <header className="topbar">
       <a className="skip" href="#main">
         {t("Skip to content")}
       </a>
       <Link to="/" className="brand">
-        <img src="./favicon.svg" alt="" width={24} height={24} /> AIGNE Hub
+        <img src="./favicon.svg" alt="" width={24} height={24} /> <span className="brand-name">AIGNE Hub</span>
       </Link>
       <div className="spacer" />
+      <label className="theme">
+        <span className="sr-only">{t("Theme")}</span>
+        <select value={theme} onChange={(e) => setTheme(e.target.value as Theme)} aria-label={t("Theme")}>
+          <option value="system">{t("System theme")}</option>
+          <option value="light">{t("Light")}</option>
+          <option value="dark">{t("Dark")}</option>
+        </select>
+      </label>
       <label className="lang">
         <span className="sr-only">{t("Language")}</span>
         <select value={lang} onChange={(e) => setLang(e.target.value as "en" | "zh")} aria-label={t("Language")}>

@@ -209,7 +209,17 @@ export interface ConfigSchema {
   type?: "object";
   properties: Record<
     string,
-    { type?: "string" | "number" | "integer" | "boolean"; enum?: (string | number)[]; default?: unknown; title?: string; description?: string }
+    {
+      type?: "string" | "number" | "integer" | "boolean";
+      enum?: (string | number)[];
+      default?: unknown;
+      title?: string;
+      description?: string;
+      /** a secret field (also `writeOnly: true` or `format: "password"`): stored encrypted, shown masked */
+      secret?: boolean;
+      writeOnly?: boolean;
+      format?: string;
+    }
   >;
   required?: string[];
 }
@@ -219,6 +229,8 @@ export type ConfigValues = Record<string, string | number | boolean>;
 export interface PluginConfig {
   name: string;
   schema: ConfigSchema;
+  /** the fields whose values are secrets: `values` and `effective` show them masked */
+  secretFields?: string[];
   values: ConfigValues;
   effective: ConfigValues;
 }
@@ -296,7 +308,10 @@ export const admin = {
   createProvider: (body: Partial<Provider> & { name: string }) => request<Provider>("POST", "/api/ai-providers", body),
   updateProvider: (id: number, body: Partial<Provider>) => request<Provider>("PUT", `/api/ai-providers/${id}`, body),
   deleteProvider: (id: number) => request<unknown>("DELETE", `/api/ai-providers/${id}`),
-  addCredential: (providerId: number, body: { name?: string; value: Record<string, string> | string; weight?: number; credentialType?: string }) =>
+  addCredential: (
+    providerId: number,
+    body: { name?: string; value: Record<string, string> | string; weight?: number; credentialType?: string; verify?: boolean; testModel?: string },
+  ) =>
     request<Credential>("POST", `/api/ai-providers/${providerId}/credentials`, body),
   updateCredential: (providerId: number, id: number, body: Record<string, unknown>) =>
     request<Credential>("PUT", `/api/ai-providers/${providerId}/credentials/${id}`, body),

@@ -152,6 +152,16 @@ export interface BillingConfig {
   rates: number;
 }
 
+/** `GET /api/user/credit/purchase`: what the buy-credits page shows (billing-credits plugin). */
+export interface PurchaseInfo {
+  active: boolean;
+  balance: { balance: string; pendingCredit: string; used: string; total: string; creditPrefix?: string; currency?: string | null };
+  contact: string;
+  welcome: { amount: string | null; expiresInDays: number | null };
+  /** one per way to pay: the admin's payment link ("link") and each payment plugin's checkout link */
+  options: { name: string; displayName: string; link: string | null }[];
+}
+
 export interface CallFilters {
   page: number;
   pageSize: number;
@@ -181,9 +191,10 @@ export const billing = {
   updateRate: (id: number, body: Record<string, unknown>) => request<ModelRate>("PUT", `/api/ai-providers/model-rates/${id}`, body),
   deleteRate: (id: number) => request<unknown>("DELETE", `/api/ai-providers/model-rates/${id}`),
   bulkReprice: (body: { profitMargin: number; creditPrice: number }) =>
-    request<unknown>("POST", "/api/ai-providers/bulk-rate-update", body),
+    request<{ updated: number; list: ModelRate[] }>("POST", "/api/ai-providers/bulk-rate-update", body),
 
   quota: () => get<Quota>("/api/usage/quota"),
+  purchase: () => get<PurchaseInfo>("/api/user/credit/purchase"),
   myLedger: (page: number) => get<Page<LedgerEntry>>(`/api/user/credit/transactions${qs({ page, pageSize: 10 })}`),
   accounts: (params: { page: number; pageSize: number; q?: string }) => get<Page<CreditAccount>>(`/api/admin/credits/accounts${qs(params)}`),
   ledger: (userId: number, page: number) => get<Page<LedgerEntry>>(`/api/admin/credits/accounts/${userId}/ledger${qs({ page, pageSize: 20 })}`),

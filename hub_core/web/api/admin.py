@@ -91,6 +91,7 @@ async def update_provider(provider_id: int) -> Response:
     body = _texts(await json_body(), "displayName", "baseUrl", "region")
     row = await providers.update_provider(hub.settings, provider_id, body)
     await hub.state.reload()
+    await row.fetch_related("credentials")  # the answer lists them, as GET does
     return json_response(providers.provider_dict(row, hub.host))
 
 
@@ -332,13 +333,12 @@ async def toggle_plugin(name: str) -> Response:
 
 @bp.get("/api/admin/plugins/<name>/config")
 async def get_plugin_config(name: str) -> Response:
-    """A plugin's settings schema, the stored values and the effective values (defaults applied)."""
+    """A plugin's settings schema, the stored values and the effective values (defaults applied), secret
+    fields masked."""
     hub = current_hub()
     resolved, schema = plugin_config.schema_of(hub.host, name)
     stored = hub.state.plugin_config.get(resolved, {})
-    return json_response(
-        {"name": resolved, "schema": schema, "values": stored, "effective": hub.host.config(resolved)}
-    )
+    return json_response(plugin_config.view(resolved, schema, stored, hub.host.config(resolved)))
 
 
 @bp.put("/api/admin/plugins/<name>/config")
@@ -346,12 +346,11 @@ async def put_plugin_config(name: str) -> Response:
     """Replace a plugin's settings (validated against its schema); every hub instance applies them."""
     hub = current_hub()
     resolved, schema = plugin_config.schema_of(hub.host, name)
-    values = plugin_config.validate(schema, await json_body())
-    await plugin_config.save(hub.settings, resolved, values)
+    stored = hub.state.plugin_config.get(resolved, {})
+    values = plugin_config.validate(schema, await json_body(), stored)
+    await plugin_config.save(hub.settings, hub.keyring, resolved, schema, values)
     await hub.state.reload()
-    return json_response(
-        {"name": resolved, "schema": schema, "values": values, "effective": hub.host.config(resolved)}
-    )
+    return json_response(plugin_config.view(resolved, schema, values, hub.host.config(resolved)))
 
 
 def _int(value: Any, name: str) -> int:

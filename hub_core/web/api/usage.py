@@ -232,7 +232,26 @@ async def project_trends() -> Response:
 # --- the call log -------------------------------------------------------------------------------------------
 
 
-def _call_filters() -> dict[str, Any]:
+async def _provider_name(ref: str | None) -> str | None:
+    """``providerId`` is the numeric id ``/api/ai-providers`` uses (a provider name is accepted too)."""
+    if not ref or not ref.isdigit():
+        return ref or None
+    found = await analytics.provider_name(int(ref))
+    if found is None:
+        raise bad_request(f"Unknown providerId {ref}", param="providerId")
+    return found
+
+
+def _optional_int(name: str) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise bad_request(f"{name} must be a number", param=name)
+    return int(value)
+
+
+async def _call_filters() -> dict[str, Any]:
     window_given = request.args.get("startTime") or request.args.get("endTime")
     filters: dict[str, Any] = {
         "start": _seconds(_int_arg("startTime")) if window_given else None,
@@ -240,7 +259,9 @@ def _call_filters() -> dict[str, Any]:
         "status": request.args.get("status") or "all",
         "model": request.args.get("model"),
         "kind": request.args.get("type") or request.args.get("kind"),
-        "provider": request.args.get("providerId") or request.args.get("provider"),
+        "provider": await _provider_name(request.args.get("providerId") or request.args.get("provider")),
+        "userId": _optional_int("userId"),
+        "keyId": _optional_int("keyId"),
         "requestId": request.args.get("requestId"),
         "search": (request.args.get("search") or "").strip()[:200] or None,
     }
@@ -262,13 +283,14 @@ def _call_filters() -> dict[str, Any]:
 async def calls() -> Response:
     caller = await require_user()
     page, size = _paging()
-    query = analytics.call_query(_scope(caller), _call_filters())
+    query = analytics.call_query(_scope(caller), await _call_filters())
     count = await query.count()
     rows = await query.order_by("-id").offset((page - 1) * size).limit(size)
+    names = await analytics.call_names(rows)
     return json_response(
         {
             "count": count,
-            "list": [analytics.call_dict(r) for r in rows],
+            "list": [analytics.call_dict(r, names) for r in rows],
             "paging": {"page": page, "pageSize": size},
         }
     )
@@ -279,21 +301,23 @@ async def calls() -> Response:
 async def export_calls() -> Response:
     """The filtered call history as CSV (newest first, at most 10,000 rows), streamed in pages."""
     caller = await require_user()
-    query = analytics.call_query(_scope(caller), _call_filters()).order_by("-id")
+    query = analytics.call_query(_scope(caller), await _call_filters()).order_by("-id")
+    locale = (request.args.get("locale") or "en").lower()
     # the first page is read before the answer starts, so a query the database refuses is a clean error
     first = await query.offset(0).limit(500)
 
     async def rows() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([title for _, title in analytics.CSV_COLUMNS])
+        writer.writerow(analytics.csv_titles(locale))
         sent = 0
         while sent < EXPORT_LIMIT:
             page = first if sent == 0 else await query.offset(sent).limit(min(500, EXPORT_LIMIT - sent))
             if not page:
                 break
+            names = await analytics.call_names(page)
             for row in page:
-                writer.writerow(analytics.csv_row(analytics.call_dict(row)))
+                writer.writerow(analytics.csv_row(analytics.call_dict(row, names)))
             sent += len(page)
             yield buffer.getvalue().encode()
             buffer.seek(0)

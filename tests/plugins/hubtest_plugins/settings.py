@@ -1,5 +1,5 @@
-"""A plugin with settings (``config_schema``) for the plugin-settings tests; it reads them per call through
-`PluginHost.config`, so a change made on any hub instance applies without a restart."""
+"""A plugin with settings (``config_schema``, with a secret field) for the plugin-settings tests; it reads
+them per call through `PluginHost.config`, so a change made on any hub instance applies without a restart."""
 
 from __future__ import annotations
 
@@ -14,11 +14,18 @@ from hub_core.web.api.common import current_hub
 config_schema: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "greeting": {"type": "string", "title": "Greeting", "description": "Said to every caller."},
+        "greeting": {
+            "type": "string",
+            "title": "Greeting",
+            "description": "Said to every caller.",
+            "maxLength": 40,
+        },
         "mode": {"type": "string", "enum": ["fast", "careful"], "default": "fast", "title": "Mode"},
-        "limit": {"type": "integer", "title": "Limit", "default": 10},
+        "limit": {"type": "integer", "title": "Limit", "default": 10, "minimum": 1},
         "ratio": {"type": "number", "title": "Ratio"},
         "verbose": {"type": "boolean", "title": "Verbose", "default": False},
+        # a secret: stored encrypted, shown masked, handed to the plugin in clear
+        "api_token": {"type": "string", "title": "API token", "writeOnly": True, "minLength": 8},
     },
     "required": ["greeting"],
 }

@@ -25,13 +25,19 @@ export function SchemaFields({
   values,
   onChange,
   idPrefix,
+  optional,
 }: {
   schema: CredentialSchema | undefined;
   values: Record<string, string>;
   onChange: (v: Record<string, string>) => void;
   idPrefix: string;
+  /** The whole group may stay empty (a provider whose key comes from the environment): its required fields
+   * are only required once one of them has a value. */
+  optional?: boolean;
 }) {
   const { t } = useI18n();
+  const started = Object.values(values).some((v) => v.trim());
+  const enforce = !optional || started;
   return (
     <>
       {schemaFields(schema).map(([name, f]) => (
@@ -39,14 +45,14 @@ export function SchemaFields({
           <label>
           <span className="field-label">
             {t(f.title)}
-            {f.required && <span aria-hidden="true"> *</span>}
+            {f.required && enforce && <span aria-hidden="true"> *</span>}
           </span>
           <input
             id={`${idPrefix}-${name}`}
             name={name}
             type={f.secret ? "password" : "text"}
             autoComplete="off"
-            required={f.required}
+            required={f.required && enforce}
             value={values[name] ?? ""}
             aria-describedby={f.description ? `${idPrefix}-${name}-hint` : undefined}
             onChange={(e) => onChange({ ...values, [name]: e.target.value })}

@@ -1,6 +1,6 @@
 // Access-key pieces shared by the admin's Users page and the user's own Account page: the paged list with its
 // "New key" button and revoke, the table, the key-name field and the "shown once" dialog.
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import type { AccessKey } from "../api";
 import { formatDate, useI18n } from "../i18n";
 import { ExpiryField, ModalForm, TextField, expiryFromDate } from "./forms";
@@ -36,6 +36,8 @@ export function KeysSection({
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<AccessKey | null>(null);
   const action = useAction();
+  const { setError } = action;
+  useEffect(() => setError(null), [keys.page, setError]);
   const newKey = (
     <button type="button" className="btn primary small" onClick={() => setCreating(true)}>
       {t("New key")}

@@ -130,11 +130,16 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   const id = useId();
   const { t } = useI18n();
   useEffect(() => {
+    // the control that opened the dialog gets the focus back when it closes (as a native modal would)
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const d = ref.current;
     if (d && !d.open) {
       if (typeof d.showModal === "function") d.showModal();
       else d.setAttribute("open", "");
     }
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog

@@ -34,18 +34,35 @@ export function CreditsPage() {
   );
 }
 
+/** What each mode means for the people calling, in the console's words (a mode's own description comes from its
+ * plugin, in English; these say how the modes differ). */
+const MODE_NOTES: Record<string, string> = {
+  none: "No billing plugin: every call is metered in the usage log, nothing is charged and every served model can be called.",
+  free: "Like None (metered, never charged), with one setting: refuse models that have no rate.",
+  credits: "Each call is priced from its model's rate and paid from the caller's credits; models without a rate are refused; an empty balance answers 402 with the payment link.",
+};
+
+function modeName(m: BillingMode | undefined, name: string, t: (s: string) => string): string {
+  return name === "none" ? t("None") : t(m?.displayName ?? name);
+}
+
 function ModeCard({ config, onChanged }: { config: BillingConfig; onChanged: (c: BillingConfig) => void }) {
   const { t } = useI18n();
   const action = useAction();
+  const [chosen, setChosen] = useState(config.active);
+  const [confirming, setConfirming] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
   const active = config.modes.find((m) => m.name === config.active);
+  const picked = config.modes.find((m) => m.name === chosen);
   const [editing, setEditing] = useState<BillingMode | null>(null);
+  const note = (name: string, m?: BillingMode) => t(MODE_NOTES[name] ?? m?.description ?? "");
   return (
     <div className="card" data-testid="billing-mode">
       <div className="card-head">
         <div>
           <h2>{t("Billing mode")}</h2>
           <p className="muted small">
-            {active?.description ?? t("No billing: calls are metered in the usage log, nothing is charged.")}
+            {t("Active")}: <strong>{modeName(active, config.active, t)}</strong> · {note(config.active, active)}
           </p>
         </div>
         <div className="row gap wrap">
@@ -53,22 +70,25 @@ function ModeCard({ config, onChanged }: { config: BillingConfig; onChanged: (c:
             <span className="sr-only">{t("Billing mode")}</span>
             <select
               aria-label={t("Billing mode")}
-              value={config.active}
+              value={chosen}
               disabled={action.busy}
-              onChange={async (e) => {
-                const updated = await action.run(() => billing.setConfig({ mode: e.target.value }));
-                if (updated) onChanged(updated);
+              onChange={(e) => {
+                setSaved(null);
+                setChosen(e.target.value);
               }}
             >
               <option value="none">{t("None")}</option>
               {config.modes.map((m) => (
                 <option key={m.name} value={m.name} disabled={!m.pluginEnabled}>
-                  {m.displayName}
+                  {t(m.displayName)}
                   {m.pluginEnabled ? "" : ` (${t("plugin disabled")})`}
                 </option>
               ))}
             </select>
           </label>
+          <button type="button" className="btn small primary" disabled={chosen === config.active || action.busy} onClick={() => setConfirming(true)}>
+            {t("Apply…")}
+          </button>
           {active?.settingsSchema?.properties && (
             <button type="button" className="btn small" onClick={() => setEditing(active)}>
               {t("Settings")}
@@ -76,11 +96,47 @@ function ModeCard({ config, onChanged }: { config: BillingConfig; onChanged: (c:
           )}
         </div>
       </div>
+      {chosen !== config.active && (
+        <p className="small" data-testid="mode-preview">
+          <strong>{modeName(picked, chosen, t)}</strong>: {note(chosen, picked)}
+        </p>
+      )}
       <div className="row gap wrap small">
         {active && <Badge tone={active.charges ? "ok" : "muted"}>{active.charges ? t("charges credits") : t("free")}</Badge>}
         <span className="muted">{t("{n} model rates", { n: config.rates })}</span>
+        {saved && (
+          <span role="status" className="ok-text">
+            {saved}
+          </span>
+        )}
       </div>
       <InlineError error={action.error} />
+      {confirming && (
+        <Modal title={t("Switch billing to {mode}?", { mode: modeName(picked, chosen, t) })} onClose={() => setConfirming(false)}>
+          <p>{note(chosen, picked)}</p>
+          <p className="muted small">{t("The change applies to the next call on every instance of this hub.")}</p>
+          <div className="row gap end">
+            <button type="button" className="btn" onClick={() => setConfirming(false)}>
+              {t("Cancel")}
+            </button>
+            <button
+              type="button"
+              className="btn primary"
+              disabled={action.busy}
+              onClick={async () => {
+                const updated = await action.run(() => billing.setConfig({ mode: chosen }));
+                setConfirming(false);
+                if (updated) {
+                  onChanged(updated);
+                  setSaved(t("Billing mode is now {mode}.", { mode: modeName(updated.modes.find((m) => m.name === updated.active), updated.active, t) }));
+                }
+              }}
+            >
+              {t("Switch")}
+            </button>
+          </div>
+        </Modal>
+      )}
       {editing && (
         <ModeSettings
           mode={editing}
@@ -88,6 +144,7 @@ function ModeCard({ config, onChanged }: { config: BillingConfig; onChanged: (c:
           onSaved={(c) => {
             setEditing(null);
             onChanged(c);
+            setSaved(t("Settings saved."));
           }}
         />
       )}
@@ -102,20 +159,23 @@ function ModeSettings({ mode, onClose, onSaved }: { mode: BillingMode; onClose: 
     Object.fromEntries(Object.keys(props).map((k) => [k, mode.settings?.[k] == null ? "" : String(mode.settings[k])])),
   );
   const numeric = (key: string) => props[key]?.type === "number" || props[key]?.type === "integer";
+  const typed = (k: string, v: string) => (props[k]?.type === "boolean" ? v === "true" : numeric(k) ? (v === "" ? null : Number(v)) : v);
   return (
     <ModalForm
-      title={t("{name} settings", { name: mode.displayName })}
+      title={t("{name} settings", { name: t(mode.displayName) })}
       submitLabel={t("Save")}
       onClose={onClose}
-      submit={() => {
-        const settings = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, numeric(k) ? (v === "" ? null : Number(v)) : v]));
-        return billing.setConfig({ mode: mode.name, settings });
-      }}
+      submit={() => billing.setConfig({ mode: mode.name, settings: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typed(k, v)])) })}
       onDone={onSaved}
     >
       {Object.entries(props).map(([key, p]) =>
-        p.enum ? (
-          <Field key={key} label={p.title ?? key}>
+        p.type === "boolean" ? (
+          <label key={key} className="check field">
+            <input type="checkbox" name={key} checked={values[key] === "true"} onChange={(e) => setValues({ ...values, [key]: String(e.target.checked) })} />{" "}
+            {t(p.title ?? key)}
+          </label>
+        ) : p.enum ? (
+          <Field key={key} label={t(p.title ?? key)}>
             <select name={key} value={values[key]} onChange={(e) => setValues({ ...values, [key]: e.target.value })}>
               {p.enum.map((o) => (
                 <option key={o} value={o}>
@@ -127,7 +187,7 @@ function ModeSettings({ mode, onClose, onSaved }: { mode: BillingMode; onClose: 
         ) : (
           <TextField
             key={key}
-            label={p.title ?? key}
+            label={t(p.title ?? key)}
             name={key}
             inputMode={numeric(key) ? "decimal" : undefined}
             value={values[key]}

@@ -24,12 +24,25 @@ function shown(kind: string, value: string | number | null | undefined): string 
   return kind === "image" || kind === "video" ? (value === null || value === undefined ? "–" : String(value)) : perMillion(value);
 }
 
+/** The unit a rate is quoted in, shown next to the number: tokens per 1M, images, video seconds. */
+function unitOf(kind: string, side: "input" | "output"): string {
+  if (side === "output" && kind === "image") return "/ image";
+  if (side === "output" && kind === "video") return "/ second";
+  return "/ 1M tokens";
+}
+
+/** Which fields a kind of model is priced by: embeddings have no output, media no prompt cache. */
+export function rateFields(kind: string): { output: boolean; cache: boolean } {
+  return { output: kind !== "embedding", cache: kind === "chat" };
+}
+
 export function ModelRatesPage() {
   const { t } = useI18n();
   const [provider, setProvider] = useState("");
   const [model, setModel] = useState("");
   const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
   const [repricing, setRepricing] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const providers = useAsync(() => admin.providers(), []);
   const status = useAsync(() => admin.modelStatus(), []);
   const byModel = new Map((status.data ?? []).map((st) => [`${st.provider}/${st.model}`, st]));
@@ -56,6 +69,11 @@ export function ModelRatesPage() {
         </button>
       </div>
       <InlineError error={action.error} />
+      {notice && (
+        <p role="status" className="ok-text small" data-testid="rates-notice">
+          {notice}
+        </p>
+      )}
     </>
   );
   return (
@@ -69,8 +87,8 @@ export function ModelRatesPage() {
               t("Provider"),
               t("Model"),
               t("Type"),
-              { label: t("Input / 1M"), num: true },
-              { label: t("Output / 1M"), num: true },
+              { label: t("Input"), num: true },
+              { label: t("Output"), num: true },
               { label: t("Cache read / write"), num: true },
               { label: t("Unit costs ($/1M)"), num: true },
               t("Status"),
@@ -85,13 +103,29 @@ export function ModelRatesPage() {
                   {r.modelDisplay && r.modelDisplay !== r.model && <div className="muted small">{r.modelDisplay}</div>}
                 </td>
                 <td>{t(rateKind(r))}</td>
-                <td className="num">{shown("chat", r.inputRate)}</td>
-                <td className="num">{shown(rateKind(r), r.outputRate)}</td>
-                <td className="num">
-                  {r.caching?.readRate != null ? perMillion(r.caching.readRate) : "–"} / {r.caching?.writeRate != null ? perMillion(r.caching.writeRate) : "–"}
+                <td className="num" data-col="input">
+                  <span>{shown("chat", r.inputRate)}</span> <span className="unit">{t(unitOf(rateKind(r), "input"))}</span>
+                </td>
+                <td className="num" data-col="output">
+                  {rateFields(rateKind(r)).output ? (
+                    <>
+                      <span>{shown(rateKind(r), r.outputRate)}</span> <span className="unit">{t(unitOf(rateKind(r), "output"))}</span>
+                    </>
+                  ) : (
+                    "–"
+                  )}
                 </td>
                 <td className="num">
-                  {r.unitCosts?.input != null ? perMillion(r.unitCosts.input) : "–"} / {r.unitCosts?.output != null ? perMillion(r.unitCosts.output) : "–"}
+                  {rateFields(rateKind(r)).cache ? (
+                    <>
+                      {r.caching?.readRate != null ? perMillion(r.caching.readRate) : "–"} / {r.caching?.writeRate != null ? perMillion(r.caching.writeRate) : "–"}
+                    </>
+                  ) : (
+                    "–"
+                  )}
+                </td>
+                <td className="num">
+                  {r.unitCosts?.input != null ? perMillion(r.unitCosts.input) : "–"} / {r.unitCosts?.output != null ? shown(rateKind(r), r.unitCosts.output) : "–"}
                 </td>
                 <td>
                   {r.deprecated ? <Badge tone="muted">{t("deprecated")}</Badge> : <Availability state={byModel.get(`${providerName(r)}/${r.model}`)} />}
@@ -120,6 +154,7 @@ export function ModelRatesPage() {
           onClose={() => setEditing(null)}
           onSaved={() => {
             setEditing(null);
+            setNotice(t("Rate saved."));
             rates.reload();
           }}
         />
@@ -127,8 +162,9 @@ export function ModelRatesPage() {
       {repricing && (
         <RepriceForm
           onClose={() => setRepricing(false)}
-          onSaved={() => {
+          onSaved={(n) => {
             setRepricing(false);
+            setNotice(n ? t("{n} rates re-priced from their unit costs.", { n }) : t("No rate has upstream unit costs, so none was re-priced."));
             rates.reload();
           }}
         />
@@ -220,6 +256,7 @@ function RateForm({
   });
   const set = (k: keyof typeof f) => (value: string) => setF({ ...f, [k]: value });
   const media = f.kind === "image" || f.kind === "video";
+  const fields = rateFields(f.kind);
   return (
     <ModalForm
       title={rate ? t("Edit rate") : t("New rate")}
@@ -232,9 +269,9 @@ function RateForm({
           kind: f.kind,
           type: f.kind,
           inputRate: toPerToken(f.input, "chat") ?? "0",
-          outputRate: toPerToken(f.output, f.kind) ?? "0",
-          caching: { readRate: toPerToken(f.cacheRead, "chat"), writeRate: toPerToken(f.cacheWrite, "chat") },
-          unitCosts: { input: toPerToken(f.costIn, "chat"), output: toPerToken(f.costOut, f.kind) },
+          outputRate: fields.output ? (toPerToken(f.output, f.kind) ?? "0") : "0",
+          caching: fields.cache ? { readRate: toPerToken(f.cacheRead, "chat"), writeRate: toPerToken(f.cacheWrite, "chat") } : { readRate: null, writeRate: null },
+          unitCosts: { input: toPerToken(f.costIn, "chat"), output: fields.output ? toPerToken(f.costOut, f.kind) : null },
         };
         if (rate) return billing.updateRate(rate.id, body);
         if (!selected.length) throw new Error(t("Choose at least one provider."));
@@ -269,24 +306,44 @@ function RateForm({
             ))}
           </select>
         </Field>
-        <TextField label={t("Input credits per 1M tokens")} name="inputRate" inputMode="decimal" value={f.input} onValue={set("input")} />
         <TextField
-          label={media ? (f.kind === "image" ? t("Credits per image") : t("Credits per second")) : t("Output credits per 1M tokens")}
-          name="outputRate"
+          label={f.kind === "chat" || f.kind === "embedding" ? t("Input credits per 1M tokens") : t("Prompt credits per 1M tokens")}
+          name="inputRate"
           inputMode="decimal"
-          value={f.output}
-          onValue={set("output")}
+          value={f.input}
+          onValue={set("input")}
         />
-        <TextField label={t("Cache read per 1M tokens")} name="cacheRead" inputMode="decimal" value={f.cacheRead} onValue={set("cacheRead")} />
-        <TextField label={t("Cache write per 1M tokens")} name="cacheWrite" inputMode="decimal" value={f.cacheWrite} onValue={set("cacheWrite")} />
+        {fields.output && (
+          <TextField
+            label={media ? (f.kind === "image" ? t("Credits per image") : t("Credits per second")) : t("Output credits per 1M tokens")}
+            name="outputRate"
+            inputMode="decimal"
+            value={f.output}
+            onValue={set("output")}
+          />
+        )}
+        {fields.cache && (
+          <>
+            <TextField label={t("Cache read per 1M tokens")} name="cacheRead" inputMode="decimal" value={f.cacheRead} onValue={set("cacheRead")} />
+            <TextField label={t("Cache write per 1M tokens")} name="cacheWrite" inputMode="decimal" value={f.cacheWrite} onValue={set("cacheWrite")} />
+          </>
+        )}
         <TextField label={t("Upstream cost in (USD per 1M)")} name="costIn" inputMode="decimal" value={f.costIn} onValue={set("costIn")} />
-        <TextField label={t("Upstream cost out (USD per 1M)")} name="costOut" inputMode="decimal" value={f.costOut} onValue={set("costOut")} />
+        {fields.output && (
+          <TextField
+            label={f.kind === "image" ? t("Upstream cost per image (USD)") : f.kind === "video" ? t("Upstream cost per second (USD)") : t("Upstream cost out (USD per 1M)")}
+            name="costOut"
+            inputMode="decimal"
+            value={f.costOut}
+            onValue={set("costOut")}
+          />
+        )}
       </div>
     </ModalForm>
   );
 }
 
-function RepriceForm({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+function RepriceForm({ onClose, onSaved }: { onClose: () => void; onSaved: (updated: number) => void }) {
   const { t } = useI18n();
   const [margin, setMargin] = useState("20");
   const [price, setPrice] = useState("0.000002");
@@ -296,7 +353,7 @@ function RepriceForm({ onClose, onSaved }: { onClose: () => void; onSaved: () =>
       submitLabel={t("Re-price")}
       onClose={onClose}
       submit={() => billing.bulkReprice({ profitMargin: Number(margin), creditPrice: Number(price) })}
-      onDone={onSaved}
+      onDone={(r) => onSaved(r.updated)}
     >
       <p className="muted small">
         {t("Every rate with upstream unit costs is recomputed: rate = unit cost × (1 + margin) ÷ credit price.")}

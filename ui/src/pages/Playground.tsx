@@ -1,11 +1,13 @@
 // Try models through the hub's own OpenAI-compatible API: streaming chat (stop button, history kept in this
 // browser), image generation and embeddings; each answer shows its tokens, latency and (when billed) cost.
 import { useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, openai, raw } from "../api";
+import { ApiError, admin, openai, raw } from "../api";
+import { Link } from "../router";
 import { useAuth } from "../auth";
 import { billing } from "../billing";
 import { formatNumber, useI18n } from "../i18n";
 import { readEvents } from "../sse";
+import { CodeButton, DEFAULT_PARAMS, ParamsPanel, chatBody, paramsError, type ChatMessage, type ChatParams } from "../components/chatRequest";
 import { AsyncView, Empty, InlineError, errorMessage, useAction, useAsync } from "../components/ui";
 
 export type ModelType = "chat" | "image" | "embedding";
@@ -105,7 +107,7 @@ export function PlaygroundPage() {
       <AsyncView state={models}>
         {() =>
           !ofType.length ? (
-            <Empty>{t("No {type} models are available. Configure a provider first.", { type: t(tab) })}</Empty>
+            <NoModels type={tab} />
           ) : tab === "chat" ? (
             <Chat model={model} storeKey={`${storeKey}:history`} />
           ) : tab === "image" ? (
@@ -119,11 +121,80 @@ export function PlaygroundPage() {
   );
 }
 
+/** Why a tab has no models, in terms of what the reader can do: admins get the reason (no provider, a plugin
+ * switched off, no provider serving this type) and a link; members are told to ask an administrator. */
+function NoModels({ type }: { type: ModelType }) {
+  const { t } = useI18n();
+  const { session } = useAuth();
+  const isAdmin = !!session?.isAdmin;
+  const why = useAsync(async () => {
+    if (!isAdmin) return null;
+    const [available, providers] = await Promise.all([admin.availableProviders(), admin.providers()]);
+    const serving = available.filter((a) => a.capabilities.includes(type));
+    const configured = providers.filter((p) => serving.some((a) => a.name === p.name));
+    const pluginOff = configured.filter((p) => !p.pluginEnabled || !serving.find((a) => a.name === p.name)?.pluginEnabled);
+    return { providers: providers.length, configured, pluginOff };
+  }, [isAdmin, type]);
+  const kind = t(type);
+  if (!isAdmin) return <Empty>{t("No {type} models are available on this hub. Ask an administrator.", { type: kind })}</Empty>;
+  const w = why.data;
+  if (!w) return <Empty>{t("No {type} models are available.", { type: kind })}</Empty>;
+  if (w.pluginOff.length)
+    return (
+      <Empty>
+        {t("{names} serves {type} models, but its plugin is switched off.", { names: w.pluginOff.map((p) => p.displayName).join(", "), type: kind })}{" "}
+        <Link to="/console/plugins">{t("Plugins")}</Link>
+      </Empty>
+    );
+  if (!w.providers)
+    return (
+      <Empty>
+        {t("No provider is configured yet.")} <Link to="/console/providers">{t("Configure a provider")}</Link>
+      </Empty>
+    );
+  if (w.configured.length)
+    return (
+      <Empty>
+        {t("{names} can serve {type} models, but none is listed: check its model list and credentials.", {
+          names: w.configured.map((p) => p.displayName).join(", "),
+          type: kind,
+        })}{" "}
+        <Link to="/console/providers">{t("Providers")}</Link>
+      </Empty>
+    );
+  return (
+    <Empty>
+      {t("None of the configured providers serves {type} models.", { type: kind })} <Link to="/console/providers">{t("Providers")}</Link>
+    </Empty>
+  );
+}
+
 interface Message {
   role: "user" | "assistant" | "system";
   content: string;
+  /** tool calls the model asked for, as streamed (name and JSON arguments) */
+  toolCalls?: { id?: string; name: string; arguments: string }[];
   model?: string;
   meta?: { inputTokens?: number; outputTokens?: number; ttfbMs?: number; totalMs?: number; credits?: string | null; error?: string; stopped?: boolean };
+}
+
+/** The conversation as the API takes it: failed answers left out; a tool call the playground cannot answer is
+ * passed back as text (an assistant message with tool_calls must be followed by the tools' results). */
+function toApi(history: Message[]): ChatMessage[] {
+  return history
+    .filter((m) => !m.meta?.error)
+    .map((m) => ({
+      role: m.role,
+      content: m.content || (m.toolCalls ?? []).map((c) => `[tool call] ${c.name}(${c.arguments})`).join("\n"),
+    }));
+}
+
+function loadParams(key: string): ChatParams {
+  try {
+    return { ...DEFAULT_PARAMS, ...JSON.parse(localStorage.getItem(`${key}:params`) ?? "{}") };
+  } catch {
+    return DEFAULT_PARAMS;
+  }
 }
 
 function loadHistory(key: string): Message[] {
@@ -139,11 +210,12 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
   const { t } = useI18n();
   const [messages, setMessages] = useState<Message[]>(() => loadHistory(storeKey));
   const [input, setInput] = useState("");
-  const [system, setSystem] = useState("");
+  const [params, setParams] = useState<ChatParams>(() => loadParams(storeKey));
   const [streaming, setStreaming] = useState(false);
   const ctrl = useRef<AbortController | null>(null);
   const endRef = useRef<HTMLDivElement>(null);
 
+  useEffect(() => localStorage.setItem(`${storeKey}:params`, JSON.stringify(params)), [params, storeKey]);
   useEffect(() => {
     localStorage.setItem(storeKey, JSON.stringify(messages.slice(-200)));
     endRef.current?.scrollIntoView?.({ block: "nearest" });
@@ -151,7 +223,7 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
 
   const send = async () => {
     const text = input.trim();
-    if (!text || streaming || !model) return;
+    if (!text || streaming || !model || paramsError(params)) return;
     const history: Message[] = [...messages, { role: "user", content: text }];
     const answer: Message = { role: "assistant", content: "", model, meta: {} };
     setMessages([...history, answer]);
@@ -168,23 +240,28 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
         return copy;
       });
     let content = "";
+    const toolCalls: NonNullable<Message["toolCalls"]> = [];
     try {
-      const payload = [
-        ...(system.trim() ? [{ role: "system", content: system.trim() }] : []),
-        ...history.filter((m) => !m.meta?.error).map((m) => ({ role: m.role, content: m.content })),
-      ];
-      const resp = await raw(
-        "POST",
-        "/v1/chat/completions",
-        { model, messages: payload, stream: true, stream_options: { include_usage: true } },
-        { signal: controller.signal, headers: { Accept: "text/event-stream" } },
-      );
+      const resp = await raw("POST", "/v1/chat/completions", chatBody(model, toApi(history), params, true), {
+        signal: controller.signal,
+        headers: { Accept: "text/event-stream" },
+      });
       const credits = resp.headers.get("x-aigne-hub-credits") ?? resp.headers.get("x-credits-used");
       let ttfb: number | undefined;
       for await (const ev of readEvents(resp.body!)) {
         if (ev.data === "[DONE]") break;
         const chunk = JSON.parse(ev.data);
         if (chunk.error) throw new ApiError(502, chunk.error.code ?? "stream_error", chunk.error.message ?? "stream error");
+        const calls = chunk.choices?.[0]?.delta?.tool_calls as { index?: number; id?: string; function?: { name?: string; arguments?: string } }[] | undefined;
+        if (calls?.length) {
+          for (const c of calls) {
+            const i = c.index ?? 0;
+            const prev = toolCalls[i] ?? { id: c.id, name: "", arguments: "" };
+            toolCalls[i] = { id: prev.id ?? c.id, name: prev.name + (c.function?.name ?? ""), arguments: prev.arguments + (c.function?.arguments ?? "") };
+          }
+          ttfb ??= performance.now() - started;
+          update({ toolCalls: [...toolCalls] }, { ttfbMs: ttfb });
+        }
         const delta = chunk.choices?.[0]?.delta?.content ?? "";
         if (delta) {
           ttfb ??= performance.now() - started;
@@ -210,16 +287,18 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
 
   return (
     <div className="chat">
-      <details className="system-prompt">
-        <summary>{t("System prompt")}</summary>
-        <textarea aria-label={t("System prompt")} rows={2} value={system} onChange={(e) => setSystem(e.target.value)} />
-      </details>
+      <ParamsPanel value={params} onChange={setParams} />
       <div className="messages" aria-live="polite" aria-label={t("Conversation")} role="log">
         {messages.length === 0 && <p className="muted">{t("Send a message to start. The conversation is kept in this browser only.")}</p>}
         {messages.map((m, i) => (
           <div key={i} className={`msg ${m.role}`} data-role={m.role}>
             <div className="msg-role">{m.role === "user" ? t("You") : m.model ?? t("Assistant")}</div>
-            <div className="msg-text">{m.content || (m.role === "assistant" && !m.meta?.error && streaming && i === messages.length - 1 ? "…" : "")}</div>
+            <div className="msg-text">{m.content || (m.role === "assistant" && !m.meta?.error && !m.toolCalls?.length && streaming && i === messages.length - 1 ? "…" : "")}</div>
+            {m.toolCalls?.map((c, k) => (
+              <div key={k} className="tool-call small" data-testid="tool-call">
+                {t("Tool call")}: <code>{c.name}({c.arguments})</code>
+              </div>
+            ))}
             {m.meta?.error && (
               <div className="error-text small" role="alert">
                 {m.meta.error}
@@ -256,13 +335,14 @@ function Chat({ model, storeKey }: { model: string; storeKey: string }) {
               {t("Stop")}
             </button>
           ) : (
-            <button type="submit" className="btn primary" disabled={!input.trim() || !model}>
+            <button type="submit" className="btn primary" disabled={!input.trim() || !model || !!paramsError(params)}>
               {t("Send")}
             </button>
           )}
           <button type="button" className="btn" disabled={streaming || !messages.length} onClick={() => setMessages([])}>
             {t("Clear")}
           </button>
+          <CodeButton body={() => chatBody(model, toApi(input.trim() ? [...messages, { role: "user", content: input.trim() }] : messages), params, false)} />
         </div>
       </form>
     </div>

@@ -94,7 +94,16 @@ export function PluginSettings({ plugin, onClose }: { plugin: PluginInfo; onClos
   const state = useAsync(() => admin.pluginConfig(plugin.name), [plugin.name]);
   return (
     <AsyncView state={state}>
-      {(config) => <SettingsForm name={plugin.name} schema={config.schema} initial={config.values} onClose={onClose} title={t("Settings of {name}", { name: plugin.name })} />}
+      {(config) => (
+        <SettingsForm
+          name={plugin.name}
+          schema={config.schema}
+          secret={new Set(config.secretFields ?? [])}
+          initial={config.values}
+          onClose={onClose}
+          title={t("Settings of {name}", { name: plugin.name })}
+        />
+      )}
     </AsyncView>
   );
 }
@@ -104,12 +113,14 @@ type Draft = Record<string, string | boolean>;
 function SettingsForm({
   name,
   schema,
+  secret,
   initial,
   title,
   onClose,
 }: {
   name: string;
   schema: ConfigSchema;
+  secret: Set<string>;
   initial: ConfigValues;
   title: string;
   onClose: () => void;
@@ -118,7 +129,8 @@ function SettingsForm({
   const props = Object.entries(schema.properties);
   const required = new Set(schema.required ?? []);
   const [draft, setDraft] = useState<Draft>(() =>
-    Object.fromEntries(props.map(([k, p]) => [k, p.type === "boolean" ? Boolean(initial[k] ?? p.default ?? false) : initial[k] == null ? "" : String(initial[k])])),
+    // a secret's input starts empty: the hub only ever sends it masked, and an empty secret is kept as stored
+    Object.fromEntries(props.map(([k, p]) => [k, p.type === "boolean" ? Boolean(initial[k] ?? p.default ?? false) : initial[k] == null || secret.has(k) ? "" : String(initial[k])])),
   );
   const [saved, setSaved] = useState(false);
   return (
@@ -126,7 +138,7 @@ function SettingsForm({
       title={title}
       submitLabel={t("Save settings")}
       onClose={onClose}
-      submit={() => admin.setPluginConfig(name, toValues(schema, draft))}
+      submit={() => admin.setPluginConfig(name, toValues(schema, draft, secret))}
       onDone={() => setSaved(true)}
     >
       {props.map(([key, p]) => {
@@ -156,6 +168,17 @@ function SettingsForm({
                   </option>
                 ))}
               </select>
+            ) : secret.has(key) ? (
+              <input
+                id={id}
+                name={key}
+                type="password"
+                autoComplete="new-password"
+                placeholder={initial[key] != null ? t("Stored ({masked}); leave empty to keep it", { masked: String(initial[key]) }) : t("Not set")}
+                required={required.has(key) && initial[key] == null}
+                value={String(draft[key])}
+                onChange={(e) => set(e.target.value)}
+              />
             ) : (
               <input
                 id={id}
@@ -180,11 +203,13 @@ function SettingsForm({
   );
 }
 
-/** Form text back to JSON values of the schema's types; an empty field is sent as null (default applies). */
-export function toValues(schema: ConfigSchema, draft: Draft): Record<string, unknown> {
+/** Form text back to JSON values of the schema's types; an empty field is sent as null (default applies),
+ * except an empty secret, which is left out so the hub keeps the stored one. */
+export function toValues(schema: ConfigSchema, draft: Draft, secret: Set<string> = new Set()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, p] of Object.entries(schema.properties)) {
     const v = draft[key];
+    if (secret.has(key) && (v === "" || v === undefined)) continue;
     if (p.type === "boolean") out[key] = Boolean(v);
     else if (v === "" || v === undefined) out[key] = null;
     else if (p.type === "number" || p.type === "integer") out[key] = Number(v);

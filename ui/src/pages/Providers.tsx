@@ -2,7 +2,7 @@
 // with add (form from the plugin's credential schema), activate, delete; health from each credential's
 // state and last error, and a live test call through the hub.
 import { useState } from "react";
-import { admin, request, type AvailableProvider, type Credential, type Provider } from "../api";
+import { ApiError, admin, request, type AvailableProvider, type Credential, type Provider } from "../api";
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { SchemaFields, schemaFields } from "../components/SchemaForm";
@@ -80,13 +80,15 @@ export function ProvidersPage() {
   );
 }
 
-function health(p: Provider): { tone: "ok" | "warn" | "bad" | "muted"; label: string } {
+/** A credential the admin switched off is not failing: only inactive ones with an error count as failing. */
+export function health(p: Provider): { tone: "ok" | "warn" | "bad" | "muted"; label: string } {
   if (!p.enabled) return { tone: "muted", label: "Disabled" };
   if (p.plugin && !p.pluginEnabled) return { tone: "warn", label: "Plugin disabled" };
-  const active = p.credentials.filter((c) => c.active);
   if (!p.credentials.length) return { tone: "warn", label: "No credential" };
-  if (!active.length) return { tone: "bad", label: "All credentials failing" };
-  if (active.length < p.credentials.length) return { tone: "warn", label: "Some credentials failing" };
+  const active = p.credentials.filter((c) => c.active);
+  const failing = p.credentials.filter((c) => !c.active && c.error);
+  if (!active.length) return failing.length ? { tone: "bad", label: "All credentials failing" } : { tone: "warn", label: "All credentials switched off" };
+  if (failing.length) return { tone: "warn", label: "Some credentials failing" };
   return { tone: "ok", label: "Healthy" };
 }
 
@@ -287,7 +289,10 @@ function TestButton({ provider, model }: { provider: Provider; model: string }) 
 
 function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void; onSaved: () => void }) {
   const { t } = useI18n();
-  const existing = row.provider;
+  // Once Save has created the provider, a refused first credential leaves the dialog open on that provider:
+  // Save again retries the credential (and updates the provider) instead of creating it twice (409).
+  const [created, setCreated] = useState<Provider | null>(null);
+  const existing = row.provider ?? created;
   const title = existing?.displayName ?? row.plugin?.displayName ?? row.name;
   const [displayName, setDisplayName] = useState(title);
   const [baseUrl, setBaseUrl] = useState(existing?.baseUrl ?? row.plugin?.defaultBaseUrl ?? "");
@@ -296,12 +301,14 @@ function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void
     Array.isArray(existing?.config?.models) ? (existing.config.models as string[]).join(", ") : "",
   );
   const [cred, setCred] = useState<Record<string, string>>({});
+  const [check, setCheck] = useState<CheckOptions>({ verify: true, testModel: "" });
   const hasCred = Object.values(cred).some((v) => v.trim());
+  const close = () => (created ? onSaved() : onClose()); // the list must show a provider created meanwhile
   return (
     <ModalForm
-      title={existing ? t("Edit {name}", { name: title }) : t("Add {name}", { name: title })}
+      title={row.provider ? t("Edit {name}", { name: title }) : t("Add {name}", { name: title })}
       submitLabel={t("Save")}
-      onClose={onClose}
+      onClose={close}
       submit={async () => {
         const modelList = models
           .split(/[,\n]/)
@@ -310,13 +317,25 @@ function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void
         const config = { ...(existing?.config ?? {}), models: modelList.length ? modelList : undefined };
         if (!modelList.length) delete config.models;
         const body = { displayName, baseUrl: baseUrl.trim() || null, region: region.trim() || null, config };
-        if (existing) return admin.updateProvider(existing.id, body);
-        const created = await admin.createProvider({ name: row.name, enabled: true, ...body });
-        if (hasCred) await admin.addCredential(created.id, { value: cleaned(cred) });
-        return created;
+        if (row.provider) return admin.updateProvider(row.provider.id, body);
+        const provider = created ? await admin.updateProvider(created.id, body) : await admin.createProvider({ name: row.name, enabled: true, ...body });
+        setCreated(provider);
+        if (hasCred) {
+          try {
+            await admin.addCredential(provider.id, { value: cleaned(cred), ...checkBody(check) });
+          } catch (e) {
+            throw credentialError(e, t("{name} was saved, but its credential was not:", { name: provider.displayName }), t);
+          }
+        }
+        return provider;
       }}
       onDone={onSaved}
     >
+      {created && (
+        <p role="status" className="ok-text small">
+          {t("{name} is saved. Fix the credential and save again, or close to add it later.", { name: created.displayName })}
+        </p>
+      )}
       <TextField label={t("Display name")} name="displayName" value={displayName} maxLength={100} required onValue={setDisplayName} />
       <TextField
         label={t("Base URL")}
@@ -335,14 +354,57 @@ function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void
         value={models}
         onValue={setModels}
       />
-      {!existing && (
+      {!row.provider && (
         <fieldset>
           <legend>{t("First credential (optional)")}</legend>
-          <SchemaFields schema={row.plugin?.credentialSchema} values={cred} onChange={setCred} idPrefix={`new-${row.name}`} />
+          <p className="hint small">{t("Leave empty when the hub reads this provider's key from its environment.")}</p>
+          <SchemaFields schema={row.plugin?.credentialSchema} values={cred} onChange={setCred} idPrefix={`new-${row.name}`} optional />
+          {hasCred && <CheckFields value={check} onChange={setCheck} defaultModel={row.plugin?.testModel} />}
         </fieldset>
       )}
     </ModalForm>
   );
+}
+
+/** How a new credential is checked before it is stored: the live test call (on by default) and its model. */
+interface CheckOptions {
+  verify: boolean;
+  testModel: string;
+}
+
+function checkBody(c: CheckOptions): { verify?: boolean; testModel?: string } {
+  return c.verify ? (c.testModel.trim() ? { testModel: c.testModel.trim() } : {}) : { verify: false };
+}
+
+/** The API's `verify` and `testModel` options, so a browser user has what the error message offers. */
+function CheckFields({ value, onChange, defaultModel }: { value: CheckOptions; onChange: (c: CheckOptions) => void; defaultModel?: string | null }) {
+  const { t } = useI18n();
+  return (
+    <div className="check-options">
+      <label className="check">
+        <input type="checkbox" checked={!value.verify} onChange={(e) => onChange({ ...value, verify: !e.target.checked })} />{" "}
+        {t("Save without the live check (offline or private upstreams)")}
+      </label>
+      {value.verify && (
+        <TextField
+          label={t("Test model (optional)")}
+          hint={defaultModel ? t("Default: {model}", { model: defaultModel }) : undefined}
+          name="testModel"
+          value={value.testModel}
+          maxLength={200}
+          onValue={(testModel) => onChange({ ...value, testModel })}
+        />
+      )}
+    </div>
+  );
+}
+
+/** A refused credential's error in the console's words: the vendor's reason, and what the form offers. */
+function credentialError(e: unknown, prefix: string, t: (s: string) => string): Error {
+  if (!(e instanceof ApiError)) return e as Error;
+  let text = e.message.replace(/\s*Save it without the check.*$/s, "");
+  if (e.code === "credential_unverified") text = `${text} ${t("Tick “Save without the live check” to store it anyway, or try another test model.")}`;
+  return new ApiError(e.status, e.code, prefix ? `${prefix} ${text}` : text);
 }
 
 function cleaned(values: Record<string, string>): Record<string, string> {
@@ -364,6 +426,7 @@ function CredentialForm({
   const [name, setName] = useState("");
   const [weight, setWeight] = useState(100);
   const [values, setValues] = useState<Record<string, string>>({});
+  const [check, setCheck] = useState<CheckOptions>({ verify: true, testModel: "" });
   const fields = schemaFields(plugin?.credentialSchema);
   const credentialType = fields.some(([n]) => n === "access_key_id") ? "access_key_pair" : "api_key";
   return (
@@ -371,12 +434,19 @@ function CredentialForm({
       title={t("Add credential to {name}", { name: provider.displayName })}
       submitLabel={t("Save credential")}
       onClose={onClose}
-      submit={() => admin.addCredential(provider.id, { name: name.trim() || undefined, value: cleaned(values), weight, credentialType })}
+      submit={() =>
+        admin
+          .addCredential(provider.id, { name: name.trim() || undefined, value: cleaned(values), weight, credentialType, ...checkBody(check) })
+          .catch((e) => {
+            throw credentialError(e, "", t);
+          })
+      }
       onDone={onSaved}
     >
       <TextField label={t("Name")} hint={t("Optional; shown in lists and logs.")} name="name" value={name} maxLength={100} onValue={setName} />
       <SchemaFields schema={plugin?.credentialSchema} values={values} onChange={setValues} idPrefix={`cred-${provider.id}`} />
       <CredentialTestButton providerId={provider.id} values={cleaned(values)} />
+      <CheckFields value={check} onChange={setCheck} defaultModel={plugin?.testModel} />
       <TextField
         label={t("Weight")}
         hint={t("Share of traffic among active credentials (1–10000).")}

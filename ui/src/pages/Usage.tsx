@@ -79,7 +79,7 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
 
 function Overview({ summary, points, granularity }: { summary: Stats; points: TrendPoint[]; granularity: string }) {
   const { t } = useI18n();
-  const pts = (f: (p: TrendPoint) => number): Point[] => points.map((p) => ({ label: bucketLabel(p.timestamp, granularity), value: f(p) }));
+  const pts = (f: (p: TrendPoint) => number | null): Point[] => points.map((p) => ({ label: bucketLabel(p.timestamp, granularity), value: f(p) }));
   return (
     <>
       <div className="stats">
@@ -92,8 +92,8 @@ function Overview({ summary, points, granularity }: { summary: Stats; points: Tr
       <div className="charts">
         <LineChart title={t("Calls")} points={pts((p) => p.calls)} />
         <LineChart title={t("Tokens")} points={pts((p) => p.totalUsage)} />
-        <LineChart title={t("Success rate (%)")} points={pts((p) => (p.calls ? p.successRate : 0))} />
-        <LineChart title={t("Credits")} points={pts((p) => p.totalCredits)} />
+        <LineChart title={t("Success rate (%)")} points={pts((p) => (p.calls ? p.successRate : null))} max={100} />
+        <LineChart title={t("Credits")} points={pts((p) => num(p.totalCredits))} />
       </div>
     </>
   );
@@ -105,7 +105,7 @@ function TopModels({ range, allUsers }: { range: Range; allUsers?: boolean }) {
   const { t } = useI18n();
   const stats = useAsync(() => billing.topModels({ ...range, allUsers }), [range, allUsers]);
   if (stats.error || !stats.data) return null; // the overview already reports errors and "not available"
-  const items: Point[] = stats.data.modelStats.list.map((r) => ({
+  const items = stats.data.modelStats.list.map((r) => ({
     label: r.provider ? `${r.provider}/${r.model}` : r.model,
     value: num(r.totalCalls),
   }));

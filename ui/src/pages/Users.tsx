@@ -1,7 +1,8 @@
 // Users (roles, disable) and every access key (create with the key shown once, revoke, expiry, roles);
 // both lists are paginated and searched on the server.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { admin, type Role, type User } from "../api";
+import { useAuth } from "../auth";
 import { formatDate, useI18n } from "../i18n";
 import { ModalForm, TextField } from "../components/forms";
 import { KeysSection, NewKeyForm, type KeyFormProps } from "../components/keys";
@@ -11,11 +12,12 @@ import { Field, InlineError, SearchInput, SectionHead, Switch, Table, useAction 
 const ROLES: Role[] = ["member", "admin", "owner"];
 const PAGE = 10;
 
-function RoleOptions() {
+/** Roles up to `max` (a key never acts above its user's role, so it is not offered above it). */
+function RoleOptions({ max = "owner" }: { max?: Role }) {
   const { t } = useI18n();
   return (
     <>
-      {ROLES.map((r) => (
+      {ROLES.slice(0, ROLES.indexOf(max) + 1).map((r) => (
         <option key={r} value={r}>
           {t(r)}
         </option>
@@ -34,6 +36,9 @@ export function UsersPage() {
   const names = new Map((users.data?.list ?? []).map((u) => [u.id, u.name]));
   const [creatingUser, setCreatingUser] = useState(false);
   const action = useAction();
+  const { setError } = action;
+  // an error belongs to the action that caused it: searching, paging or another list clears it
+  useEffect(() => setError(null), [q, users.page, keyQ, keyUser, setError]);
 
   return (
     <section>
@@ -149,18 +154,22 @@ function KeyForm({ users, defaultUser, ...props }: KeyFormProps & { users: User[
   const { t } = useI18n();
   const [owner, setOwner] = useState<string>(defaultUser !== undefined ? String(defaultUser) : "new");
   const [newUserName, setNewUserName] = useState("");
+  const { session } = useAuth();
   const [role, setRole] = useState<Role>("member");
+  const ownerRole: Role =
+    owner === "new" ? "owner" : owner === "me" ? (session?.user.role ?? "member") : (users.find((u) => String(u.id) === owner)?.role ?? "member");
+  const keyRole = ROLES.indexOf(role) > ROLES.indexOf(ownerRole) ? ownerRole : role;
   return (
     <NewKeyForm
       {...props}
       create={async (name, expiresAt) => {
         if (owner === "new" && newUserName.trim()) {
-          const user = await admin.createUser({ name: newUserName.trim(), role });
-          return admin.createKey({ name, userId: user.id, role, expiresAt });
+          const user = await admin.createUser({ name: newUserName.trim(), role: keyRole });
+          return admin.createKey({ name, userId: user.id, role: keyRole, expiresAt });
         }
-        if (owner === "new") return admin.createKey({ name, createUser: true, role, expiresAt });
-        if (owner === "me") return admin.createKey({ name, role, expiresAt });
-        return admin.createKey({ name, userId: Number(owner), role, expiresAt });
+        if (owner === "new") return admin.createKey({ name, createUser: true, role: keyRole, expiresAt });
+        if (owner === "me") return admin.createKey({ name, role: keyRole, expiresAt });
+        return admin.createKey({ name, userId: Number(owner), role: keyRole, expiresAt });
       }}
     >
       <Field label={t("Belongs to")}>
@@ -184,9 +193,9 @@ function KeyForm({ users, defaultUser, ...props }: KeyFormProps & { users: User[
           onValue={setNewUserName}
         />
       )}
-      <Field label={t("Role")} hint={t("Never more than the user's own role.")}>
-        <select name="role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          <RoleOptions />
+      <Field label={t("Role")} hint={owner === "new" ? t("The new user gets this role too.") : t("Never more than the user's own role.")}>
+        <select name="role" value={keyRole} onChange={(e) => setRole(e.target.value as Role)}>
+          <RoleOptions max={ownerRole} />
         </select>
       </Field>
     </NewKeyForm>

@@ -138,6 +138,29 @@ describe("plugins page: settings from the config schema", () => {
     expect(await within(dialog).findByText("greeting is required")).toBeTruthy();
   });
 
+  it("never shows a secret setting, keeps it when left empty and sends a new one", async () => {
+    const secretSchema = { ...schema, properties: { ...schema.properties, token: { type: "string", title: "Token", writeOnly: true } } };
+    const calls = mockApi({
+      "GET /api/admin/plugins": [{ ...plugin, configSchema: secretSchema }],
+      "GET /api/admin/plugins/hubtest_settings/config": { name: "hubtest_settings", schema: secretSchema, secretFields: ["token"], values: { greeting: "hi", token: "tok…890" }, effective: {} },
+      "PUT /api/admin/plugins/hubtest_settings/config": (_url: string, init: RequestInit) => ({ name: "hubtest_settings", schema: secretSchema, values: JSON.parse(String(init.body)), effective: {} }),
+    });
+    renderWith(<PluginsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: "Settings of hubtest_settings" }));
+    const dialog = await screen.findByRole("dialog");
+    const token = within(dialog).getByLabelText(/Token/) as HTMLInputElement;
+    expect(token.type).toBe("password");
+    expect(token.value).toBe("");
+    expect(token.placeholder).toContain("tok…890");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Save settings" }));
+    expect(await within(dialog).findByText(/Settings saved/)).toBeTruthy();
+    expect(JSON.parse(String(calls.filter((c) => c.method === "PUT")[0].init.body))).not.toHaveProperty("token");
+    fireEvent.change(token, { target: { value: "tok-new-secret" } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Save settings" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "PUT").length).toBe(2));
+    expect(JSON.parse(String(calls.filter((c) => c.method === "PUT")[1].init.body)).token).toBe("tok-new-secret");
+  });
+
   it("sends empty fields as null so the default applies", () => {
     expect(toValues(schema as never, { greeting: "", mode: "", limit: "", verbose: false })).toEqual({ greeting: null, mode: null, limit: null, verbose: false });
   });

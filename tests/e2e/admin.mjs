@@ -1,0 +1,322 @@
+// Browser scenarios for the console bugs of issue 16, run by tests/e2e/test_console_admin_e2e.py:
+// `node admin.mjs SCENARIO`. Each scenario reproduces what an admin or member did when the bug was found and
+// asserts what they should have seen. Helpers (Chromium, sign-in, API calls) are in lib.mjs.
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { HUB, api, assert, chatStatus, env, eventually, launch, runScenario, shot, signIn } from "./lib.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const AXE = createRequire(path.join(here, "../../ui/package.json")).resolve("axe-core/axe.min.js");
+
+/** The OpenAI provider as later scenarios need it (added through the API: the UI path has its own tests). */
+async function openaiProvider() {
+  const list = (await api("GET", "/api/ai-providers")).body;
+  return list.find((p) => p.name === "openai");
+}
+
+/** Every visible error text on the page that wraps into far more lines than its length needs. */
+async function cramped(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[role="alert"], .error-text, .inline-error, [role="status"]')]
+      .filter((el) => el.offsetParent && (el.textContent ?? "").trim().length > 30)
+      .map((el) => {
+        const r = el.getBoundingClientRect();
+        const line = parseFloat(getComputedStyle(el).lineHeight) || 20;
+        return { text: el.textContent.trim().slice(0, 60), width: Math.round(r.width), lines: Math.round(r.height / line) };
+      })
+      .filter((e) => e.width < 160 || e.lines > Math.ceil(e.text.length / 12)),
+  );
+}
+
+const scenarios = {
+  // 1. "First credential (optional)" must be optional: a provider whose key comes from the environment saves.
+  async optionalCredential({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/providers");
+    const card = page.locator('article[data-provider="openai"]');
+    await card.getByRole("button", { name: "Add OpenAI" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Base URL").fill(env.FAKE_URL);
+    await dialog.getByLabel("Models (optional)").fill("gpt-4o-mini, dall-e-3, text-embedding-3-small");
+    assert.equal(await dialog.getByLabel("API key").getAttribute("required"), null, "the optional key is required");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await card.getByText("No credential", { exact: true }).waitFor();
+    // typing part of a credential makes its required fields required again
+    await card.getByRole("button", { name: "Add credential" }).click();
+    await page.getByRole("dialog").getByLabel("API key").fill(env.FAKE_KEY);
+    await page.getByRole("dialog").getByRole("button", { name: "Save credential" }).click();
+    await card.getByText("Healthy").waitFor();
+  },
+
+  // 2. A refused first credential: the provider is saved once, Save again retries only the credential, the
+  //    list shows the provider after Cancel, and the form offers what the message talks about.
+  async refusedFirstCredential({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/providers");
+    const card = page.locator('article[data-provider="deepseek"]');
+    await card.getByRole("button", { name: "Add DeepSeek" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Base URL").fill("http://127.0.0.1:9/v1");
+    await dialog.getByLabel("API key").fill("sk-deepseek-test-000000");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    const error = dialog.getByRole("alert");
+    await error.filter({ hasText: "DeepSeek was saved, but its credential was not" }).waitFor();
+    const text = await error.innerText();
+    assert.doesNotMatch(text, /--no-verify|--test-model|verify=false/, `CLI advice in the browser: ${text}`);
+    assert.match(text, /Save without the live check/);
+    await shot(page, "provider-credential-refused");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await error.filter({ hasText: "DeepSeek was saved" }).waitFor();
+    assert.doesNotMatch(await error.innerText(), /already exists/);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await card.getByText("No credential", { exact: true }).waitFor();
+    assert.equal(await card.getByText("Not configured").count(), 0);
+    // the credential form offers saving without the check
+    await card.getByRole("button", { name: "Add credential" }).click();
+    const cred = page.getByRole("dialog");
+    await cred.getByLabel("API key").fill("sk-deepseek-test-000000");
+    await cred.getByRole("checkbox", { name: /Save without the live check/ }).check();
+    await cred.getByRole("button", { name: "Save credential" }).click();
+    await cred.waitFor({ state: "detached" });
+    await card.locator("code.masked").waitFor();
+    const providers = (await api("GET", "/api/ai-providers")).body.filter((p) => p.name === "deepseek");
+    assert.equal(providers.length, 1);
+    await api("DELETE", `/api/ai-providers/${providers[0].id}`);
+  },
+
+  // 5. A credential the admin switched off is not "failing".
+  async switchedOffCredential({ page }) {
+    const p = await openaiProvider();
+    await api("POST", `/api/ai-providers/${p.id}/credentials`, { name: "spare", value: { api_key: env.FAKE_KEY }, verify: false });
+    await signIn(page, env.ADMIN_KEY, "/console/providers");
+    const card = page.locator('article[data-provider="openai"]');
+    await card.getByRole("switch", { name: "Credential spare active" }).click();
+    await eventually(async () => (await card.getByRole("switch", { name: "Credential spare active" }).getAttribute("aria-checked")) === "false", "switched off");
+    await card.getByText("Healthy").waitFor();
+    assert.equal(await card.getByText("Some credentials failing").count(), 0);
+  },
+
+  // 6 (console side). A key for a member cannot be given a role above the member's.
+  async keyRoleLimit({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/users");
+    await page.getByRole("button", { name: "New key" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Belongs to").selectOption({ label: "member-user (member)" });
+    const roles = await dialog.locator('select[name="role"] option').allTextContents();
+    assert.deepEqual(roles, ["member"]);
+    await dialog.getByLabel("Belongs to").selectOption("new");
+    assert.deepEqual(await dialog.locator('select[name="role"] option').allTextContents(), ["member", "admin", "owner"]);
+    // 11. closing a dialog gives the focus back to the button that opened it
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "New key");
+  },
+
+  // 8. Rates: units next to the numbers, forms with only the fields a kind is priced by, re-pricing feedback.
+  async rateKinds({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/models");
+    await page.getByRole("heading", { name: "Models and rates" }).waitFor();
+    await page.getByRole("button", { name: "New rate" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("checkbox", { name: "OpenAI" }).check();
+    await dialog.getByLabel("Model ID").fill("dall-e-3");
+    await dialog.getByLabel("Type").selectOption("image");
+    assert.equal(await dialog.getByLabel("Cache read per 1M tokens").count(), 0, "cache fields on an image rate");
+    await dialog.getByLabel("Credits per image").fill("40");
+    await dialog.getByLabel("Upstream cost per image (USD)").fill("0.04");
+    await shot(page, "rate-form-image");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const row = page.locator("tbody tr", { hasText: "dall-e-3" });
+    assert.match(await row.locator('td[data-col="output"]').innerText(), /^40\s*\/ image$/);
+    await page.getByRole("status").filter({ hasText: "Rate saved." }).waitFor();
+    await page.getByRole("button", { name: "New rate" }).click();
+    await dialog.getByLabel("Type").selectOption("embedding");
+    assert.equal(await dialog.getByLabel("Output credits per 1M tokens").count(), 0, "output field on an embedding rate");
+    assert.equal(await dialog.getByLabel("Cache write per 1M tokens").count(), 0, "cache fields on an embedding rate");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("button", { name: "Bulk re-pricing" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Re-price" }).click();
+    await page.getByRole("status").filter({ hasText: "1 rates re-priced from their unit costs." }).waitFor();
+    await shot(page, "models-and-rates-units");
+  },
+
+  // 9. With the OpenAI plugin off, the Image tab says so (and where to switch it on) instead of "configure".
+  async imageTabPluginOff({ page }) {
+    assert.equal((await api("PUT", "/api/admin/plugins/openai", { enabled: false })).status, 200);
+    try {
+      await signIn(page, env.ADMIN_KEY, "/playground");
+      await page.getByRole("tab", { name: "Image" }).click();
+      const empty = page.locator(".state.empty", { hasText: "OpenAI serves image models, but its plugin is switched off." });
+      await empty.waitFor();
+      await empty.getByRole("link", { name: "Plugins" }).waitFor();
+      await shot(page, "playground-plugin-off");
+    } finally {
+      await api("PUT", "/api/admin/plugins/openai", { enabled: true });
+    }
+  },
+
+  // 10. Choosing a billing mode explains it; nothing changes until it is confirmed; Cancel keeps the old one.
+  async billingModeConfirm({ page }) {
+    const before = (await api("GET", "/api/admin/billing")).body.active;
+    await api("PUT", "/api/admin/billing", { mode: "none" });
+    await signIn(page, env.ADMIN_KEY, "/console/credits");
+    const mode = page.getByRole("combobox", { name: "Billing mode" });
+    await mode.selectOption("free");
+    await page.getByTestId("mode-preview").filter({ hasText: "refuse models that have no rate" }).waitFor();
+    await page.getByRole("button", { name: "Apply…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Switch billing to Self-hosted?" });
+    await shot(page, "billing-mode-confirm");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    assert.equal((await api("GET", "/api/admin/billing")).body.active, "none");
+    await page.getByRole("button", { name: "Apply…" }).click();
+    await dialog.getByRole("button", { name: "Switch" }).click();
+    await page.getByRole("status").filter({ hasText: "Billing mode is now Self-hosted." }).waitFor();
+    assert.equal((await api("GET", "/api/admin/billing")).body.active, "free");
+    await api("PUT", "/api/admin/billing", { mode: before });
+  },
+
+  // 11. Phone width: an error reads as a sentence, not a word per line; a stale error leaves with the search.
+  async phoneErrors() {
+    const { browser, page, errors } = await launch({ width: 390, height: 844 });
+    try {
+      await signIn(page, env.ADMIN_KEY, "/console/users");
+      const owner = page.locator("tr[data-user]").filter({ has: page.locator('option[value="owner"]:checked') }).first();
+      await owner.getByRole("combobox").selectOption("member");
+      const alert = page.getByRole("alert").filter({ hasText: /owner/ });
+      await alert.waitFor();
+      const bad = await cramped(page);
+      assert.deepEqual(bad, [], `errors squeezed on a phone: ${JSON.stringify(bad)}`);
+      await shot(page, "phone-error");
+      await page.getByLabel("Search users").first().fill("member");
+      await alert.waitFor({ state: "detached" });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  },
+
+  // 11. Chinese: billing-mode names, their settings and role names are translated too.
+  async chineseLabels({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/credits");
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh");
+    const mode = page.getByRole("combobox", { name: "计费模式" });
+    await mode.waitFor();
+    const options = await mode.locator("option").allTextContents();
+    assert.ok(!options.some((o) => /Self-hosted|Credits|None/.test(o)), `English mode names: ${options}`);
+    const before = (await api("GET", "/api/admin/billing")).body.active;
+    await api("PUT", "/api/admin/billing", { mode: "credits" });
+    await page.reload();
+    await page.getByRole("button", { name: "设置" }).click();
+    const labels = await page.getByRole("dialog").locator(".field-label").allInnerTexts();
+    assert.ok(labels.length && labels.every((l) => /[\u4e00-\u9fff]/.test(l)), `English settings: ${labels}`);
+    await page.getByRole("dialog").getByRole("button", { name: "取消" }).click();
+    await api("PUT", "/api/admin/billing", { mode: before });
+    await page.goto(`${HUB}/console/users`);
+    await page.locator("tr[data-user]").first().waitFor();
+    const roles = await page.locator("tr[data-user] select").first().locator("option").allTextContents();
+    assert.deepEqual(roles, ["成员", "管理员", "所有者"]);
+    await shot(page, "users-zh");
+    await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+  },
+
+  // 12. Every link blocklet.yml gives members opens a page they may see.
+  async memberNavigation({ page }) {
+    await signIn(page, env.MEMBER_KEY);
+    for (const link of JSON.parse(env.NAV_LINKS)) {
+      await page.goto(`${HUB}${link}`);
+      await page.locator("main h1").first().waitFor();
+      const heading = await page.locator("main h1").first().innerText();
+      assert.ok(!/Administrators only|Page not found/.test(heading), `${link} shows "${heading}" to a member`);
+    }
+  },
+
+  // Playground parameters reach the upstream; a tool call is shown; "Code" gives the same request as code.
+  async playgroundParams({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/playground");
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await picker.locator('option[value="openai/gpt-4o-mini"]').waitFor({ state: "attached" });
+    await picker.selectOption("openai/gpt-4o-mini");
+    await page.getByText("System prompt and parameters").click();
+    await page.getByLabel("System prompt").fill("be brief");
+    await page.getByLabel("Temperature").fill("5");
+    await page.getByRole("alert").filter({ hasText: "Temperature must be between 0 and 2." }).waitFor();
+    await page.getByLabel("Message").fill("weather in Paris?");
+    assert.ok(await page.getByRole("button", { name: "Send" }).isDisabled(), "sent with a temperature of 5");
+    await page.getByLabel("Temperature").fill("0.3");
+    await page.getByLabel("Max tokens").fill("50");
+    await page.getByLabel("Top-p").fill("0.9");
+    await page.getByRole("checkbox", { name: "JSON mode" }).check();
+    const tool = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+    await page.getByLabel("Tools (JSON array)").fill(JSON.stringify([tool]));
+    await page.getByRole("button", { name: "Code" }).click();
+    const dialog = page.getByRole("dialog", { name: "This request as code" });
+    const code = {};
+    for (const [tab, id] of [["curl", "curl"], ["Python", "python"], ["JavaScript", "javascript"]]) {
+      await dialog.getByRole("tab", { name: tab }).click();
+      code[id] = await dialog.getByTestId(`code-${id}`).innerText();
+    }
+    await dialog.getByRole("tab", { name: "Python" }).click();
+    await shot(page, "playground-code");
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByTestId("tool-call").filter({ hasText: "get_weather(" }).waitFor();
+    await page.getByTestId("answer-meta").last().waitFor();
+    await shot(page, "playground-parameters");
+    console.log(JSON.stringify({ code }));
+  },
+
+  // Dark mode: follows the system, the header's menu pins a theme, and both pass axe-core's contrast check.
+  async themes() {
+    const pages = ["/console", "/console/providers", "/console/users", "/console/models", "/console/credits", "/console/usage", "/playground", "/account", "/pricing"];
+    const report = [];
+    for (const scheme of ["light", "dark"]) {
+      // axe is injected as an inline script, which the console's Content-Security-Policy (rightly) refuses
+      const { browser, page, errors } = await launch(undefined, { colorScheme: scheme, bypassCSP: true });
+      try {
+        await signIn(page, env.ADMIN_KEY, "/console");
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const dark = await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
+        assert.equal(dark, scheme, `the system asked for ${scheme}, the page is ${dark} (${bg})`);
+        for (const p of pages) {
+          await page.goto(`${HUB}${p}`);
+          await page.locator("main h1").first().waitFor();
+          await page.waitForLoadState("networkidle").catch(() => {});
+          await page.addScriptTag({ path: AXE });
+          const { violations, checked } = await page.evaluate(async () => {
+            const r = await window.axe.run(document, { runOnly: ["color-contrast"] });
+            return {
+              violations: r.violations.flatMap((v) => v.nodes.map((n) => `${n.target.join(" ")}: ${n.any[0]?.message ?? v.help}`)),
+              checked: r.passes.reduce((n, v) => n + v.nodes.length, 0),
+            };
+          });
+          assert.ok(checked > 5, `axe checked only ${checked} texts on ${p}`); // the check really ran
+          report.push(...violations.map((v) => `${scheme} ${p} ${v}`));
+        }
+        await page.goto(`${HUB}/console/usage`);
+        await shot(page, `usage-${scheme}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
+    }
+    assert.deepEqual(report, [], `contrast violations:\n${report.join("\n")}`);
+    // the toggle pins a theme over the system's and is remembered
+    const { browser, page } = await launch(undefined, { colorScheme: "light" });
+    try {
+      await signIn(page, env.ADMIN_KEY, "/console");
+      await page.getByRole("combobox", { name: "Theme" }).selectOption("dark");
+      await page.reload();
+      await page.getByRole("heading", { name: "Quick start" }).waitFor();
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme), "dark");
+      await shot(page, "quick-start-dark");
+      await page.getByRole("combobox", { name: "Theme" }).selectOption("system");
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme), "light");
+    } finally {
+      await browser.close();
+    }
+  },
+};
+
+await runScenario(scenarios, ["phoneErrors", "themes"]);
