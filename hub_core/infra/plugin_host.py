@@ -109,7 +109,8 @@ class PluginHost:
         entry_points: Iterable[metadata.EntryPoint] | None = None,
         allow: frozenset[str] | None = None,
     ) -> None:
-        """Import every plugin of the entry-point group, isolating failures per entry point."""
+        """Import every plugin of the entry-point group, isolating failures per entry point. An entry point
+        that names a class is instantiated (no arguments) for this host: per-hub plugin state."""
         eps = entry_points if entry_points is not None else metadata.entry_points(group=ENTRY_POINT_GROUP)
         for ep in sorted(eps, key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
@@ -129,6 +130,9 @@ class PluginHost:
                 continue
             try:
                 plugin = ep.load()
+                if inspect.isclass(plugin):
+                    # ``module:Class``: one instance per host, so each hub in the process has its own state
+                    plugin = plugin()
                 self.pm.register(plugin, name=ep.name)
                 if problem := self._unsupported(ep.name) or _config_schema_problem(plugin):
                     self.pm.unregister(name=ep.name)
