@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,10 +40,14 @@ def provider_hub(
     *,
     base_url: str | None = None,
     credential: Any = None,
+    plugins: Iterable[str] | None = None,
     **provider_fields: Any,
 ) -> HubServer:
-    """A started hub whose `provider` points at `fake`: its ``base_url`` and ``credential`` unless given."""
-    server = hub_server_factory()
+    """A started hub whose `provider` points at `fake`: its ``base_url`` and ``credential`` unless given.
+
+    The hub loads only `plugins` (default: the plugin named like the provider), not everything installed,
+    so another installed plugin (an observer, an auth plugin) never runs in this plugin's tests."""
+    server = hub_server_factory(plugins=(provider,) if plugins is None else plugins)
     server.add_provider(
         provider,
         base_url=fake.base_url if base_url is None else base_url,

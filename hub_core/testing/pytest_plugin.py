@@ -1,4 +1,6 @@
-"""pytest fixtures for the hub and for plugin authors (registered through the ``pytest11`` entry point).
+"""pytest fixtures for the hub and for plugin authors. Opt-in, so they never reach the pytest runs of other
+projects installed beside the hub: ``pytest -p hub_core.testing.pytest_plugin``, or ``addopts`` in the test
+project's configuration, or ``pytest_plugins`` in its root conftest.py.
 
 - ``fake_openai``: a fake OpenAI upstream on a real socket (`hub_core.testing.fake_openai.FakeOpenAI`).
 - ``hub_settings``: `Settings` for a fresh hub in ``tmp_path`` (SQLite).
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +64,14 @@ def fake_openai_thread() -> Iterator[FakeOpenAI]:
 def hub_server_factory(tmp_path: Path) -> Iterator[Callable[..., HubServer]]:
     servers: list[HubServer] = []
 
-    def factory(settings: Settings | None = None, **kwargs: Any) -> HubServer:
-        server = HubServer(settings or make_settings(tmp_path / f"data{len(servers)}"), **kwargs)
+    def factory(
+        settings: Settings | None = None, *, plugins: Iterable[str] | None = None, **kwargs: Any
+    ) -> HubServer:
+        """A started hub; `plugins` limits the installed plugins it loads (by entry-point name)."""
+        settings = settings or make_settings(tmp_path / f"data{len(servers)}")
+        if plugins is not None:
+            settings = settings.with_(load_plugins=frozenset(plugins))
+        server = HubServer(settings, **kwargs)
         servers.append(server)
         return server.start()
 

@@ -25,9 +25,19 @@ from urllib.parse import quote, urlsplit
 
 from yarl import URL
 
-from hub_core import Credential, HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
-from hub_core.errors import bad_request
-from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core import (
+    Chunk,
+    Credential,
+    HubError,
+    NormalizedResponse,
+    Normalizer,
+    Provider,
+    Route,
+    UpstreamRequest,
+    Usage,
+    bad_request,
+    hookimpl,
+)
 from hub_core.providers.translate import (
     ChunkWriter,
     assistant_message,

@@ -19,9 +19,18 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from hub_core import HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
-from hub_core.errors import bad_request
-from hub_core.providers.base import Chunk, NormalizedResponse, Normalizer
+from hub_core import (
+    Chunk,
+    HubError,
+    NormalizedResponse,
+    Normalizer,
+    Provider,
+    Route,
+    UpstreamRequest,
+    Usage,
+    bad_request,
+    hookimpl,
+)
 from hub_core.providers.sse import SSEParser
 from hub_core.providers.translate import (
     ChunkWriter,

@@ -20,9 +20,19 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub_core import API_KEY_SCHEMA, Credential, HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
-from hub_core.errors import bad_request
-from hub_core.providers.base import NormalizedResponse, Normalizer
+from hub_core import (
+    API_KEY_SCHEMA,
+    Credential,
+    HubError,
+    NormalizedResponse,
+    Normalizer,
+    Provider,
+    Route,
+    UpstreamRequest,
+    Usage,
+    bad_request,
+    hookimpl,
+)
 from hub_core.providers.translate import (
     images_response,
     load_json_object,

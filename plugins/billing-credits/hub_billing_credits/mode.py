@@ -20,7 +20,7 @@ from hub_core.db import models as m
 if TYPE_CHECKING:
     import click
 
-    from hub_core.types import Caller, CallRecord
+    from hub_core import Caller, CallRecord
 
 log = structlog.get_logger("hub_billing_credits")
 

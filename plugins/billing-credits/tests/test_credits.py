@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hub_core.billing import to_units
+from hub_core.testing import make_settings
 from hub_core.testing.billing import (
     account,
     call,
@@ -27,7 +28,6 @@ from hub_core.testing.billing import (
     use_mode,
     user_did,
 )
-from hub_core.testing.pytest_plugin import make_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 

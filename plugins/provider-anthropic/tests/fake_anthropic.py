@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub_core.testing.fake_server import Failure, FakeUpstream, reply_text
+from hub_core.testing import Failure, FakeUpstream, reply_text
 
 MESSAGE_FIELDS = frozenset(
     {

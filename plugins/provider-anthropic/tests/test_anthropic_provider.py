@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from hub_core import HubError, Route
-from hub_core.testing.provider_tests import openai_client
+from hub_core.testing import openai_client
 
 PNG = base64.b64encode(
     base64.b64decode(

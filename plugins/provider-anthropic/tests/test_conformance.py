@@ -3,8 +3,8 @@ API: chat, streaming, tools, images, cache and thinking usage, upstream failures
 
 from __future__ import annotations
 
-from hub_core.testing.conformance import ChatConformance, ProviderCase
-from hub_core.types import Usage
+from hub_core import Usage
+from hub_core.testing import ChatConformance, ProviderCase
 
 
 class TestAnthropicConformance(ChatConformance):

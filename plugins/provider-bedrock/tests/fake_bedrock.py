@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
 
-from hub_core.testing.fake_server import (
+from hub_core.testing import (
     FAIL_401,
     FAIL_429,
     FAIL_500,

@@ -21,7 +21,7 @@ import hub_provider_bedrock as bedrock
 import pytest
 from yarl import URL
 
-from hub_core.types import Credential, UpstreamRequest
+from hub_core import Credential, UpstreamRequest
 
 SCRIPT = Path(__file__).with_name("aws_sdk_check.mjs")
 

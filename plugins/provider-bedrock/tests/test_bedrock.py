@@ -15,12 +15,8 @@ import hub_provider_bedrock as bedrock
 import openai
 import pytest
 
-from hub_core import HubError, Route
-from hub_core.testing.conformance import WEATHER_TOOL
-from hub_core.testing.fake_server import PNG_1PX_DATA_URL
-from hub_core.testing.provider_tests import openai_client
-from hub_core.testing.server import HubServer
-from hub_core.types import Credential, UpstreamRequest
+from hub_core import Credential, HubError, Route, UpstreamRequest
+from hub_core.testing import PNG_1PX_DATA_URL, WEATHER_TOOL, HubServer, openai_client
 
 NOVA = "bedrock/us.amazon.nova-lite-v1:0"
 CLAUDE = "bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0"

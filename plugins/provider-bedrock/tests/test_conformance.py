@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hub_core.testing.conformance import ChatConformance, ProviderCase
-from hub_core.types import Usage
+from hub_core import Usage
+from hub_core.testing import ChatConformance, ProviderCase
 
 
 class TestBedrockConformance(ChatConformance):

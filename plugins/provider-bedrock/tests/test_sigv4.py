@@ -14,7 +14,7 @@ from typing import Any
 import hub_provider_bedrock as bedrock
 import pytest
 
-from hub_core.types import Credential, UpstreamRequest
+from hub_core import Credential, UpstreamRequest
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 HOST = "example.amazonaws.com"

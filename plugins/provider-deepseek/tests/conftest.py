@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hub_core.testing.fake_openai_dialect import DETAIL_PROMPT, OpenAIDialectFake
+from hub_core.testing import DETAIL_PROMPT, OpenAIDialectFake
 
 ERROR_TYPES = {
     400: ("invalid_request_error", "invalid_request_error"),

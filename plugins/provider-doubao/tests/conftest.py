@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hub_core.testing.fake_openai_dialect import OpenAIDialectFake
-from hub_core.testing.fake_server import Recorded
+from hub_core.testing import OpenAIDialectFake, Recorded
 
 # Ark error bodies: a code, the message with a request id, and an HTTP-ish type
 ERRORS = {

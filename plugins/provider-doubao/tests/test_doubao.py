@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from hub_core.testing.conformance import ChatConformance, EmbeddingConformance, ImageConformance, ProviderCase
-from hub_core.testing.provider_tests import openai_client, provider_hub
-from hub_core.types import Usage
+from hub_core import Usage
+from hub_core.testing import (
+    ChatConformance,
+    EmbeddingConformance,
+    ImageConformance,
+    ProviderCase,
+    openai_client,
+    provider_hub,
+)
 
 
 class TestDoubaoConformance(ChatConformance, EmbeddingConformance, ImageConformance):

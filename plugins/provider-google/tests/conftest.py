@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hub_core.testing.fake_server import (
+from hub_core.testing import (
     FAIL_401,
     FAIL_429,
     FAIL_500,

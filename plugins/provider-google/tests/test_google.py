@@ -7,16 +7,17 @@ import json
 import openai
 import pytest
 
-from hub_core.testing.conformance import (
+from hub_core import Usage
+from hub_core.testing import (
+    PNG_1PX_DATA_URL,
     WEATHER_TOOL,
     ChatConformance,
     EmbeddingConformance,
     ImageConformance,
     ProviderCase,
+    openai_client,
+    provider_hub,
 )
-from hub_core.testing.fake_server import PNG_1PX_DATA_URL
-from hub_core.testing.provider_tests import openai_client, provider_hub
-from hub_core.types import Usage
 
 
 class TestGeminiConformance(ChatConformance, EmbeddingConformance, ImageConformance):

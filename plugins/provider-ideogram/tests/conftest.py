@@ -10,8 +10,7 @@ from typing import Any
 import openai
 import pytest
 
-from hub_core.testing.provider_tests import load_module, openai_client, provider_hub
-from hub_core.testing.server import HubServer
+from hub_core.testing import HubServer, load_module, openai_client, provider_hub
 
 
 @pytest.fixture

@@ -18,15 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub_core.testing.fake_server import (
-    FAIL_401,
-    FAIL_429,
-    FAIL_500,
-    MALFORMED,
-    PNG_1PX,
-    FakeServer,
-    Recorded,
-)
+from hub_core.testing import FAIL_401, FAIL_429, FAIL_500, MALFORMED, PNG_1PX, FakeServer, Recorded
 
 API_KEY = "ideogram-fake-key-0123"
 SPEEDS = {"FLASH", "TURBO", "DEFAULT", "QUALITY"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub_core.testing.conformance import ImageConformance, ProviderCase
+from hub_core.testing import ImageConformance, ProviderCase
 
 
 class TestIdeogramConformance(ImageConformance):

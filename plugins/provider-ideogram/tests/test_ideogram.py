@@ -12,9 +12,7 @@ import hub_provider_ideogram as ideogram
 import openai
 import pytest
 
-from hub_core.testing.fake_server import PNG_1PX
-from hub_core.testing.provider_tests import openai_client
-from hub_core.testing.server import HubServer
+from hub_core.testing import PNG_1PX, HubServer, openai_client
 
 
 def sdk(server: HubServer) -> openai.OpenAI:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import openai
 import pytest
 
-from hub_core.testing.conformance import ChatConformance, EmbeddingConformance, ProviderCase
-from hub_core.testing.fake_server import PNG_1PX_DATA_URL
-from hub_core.testing.provider_tests import openai_client, provider_hub
-from hub_core.types import Usage
+from hub_core import Usage
+from hub_core.testing import (
+    PNG_1PX_DATA_URL,
+    ChatConformance,
+    EmbeddingConformance,
+    ProviderCase,
+    openai_client,
+    provider_hub,
+)
 
 
 class TestOllamaConformance(ChatConformance, EmbeddingConformance):

@@ -6,8 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub_core.testing.conformance import ChatConformance, EmbeddingConformance, ImageConformance, ProviderCase
-from hub_core.testing.fake_openai_dialect import OpenAIDialectFake
+from hub_core.testing import (
+    ChatConformance,
+    EmbeddingConformance,
+    ImageConformance,
+    OpenAIDialectFake,
+    ProviderCase,
+)
 
 
 class FakeOpenAIVendor(OpenAIDialectFake):

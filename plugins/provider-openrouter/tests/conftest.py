@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hub_core.testing.fake_openai_dialect import DETAIL_PROMPT, OpenAIDialectFake
-from hub_core.testing.fake_server import Recorded
+from hub_core.testing import DETAIL_PROMPT, OpenAIDialectFake, Recorded
 
 
 class FakeOpenRouter(OpenAIDialectFake):

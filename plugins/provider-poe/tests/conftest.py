@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from hub_core.testing.fake_openai_dialect import OpenAIDialectFake
+from hub_core.testing import OpenAIDialectFake
 
 # Poe's documented error types per status
 ERRORS = {

@@ -5,9 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
-from hub_core.testing.conformance import ChatConformance, ProviderCase
-from hub_core.testing.provider_tests import openai_client, provider_hub
-from hub_core.types import Usage
+from hub_core import Usage
+from hub_core.testing import ChatConformance, ProviderCase, openai_client, provider_hub
 
 
 class TestPoeConformance(ChatConformance):

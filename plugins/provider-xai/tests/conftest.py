@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hub_core.testing.fake_openai_dialect import OpenAIDialectFake
-from hub_core.testing.fake_server import Recorded
+from hub_core.testing import OpenAIDialectFake, Recorded
 
 # xAI's error bodies are flat: a gRPC-style status text and the message
 CODES = {
