@@ -21,6 +21,7 @@ from hub_core.config import Settings
 from hub_core.default_plugins import (
     DefaultRoutingPlugin,
     KeyAuthPlugin,
+    OpenAICompatiblePlugin,
     ProviderUpstreamPlugin,
     UsageLogPlugin,
 )
@@ -62,6 +63,7 @@ class Hub:
         self.host.register_builtin("default_routing", self.routing)
         self.host.register_builtin("provider_upstream", ProviderUpstreamPlugin())
         self.host.register_builtin("usage_log", UsageLogPlugin(self.writer))
+        self.host.register_builtin("openai_compatible", OpenAICompatiblePlugin(self.host, self.state))
         self.host.run_registrations()
         self.gateway = Gateway(settings, self.host, self.state, self.upstream, self.health)
         self.catalog = ModelCatalog(self.host, self.routing, self.upstream)

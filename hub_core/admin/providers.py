@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 
@@ -16,6 +17,8 @@ from hub_core.errors import HubError, bad_request, not_found
 from hub_core.infra import schemas
 from hub_core.infra.crypto import Keyring, mask
 from hub_core.infra.plugin_host import PluginHost
+from hub_core.providers.base import Provider
+from hub_core.providers.compatible import KIND, compatible_provider, configured_models
 from hub_core.runtime.state import bump_generation
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ def provider_dict(row: m.Provider, host: PluginHost | None = None) -> dict[str, 
     return {
         "id": row.id,
         "name": row.name,
+        "kind": row.kind,
         "displayName": row.display_name,
         "baseUrl": row.base_url,
         "region": row.region,
@@ -87,6 +91,60 @@ def _check_base_url(url: object) -> str | None:
     return url.rstrip("/")
 
 
+def check_endpoint_url(url: Any) -> str:
+    """The base URL of an OpenAI-compatible endpoint: required, http(s) with a host, no user:password (the
+    key goes into a credential, encrypted), no query or fragment (paths such as ``/chat/completions`` are
+    appended to it)."""
+    if not isinstance(url, str) or not url.strip():
+        raise bad_request("baseUrl is required: the endpoint's OpenAI API root, e.g. http://host:8000/v1")
+    url = url.strip()
+    checked = _check_base_url(url)
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if not checked or not parts.hostname or not port_ok:
+        raise bad_request(f"baseUrl {url[:100]!r} is not an http(s) URL with a host", param="baseUrl")
+    if parts.username is not None or parts.password is not None:
+        raise bad_request(
+            "baseUrl must not carry a user or password; give the key as apiKey", param="baseUrl"
+        )
+    if parts.query or parts.fragment:
+        raise bad_request("baseUrl must not have a query or fragment", param="baseUrl")
+    return checked
+
+
+MAX_MODELS = 1000
+
+
+def check_models(models: Any) -> list[str] | None:
+    """A provider's fixed model list (``config.models``): model ids; null or empty: ask the upstream."""
+    if models is None or models == []:
+        return None
+    if not isinstance(models, list) or len(models) > MAX_MODELS:
+        raise bad_request(f"models must be a list of at most {MAX_MODELS} model ids", param="models")
+    out: list[str] = []
+    for model in models:
+        if not isinstance(model, str) or not model.strip() or len(model.strip()) > 200:
+            raise bad_request("each model must be a model id of 1 to 200 characters", param="models")
+        if model.strip() not in out:
+            out.append(model.strip())
+    return out
+
+
+def adapter_for(host: PluginHost, row: m.Provider) -> Provider | None:
+    """The provider that serves a record, or None when it is unavailable (its plugin is disabled or missing).
+    An OpenAI-compatible record's is made from the record itself, so it is current even in a process that
+    never loaded the configuration (the CLI)."""
+    if row.kind != KIND:
+        return host.provider(row.name)
+    owner = host.provider_plugin(row.name)
+    if owner not in (None, KIND) or not host.is_enabled(KIND) or not row.base_url:
+        return None
+    return compatible_provider(row.name, row.display_name, row.base_url, configured_models(row.config))
+
+
 async def add_provider(
     settings: Settings,
     host: PluginHost,
@@ -98,9 +156,10 @@ async def add_provider(
     enabled: bool = True,
     config: dict[str, Any] | None = None,
 ) -> m.Provider:
-    adapter = host.providers.get(name)
+    adapter = host.providers.get(name)  # an OpenAI-compatible one has its record: a 409 below
     if adapter is None:
-        known = ", ".join(sorted(host.providers)) or "none installed"
+        known = ", ".join(sorted(n for n in host.providers if host.provider_plugin(n) != KIND))
+        known = known or "none installed"
         raise bad_request(f"Unknown provider {name!r}; installed provider plugins: {known}", param="name")
     try:
         row = await m.Provider.create(
@@ -122,7 +181,10 @@ async def update_provider(settings: Settings, ref: str | int, changes: dict[str,
     if "displayName" in changes:
         row.display_name = str(changes["displayName"])[:100]
     if "baseUrl" in changes:
-        row.base_url = _check_base_url(changes["baseUrl"])
+        if row.kind == KIND:
+            row.base_url = check_endpoint_url(changes["baseUrl"])
+        else:
+            row.base_url = _check_base_url(changes["baseUrl"])
     if "region" in changes:
         row.region = changes["region"] or None
     if "enabled" in changes:
@@ -131,6 +193,11 @@ async def update_provider(settings: Settings, ref: str | int, changes: dict[str,
         if not isinstance(changes["config"], dict):
             raise bad_request("config must be an object", param="config")
         row.config = changes["config"]
+    if "models" in changes:
+        models = check_models(changes["models"])
+        row.config = {k: v for k, v in (row.config or {}).items() if k != "models"}
+        if models:
+            row.config["models"] = models
     await row.save()
     await bump_generation(settings)
     return row
@@ -184,7 +251,7 @@ async def add_credential(
     """Store a credential. With `verify` (on in the admin API and the CLI) a live test call must accept it
     first (`hub_core.routing.verify`); a refused one is a 400 with the vendor's words as ``detail``."""
     row = await get_provider(provider_ref)
-    schema = _schema_for(host, row.name)
+    schema = _schema_for(host, row)
     values = credential_values(value, schema)
     if credential_type not in CREDENTIAL_TYPES:
         raise bad_request(
@@ -224,7 +291,7 @@ async def update_credential(
     if cred is None:
         raise not_found(f"Credential {cred_id} not found")
     if "value" in changes and changes["value"] not in (None, ""):
-        schema = _schema_for(host, row.name)
+        schema = _schema_for(host, row)
         values = credential_values(changes["value"], schema)
         if verify:
             await verify_values(settings, host, row, values, upstream=upstream, test_model=test_model)
@@ -284,7 +351,7 @@ async def check_values(
     """Make the provider's test call with `values` (nothing is stored)."""
     from hub_core.routing.verify import check_credential
 
-    provider = host.provider(row.name)
+    provider = adapter_for(host, row)
     if provider is None:
         raise HubError(
             503, "provider_disabled", f"Provider {row.name!r} cannot be checked: its plugin is not enabled"
@@ -331,7 +398,7 @@ async def check_credential_value(
 ) -> CheckResult:
     """Test a credential value without saving it."""
     row = await get_provider(provider_ref)
-    values = credential_values(value, _schema_for(host, row.name))
+    values = credential_values(value, _schema_for(host, row))
     return await check_values(settings, host, row, values, upstream=upstream, test_model=test_model)
 
 
@@ -397,6 +464,6 @@ async def rotate_secrets(keyring: Keyring) -> dict[str, Any]:
     }
 
 
-def _schema_for(host: PluginHost, provider_name: str) -> dict[str, Any]:
-    adapter = host.providers.get(provider_name)
+def _schema_for(host: PluginHost, row: m.Provider) -> dict[str, Any]:
+    adapter = host.providers.get(row.name) if row.kind != KIND else adapter_for(host, row)
     return dict(adapter.credential_schema) if adapter else {"required": ["api_key"]}

@@ -63,6 +63,9 @@ class Provider(Model):
     region = fields.CharField(max_length=50, null=True)
     enabled = fields.BooleanField(default=True)
     config = fields.JSONField(default=dict)
+    #: ``plugin``: served by the installed provider plugin of the same name; ``openai_compatible``: an
+    #: OpenAI-compatible endpoint an admin added as data (`hub_core.default_plugins.openai_compatible`)
+    kind = fields.CharField(max_length=32, default="plugin")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

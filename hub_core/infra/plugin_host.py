@@ -214,6 +214,23 @@ class PluginHost:
         self.provider_owner[name] = plugin
         return name
 
+    def set_providers(self, plugin: str, providers: dict[str, Any]) -> list[str]:
+        """Make `providers` the whole set `plugin` provides, at run time, for a plugin whose providers are
+        data rather than code (the built-in ``openai_compatible``: one per stored record). A name another
+        plugin registered stays theirs; returns the names refused for that reason."""
+        for name in [n for n, owner in self.provider_owner.items() if owner == plugin]:
+            del self.providers[name], self.provider_owner[name]
+        refused = []
+        for name, provider in providers.items():
+            if self.provider_owner.get(name, plugin) != plugin:
+                refused.append(name)
+                continue
+            self.providers[name] = provider
+            self.provider_owner[name] = plugin
+        if plugin in self.infos:
+            self.infos[plugin].registered["providers"] = sorted(set(providers) - set(refused))
+        return refused
+
     def _add_billing_mode(self, plugin: str, mode: Any) -> str:
         name = getattr(mode, "name", "")
         owner = self.billing_owner.get(name)

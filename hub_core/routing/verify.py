@@ -17,7 +17,7 @@ import aiohttp
 
 from hub_core.errors import HubError
 from hub_core.routing.health import Outcome, classify, tag_upstream_error
-from hub_core.types import Credential, Route
+from hub_core.types import Credential, Route, UpstreamRequest
 
 if TYPE_CHECKING:
     from hub_core.db import models as m
@@ -83,11 +83,8 @@ async def check_credential(
     seconds: float = CHECK_TIMEOUT,
 ) -> CheckResult:
     """Make the test call with `values` and say what it proved about them."""
-    kind = check_kind(provider)
-    model = test_model or provider.test_model
-    if kind is None or not model:
-        detail = f"{provider.display_name or name} has no test model to check credentials with"
-        return CheckResult("unknown", detail, name, model or "", kind or "chat")
+    found_kind = check_kind(provider)
+    model = test_model or provider.test_model or ""
     route = Route(
         provider,
         name,
@@ -98,9 +95,17 @@ async def check_credential(
         dict(config or {}),
         region,
     )
+    # without a test model, an upstream that lists its models (an OpenAI-compatible endpoint an admin added
+    # without a model list) is checked with that free call instead
+    by_listing = not model and provider.models_request(route) is not None
+    kind = found_kind or "chat"
+    if not by_listing and (found_kind is None or not model):
+        detail = f"{provider.display_name or name} has no test model to check credentials with"
+        return CheckResult("unknown", detail, name, model, kind)
     started = time.perf_counter()
     try:
-        failure = await asyncio.wait_for(_send(upstream, route, kind, model), seconds)
+        sending = _list(upstream, route) if by_listing else _send(upstream, route, kind, model)
+        failure = await asyncio.wait_for(sending, seconds)
     except HubError as err:
         failure = err
     except TimeoutError:
@@ -116,6 +121,51 @@ async def _send(upstream: UpstreamClient, route: Route, kind: str, model: str) -
     provider = route.provider
     req = provider.build_request(kind, check_payload(kind, model), route, False)
     provider.apply_credential(req, route.credential)
+    return await _answer(upstream, route, req)
+
+
+async def _list(upstream: UpstreamClient, route: Route) -> HubError | None:
+    """The model-list call as the test call."""
+    req = route.provider.models_request(route)
+    assert req is not None
+    route.provider.apply_credential(req, route.credential)
+    return await _answer(upstream, route, req)
+
+
+async def list_models(upstream: UpstreamClient, route: Route, seconds: float = CHECK_TIMEOUT) -> list[str]:
+    """The upstream's model list (``models_request``) with the route's credential, asked now; raises the
+    `HubError` its answer maps to, or 504 when it did not answer in time."""
+    provider = route.provider
+    req = provider.models_request(route)
+    label = provider.display_name or route.provider_name
+    if req is None:
+        raise HubError(400, "unsupported_operation", f"{label} has no model list to ask")
+    provider.apply_credential(req, route.credential)
+    try:
+        async with asyncio.timeout(seconds):
+            resp = await upstream.send(req, label)
+            try:
+                body = await resp.read()
+            finally:
+                resp.release()
+    except TimeoutError:
+        raise HubError(
+            504, "upstream_timeout", f"{label} did not answer in time", type="upstream_error"
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise HubError(
+            502,
+            "upstream_unreachable",
+            f"{label} broke off its answer: {type(exc).__name__}",
+            type="upstream_error",
+        ) from exc
+    if resp.status >= 400:
+        raise tag_upstream_error(provider.map_error(resp.status, body, dict(resp.headers)), resp)
+    return provider.parse_models(body)
+
+
+async def _answer(upstream: UpstreamClient, route: Route, req: UpstreamRequest) -> HubError | None:
+    provider = route.provider
     resp = await upstream.send(req, provider.display_name or route.provider_name)
     try:  # only read for the error's message: the start of it is enough
         body = await resp.read_body(64 << 10, truncate=True)

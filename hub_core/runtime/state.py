@@ -54,6 +54,8 @@ class ProviderConfig:
     enabled: bool
     config: dict[str, Any]
     credentials: list[WeightedCredential] = field(default_factory=list)
+    #: the record's kind: ``plugin`` or ``openai_compatible`` (`hub_core.db.models.Provider.kind`)
+    kind: str = "plugin"
 
     def next_credential(self) -> Credential | None:
         """Smooth weighted round-robin (nginx) over the active credentials."""
@@ -135,7 +137,14 @@ class RuntimeState:
         out: dict[str, ProviderConfig] = {}
         for row in await m.Provider.all().prefetch_related("credentials"):
             cfg = ProviderConfig(
-                row.name, row.id, row.display_name, row.base_url, row.region, row.enabled, row.config or {}
+                row.name,
+                row.id,
+                row.display_name,
+                row.base_url,
+                row.region,
+                row.enabled,
+                row.config or {},
+                kind=row.kind,
             )
             for cred in row.credentials:
                 if not cred.active:

@@ -8,9 +8,10 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
-from hub_core.admin import plugin_config, plugin_state, providers, users
+from hub_core.admin import compatible, plugin_config, plugin_state, providers, users
 from hub_core.db import models as m
 from hub_core.errors import bad_request
+from hub_core.providers.compatible import KIND
 from hub_core.routing.status import ModelState
 from hub_core.routing.verify import raise_unless_valid
 from hub_core.web.api.admin_auth import require_admin
@@ -61,6 +62,8 @@ async def available_providers() -> Response:
     out = []
     for name, adapter in sorted(hub.host.providers.items()):
         plugin = hub.host.provider_plugin(name)
+        if plugin == KIND:
+            continue  # an admin's OpenAI-compatible endpoint, not an installed plugin
         out.append(
             {**adapter.describe(), "plugin": plugin, "pluginEnabled": hub.host.is_enabled(plugin or "")}
         )
@@ -70,7 +73,12 @@ async def available_providers() -> Response:
 @bp.post("/api/ai-providers")
 async def create_provider() -> Response:
     hub = current_hub()
-    body = _texts(await json_body(), "name", "displayName", "baseUrl", "region")
+    body = _texts(await json_body(), "name", "displayName", "baseUrl", "region", "kind")
+    kind = body.get("kind") or "plugin"
+    if kind == KIND:
+        return await _create_compatible(body)
+    if kind != "plugin":
+        raise bad_request(f"kind must be 'plugin' or {KIND!r}", param="kind")
     row = await providers.add_provider(
         hub.settings,
         hub.host,
@@ -83,6 +91,49 @@ async def create_provider() -> Response:
     )
     await hub.state.reload()
     return json_response(providers.provider_dict(row, hub.host), 201)
+
+
+async def _create_compatible(body: dict[str, Any]) -> Response:
+    """An OpenAI-compatible endpoint without a plugin: name, baseUrl, apiKey?, models? (else discovered)."""
+    hub = current_hub()
+    config = body.get("config") if isinstance(body.get("config"), dict) else {}
+    row, found = await compatible.add_compatible_provider(
+        hub.settings,
+        hub.host,
+        hub.keyring,
+        body.get("name"),
+        body.get("baseUrl"),
+        api_key=body.get("apiKey"),
+        models=body["models"] if "models" in body else config.get("models"),
+        display_name=body.get("displayName"),
+        enabled=_flag(body, "enabled", True),
+        verify=_flag(body, "verify", True),
+        upstream=hub.upstream,
+    )
+    await hub.state.reload()
+    await row.fetch_related("credentials")
+    return json_response({**providers.provider_dict(row, hub.host), "discoveredModels": found}, 201)
+
+
+@bp.post("/api/ai-providers/discover")
+async def discover_models() -> Response:
+    """Ask an OpenAI-compatible endpoint for its models before saving it: ``{baseUrl, apiKey?}``."""
+    hub = current_hub()
+    body = await json_body()
+    url = providers.check_endpoint_url(body.get("baseUrl"))
+    key = compatible.api_key_of(body.get("apiKey"))
+    found = await compatible.discover_models(hub.settings, url, key, upstream=hub.upstream)
+    return json_response({"baseUrl": url, "models": found})
+
+
+@bp.get("/api/ai-providers/<int:provider_id>/models")
+async def provider_models(provider_id: int) -> Response:
+    """The models a provider record lists and the ones its upstream lists now."""
+    hub = current_hub()
+    listed = await compatible.record_models(
+        hub.settings, hub.host, hub.keyring, provider_id, upstream=hub.upstream
+    )
+    return json_response(listed)
 
 
 @bp.put("/api/ai-providers/<int:provider_id>")
@@ -360,6 +411,13 @@ def _int(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError, OverflowError) as exc:  # also nan, inf
         raise bad_request(f"{name} must be an integer", param=name) from exc
+
+
+def _flag(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise bad_request(f"{name} must be a boolean", param=name)
+    return value
 
 
 def _texts(body: dict[str, Any], *names: str) -> dict[str, Any]:

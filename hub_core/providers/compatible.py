@@ -1,0 +1,53 @@
+"""OpenAI-compatible endpoints an admin adds as data (name, base URL, optional key, models), without a plugin.
+
+Each stored provider record of kind ``openai_compatible`` becomes one `CompatibleEndpoint`, a plain
+`OpenAICompatibleProvider` named after the record, so it routes, streams, fails over and is logged exactly
+like a plugin's provider (`hub_core.default_plugins.openai_compatible` keeps them in step with the records).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from hub_core.providers.openai_compat import OpenAICompatibleProvider
+
+#: the provider record kind (`hub_core.db.models.Provider.kind`) of these endpoints
+KIND = "openai_compatible"
+
+#: a name usable as the NAME of ``NAME/model`` (routing lower-cases that prefix, splits at ``/`` or ``:``)
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
+
+#: the key is optional: local servers (vLLM, LM Studio, llama.cpp) often need none
+OPTIONAL_API_KEY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"api_key": {"type": "string", "title": "API key", "secret": True, "minLength": 1}},
+}
+
+
+class CompatibleEndpoint(OpenAICompatibleProvider):
+    """An OpenAI-dialect upstream configured by an admin; `compatible_provider` makes one per record."""
+
+    credential_schema = OPTIONAL_API_KEY_SCHEMA
+
+
+def compatible_provider(
+    name: str, display_name: str | None, base_url: str, models: Sequence[str] = ()
+) -> CompatibleEndpoint:
+    """The provider for one record. Its first listed model is the credential check's test model; without a
+    list the check asks the upstream's ``/models`` instead (`hub_core.routing.verify`)."""
+    attrs = {
+        "name": name,
+        "display_name": display_name or name,
+        "default_base_url": base_url,
+        "test_model": str(models[0]) if models else "",
+    }
+    # a class per endpoint: a provider's name and base URL are class attributes of the contract
+    return type(f"CompatibleEndpoint[{name}]", (CompatibleEndpoint,), attrs)()
+
+
+def configured_models(config: dict[str, Any] | None) -> list[str]:
+    """The model ids a record lists (``config.models``), or none: then the upstream's ``/models`` decides."""
+    models = (config or {}).get("models")
+    return [str(m) for m in models] if isinstance(models, list) else []
