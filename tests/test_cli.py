@@ -153,7 +153,7 @@ def test_providers_and_credentials(tmp_path):
     assert text.stdout.strip() == "Added credential #2 openai-2 (sk-…333) to openai."
 
     table = ok(run_cli("providers", "list", data_dir=data)).stdout.splitlines()
-    assert table[0].split() == ["1", "openai", "enabled", "http://127.0.0.1:9/v1"]
+    assert table[0].split() == ["1", "openai", "plugin", "enabled", "http://127.0.0.1:9/v1"]
     assert table[1].split() == ["-", "#1", "primary", "sk-…111", "weight=3", "active"]
     assert table[2].split() == ["-", "#2", "openai-2", "sk-…333", "weight=100", "active"]
     listed = json.loads(ok(run_cli("providers", "list", "--json", data_dir=data)).stdout)
@@ -214,3 +214,85 @@ def test_help_and_version():
     for command in ("serve", "init", "keys", "providers", "credentials", "plugins", "secrets", "db"):
         assert re.search(rf"^\s+{command}\s", helped.stdout, re.M), command
     assert ok(run_cli("--version", data_dir=None)).stdout.strip().endswith("0.2.0")
+
+
+def test_openai_compatible_endpoints_from_the_cli_reach_a_running_hub(
+    hub_server_factory, hub_settings, fake_openai_thread
+):
+    """Issue 13 item 7 from a script: add an endpoint by name, call NAME/model with the SDK at once (no
+    restart), list its models, disable, enable and remove it."""
+    server = hub_server_factory(hub_settings)
+    data = hub_settings.data_dir
+    fake = fake_openai_thread
+    added = ok(
+        run_cli(
+            "providers", "add-compatible", "myvllm", "--base-url", fake.base_url,
+            "--api-key", str(fake.api_key), data_dir=data,
+        )
+    ).stdout  # fmt: skip
+    assert added.splitlines()[0] == f"Added OpenAI-compatible provider myvllm (id 1) at {fake.base_url}."
+    assert "gpt-4o-mini" in added.splitlines()[1] and str(fake.api_key) not in added
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.create_key(), max_retries=0)
+    ask = lambda: client.chat.completions.create(  # noqa: E731
+        model="myvllm/gpt-4o-mini", messages=[{"role": "user", "content": "from the cli"}]
+    )
+    assert ask().choices[0].message.content == "Echo: from the cli"
+    streamed = client.chat.completions.create(
+        model="myvllm/gpt-4o-mini", messages=[{"role": "user", "content": "a stream"}], stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == "Echo: a stream"
+
+    models = json.loads(ok(run_cli("providers", "models", "myvllm", "--json", data_dir=data)).stdout)
+    assert models["configured"] == [] and "gpt-4o-mini" in models["upstream"]
+    table = ok(run_cli("providers", "list", data_dir=data)).stdout.splitlines()
+    assert table[0].split() == ["1", "myvllm", "compatible", "enabled", fake.base_url]
+
+    assert (
+        ok(run_cli("providers", "disable", "myvllm", data_dir=data)).stdout.strip()
+        == "Disabled provider myvllm."
+    )
+    with pytest.raises(openai.APIStatusError) as refused:
+        ask()
+    assert refused.value.status_code == 503
+    ok(run_cli("providers", "enable", "myvllm", data_dir=data))
+    assert ask().choices[0].message.content == "Echo: from the cli"
+    assert (
+        ok(run_cli("providers", "remove", "myvllm", data_dir=data)).stdout.strip()
+        == "Removed provider myvllm."
+    )
+    with pytest.raises(openai.NotFoundError):
+        ask()
+
+    keyless = json.loads(
+        ok(
+            run_cli(
+                "providers", "add-compatible", "offline", "--base-url", "http://127.0.0.1:9/v1",
+                "--model", "m-1", "--model", "m-2", "--no-verify", "--json", data_dir=data,
+            )
+        ).stdout
+    )  # fmt: skip
+    assert (keyless["kind"], keyless["config"], keyless["credentials"]) == (
+        "openai_compatible",
+        {"models": ["m-1", "m-2"]},
+        [],
+    )
+
+
+def test_openai_compatible_errors_are_clean(tmp_path, fake_openai_thread):
+    data = tmp_path / "data"
+    base = fake_openai_thread.base_url
+    add = ("providers", "add-compatible")
+    assert_clean_failure(
+        run_cli(*add, "openai", "--base-url", base, data_dir=data), "belongs to the installed plugin 'openai'"
+    )
+    assert_clean_failure(run_cli(*add, "Bad/Name", "--base-url", base, data_dir=data), "name must be")
+    assert_clean_failure(run_cli(*add, "x", "--base-url", "ftp://h/v1", data_dir=data), "http(s) URL")
+    assert_clean_failure(run_cli(*add, "x", data_dir=data), "Missing option '--base-url'")
+    refused = run_cli(*add, "x", "--base-url", base, "--api-key", "sk-wrong-000000000", data_dir=data)
+    assert_clean_failure(refused, "Invalid credentials: ")
+    assert "sk-wrong-000000000" not in refused.stderr
+    assert_clean_failure(
+        run_cli(*add, "x", "--base-url", "http://127.0.0.1:9/v1", data_dir=data), "Could not list the models"
+    )
+    assert_clean_failure(run_cli("providers", "remove", "x", data_dir=data), "Provider x not found")
+    assert json.loads(ok(run_cli("providers", "list", "--json", data_dir=data)).stdout) == []

@@ -60,7 +60,8 @@ def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
         try:
             return asyncio.run(main())
         except HubError as exc:
-            raise click.ClickException(exc.message) from exc
+            detail = exc.extra.get("detail")  # the upstream's words when it refused or failed a check
+            raise click.ClickException(f"{exc.message}: {detail}" if detail else exc.message) from exc
 
     return wrapper
 
@@ -293,6 +294,105 @@ async def providers_add(
     )
 
 
+@providers.command("add-compatible")
+@click.argument("name")
+@click.option("--base-url", required=True, help="The endpoint's OpenAI API root, e.g. http://host:8000/v1.")
+@click.option("--api-key", default=None, help="Its key, stored encrypted (omit for servers that need none).")
+@click.option(
+    "--model", "models", multiple=True, help="A model it serves (repeat); default: ask its /models."
+)
+@click.option("--display-name", default=None)
+@click.option("--disabled", is_flag=True, help="Add it disabled.")
+@click.option("--no-verify", is_flag=True, help="Save without asking the endpoint first (offline setups).")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def providers_add_compatible(
+    settings: Any,
+    name: str,
+    base_url: str,
+    api_key: str | None,
+    models: tuple[str, ...],
+    display_name: str | None,
+    disabled: bool,
+    no_verify: bool,
+    as_json: bool,
+) -> None:
+    """Add an OpenAI-compatible endpoint without a plugin; it is served as NAME/model."""
+    from hub_core.admin import compatible
+    from hub_core.admin import providers as svc
+
+    hub = _host(settings)
+    row, found = await compatible.add_compatible_provider(
+        settings,
+        hub.host,
+        hub.keyring,
+        name,
+        base_url,
+        api_key=api_key,
+        models=list(models) or None,
+        display_name=display_name,
+        enabled=not disabled,
+        verify=not no_verify,
+    )
+    await row.fetch_related("credentials")
+    lines = [f"Added OpenAI-compatible provider {row.name} (id {row.id}) at {row.base_url}."]
+    if models:
+        lines.append(f"Models: {', '.join(models)}")
+    elif found:
+        lines.append(f"Models listed by the endpoint ({len(found)}): {', '.join(found[:20])}")
+        lines += ["  ..."] if len(found) > 20 else []
+    _emit({**svc.provider_dict(row, hub.host), "discoveredModels": found}, as_json, lines)
+
+
+@providers.command("models")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@run_async
+async def providers_models(settings: Any, name: str, as_json: bool) -> None:
+    """The models a provider's record lists and those its upstream lists now."""
+    from hub_core.admin import compatible
+
+    hub = _host(settings)
+    found = await compatible.record_models(settings, hub.host, hub.keyring, name)
+    lines = [f"configured: {', '.join(found['configured']) or '(none: the upstream list is used)'}"]
+    lines += [f"upstream:   {model}" for model in found["upstream"]]
+    _emit(found, as_json, lines)
+
+
+@providers.command("enable")
+@click.argument("name")
+@run_async
+async def providers_enable(settings: Any, name: str) -> None:
+    """Put a provider back into service; running hubs apply it on their next request."""
+    from hub_core.admin import providers as svc
+
+    row = await svc.update_provider(settings, name, {"enabled": True})
+    click.echo(f"Enabled provider {row.name}.")
+
+
+@providers.command("disable")
+@click.argument("name")
+@run_async
+async def providers_disable(settings: Any, name: str) -> None:
+    """Take a provider out of service (its calls get 503); running hubs apply it on their next request."""
+    from hub_core.admin import providers as svc
+
+    row = await svc.update_provider(settings, name, {"enabled": False})
+    click.echo(f"Disabled provider {row.name}.")
+
+
+@providers.command("remove")
+@click.argument("name")
+@run_async
+async def providers_remove(settings: Any, name: str) -> None:
+    """Delete a provider record and its credentials."""
+    from hub_core.admin import providers as svc
+
+    row = await svc.get_provider(name)
+    await svc.delete_provider(settings, row.id)
+    click.echo(f"Removed provider {row.name}.")
+
+
 @providers.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @run_async
@@ -306,7 +406,8 @@ async def providers_list(settings: Any, as_json: bool) -> None:
     lines = []
     for p in rows:
         state = "enabled" if p["enabled"] else "disabled"
-        lines.append(f"{p['id']:>3} {p['name']:<12} {state:<8} {p['baseUrl'] or '(default)'}")
+        kind = "compatible" if p["kind"] == "openai_compatible" else "plugin"
+        lines.append(f"{p['id']:>3} {p['name']:<12} {kind:<10} {state:<8} {p['baseUrl'] or '(default)'}")
         lines += [
             f"      - #{c['id']} {c['name']} {c['maskedValue']} weight={c['weight']} "
             f"{'active' if c['active'] else 'inactive'}"
