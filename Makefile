@@ -22,7 +22,7 @@ TEST_ON_313 := tests/test_request_scope.py tests/test_library_overrides.py tests
 	tests/test_openai_api.py tests/test_anthropic_api.py tests/test_aigne_chat.py tests/test_aigne_sdk.py \
 	tests/test_errors.py tests/test_smoke.py tests/test_packaging.py
 
-.PHONY: setup serve serve-setup python-serve test test-313 lint bench clean ui ui-test-deps js dist
+.PHONY: setup serve serve-setup python-serve test test-313 lint bench soak clean ui ui-test-deps js dist
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -95,6 +95,10 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/python bench/run.py
+
+# 30 minutes of mixed load (JSON, streams, one call in ten abandoned): does the hub's memory level off?
+soak: setup
+	$(VENV)/bin/python bench/run.py --soak 1800 --aborts 0.1
 
 clean:
 	rm -rf .tools $(VENV) $(VENV313) dist ui/node_modules ui/dist tests/js/node_modules

@@ -37,6 +37,8 @@ class Spec:
     cpu_pids: dict[str, int] = field(default_factory=dict)
     #: soak: print a progress line every this many seconds (0 = never)
     progress: float = 0.0
+    #: soak: share of requests the client abandons as soon as the answer starts (a user who gives up)
+    abort_share: float = 0.0
 
 
 class HTTPError(Exception):
@@ -84,6 +86,16 @@ class Connection:
         if close:
             self.close()
         return status, body
+
+    async def abandon(self, raw: bytes) -> int:
+        """Send the request, read the answer's head and hang up: the status."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=1 << 20)
+        assert self.reader is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        self.close()
+        return int(head[9:12])
 
     def close(self) -> None:
         if self.writer is not None:
@@ -162,6 +174,7 @@ class Window:
     latencies: list[float] = field(default_factory=list)
     ok: int = 0
     errors: int = 0
+    aborted: int = 0
     last_error: str = ""
 
 
@@ -170,6 +183,8 @@ async def worker(spec: Spec, win: Window, index: int) -> None:
     requests = {False: build_request(spec, False), True: build_request(spec, True)}
     # Spread streams evenly over workers and time: worker i sends a stream every 1/share requests.
     period = round(1 / spec.stream_share) if 0 < spec.stream_share < 1 else 0
+    # abandoned requests are streams (the answer starts before the call ends), offset from the kept ones
+    abort_every = round(1 / spec.abort_share) if spec.abort_share > 0 else 0
     n = index
     try:
         while not win.stop and win.started < MAX_REQUESTS:
@@ -177,6 +192,15 @@ async def worker(spec: Spec, win: Window, index: int) -> None:
             n += 1
             win.started += 1
             t0 = time.perf_counter()
+            if abort_every and n % abort_every == 0:
+                try:
+                    async with asyncio.timeout(REQUEST_TIMEOUT):
+                        status = await conn.abandon(requests[True])
+                    if status == 200 and win.start <= time.perf_counter() <= win.end:
+                        win.aborted += 1
+                except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
+                    conn.close()
+                continue
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT):
                     status, body = await conn.request(requests[stream])
@@ -250,6 +274,7 @@ async def run(spec: Spec) -> dict[str, Any]:
     return {
         "ok": win.ok,
         "errors": win.errors,
+        "aborted": win.aborted,
         "last_error": win.last_error,
         "seconds": elapsed,
         "rps": win.ok / elapsed if elapsed > 0 else 0.0,

@@ -243,6 +243,7 @@ def measure(
     duration: float,
     extra_pids: dict[str, int],
     progress: float = 0.0,
+    abort_share: float = 0.0,
 ) -> dict[str, Any]:
     pids = dict(extra_pids)
     if target.pid is not None:
@@ -259,6 +260,7 @@ def measure(
         "min_events": STREAM_EVENTS,
         "cpu_pids": pids,
         "progress": progress,
+        "abort_share": abort_share,
     }
     proc = subprocess.run(
         [PY, str(BENCH / "loadgen.py"), json.dumps(spec)],
@@ -572,37 +574,47 @@ def count_usage_rows(data_dir: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM model_calls WHERE input_tokens > 0").fetchone()[0])
 
 
+#: the most RSS (MB) the second half of a soak may add for memory to count as levelled off
+PLATEAU_MB = 2.0
+
+
 def soak(args: argparse.Namespace, stack: Stack) -> int:
     gw_cpu, load_cpu = cpu_pair()
-    print(
-        f"soak: {args.soak:g} s of steady load on the hub (16 clients, one in four calls streamed)",
-        flush=True,
-    )
+    load = f"16 clients, one call in four streamed, {args.aborts:.0%} abandoned as the answer starts"
+    print(f"soak: {args.soak:g} s of steady load on the hub ({load})", flush=True)
     fake_port = start_fake(stack, load_cpu)
     hub, _, _ = start_hub(stack, gw_cpu, fake_port)
     check_target(hub)
     assert hub.pid is not None
     start_rss = rss_mb(hub.pid)
     every = max(1.0, args.soak / 12)
-    r = measure(hub, 0.25, 16, load_cpu, 2.0, args.soak, {"hub": hub.pid}, progress=every)
+    r = measure(
+        hub, 0.25, 16, load_cpu, 2.0, args.soak, {"hub": hub.pid}, progress=every, abort_share=args.aborts
+    )
     samples = [(0.0, 0, start_rss)] + [(p["progress"], p["ok"], p["rss_mb"]["hub"]) for p in r["progress"]]
     if not r["progress"] or r["seconds"] - r["progress"][-1]["progress"] > 0.5:
         samples.append((round(r["seconds"], 1), r["ok"], r["rss_mb"]["hub"]))
     half = [s for s in samples if s[0] >= args.soak / 2]
     growth_late = (half[-1][2] - half[0][2]) if len(half) >= 2 else None
+    calls_late = (half[-1][1] - half[0][1]) if len(half) >= 2 else 0
+    per_k = growth_late / (calls_late / 1000) if growth_late is not None and calls_late else None
+    # levelled off: the second half adds at most PLATEAU_MB (allocator noise), whatever the number of calls
+    plateau = growth_late is not None and growth_late <= PLATEAU_MB
     rows = ["| time (s) | calls answered | hub RSS (MB) |", "|---:|---:|---:|"]
     rows += [f"| {t:g} | {n:,} | {fmt(m, 1)} |" for t, n, m in samples]
     peak = max(s[2] for s in samples if s[2] is not None)
     text = (
-        f"Soak: {args.soak:g} s at 16 clients (one call in four streamed), {r['ok']:,} calls answered, "
+        f"Soak: {args.soak:g} s at {load}: {r['ok']:,} calls answered, {r.get('aborted', 0):,} abandoned, "
         f"{r['errors']} failed, {r['rps']:.0f} calls/s. Hub RSS {fmt(start_rss, 1)} MB idle after start, "
-        f"peak {peak:.1f} MB; change over the second half: {fmt(growth_late, 1)} MB.\n\n" + "\n".join(rows)
+        f"peak {peak:.1f} MB; change over the second half: {fmt(growth_late, 1)} MB "
+        f"({fmt(per_k, 3)} MB per 1,000 calls). RSS plateaus: **{'yes' if plateau else 'no'}** "
+        f"(at most {PLATEAU_MB:g} MB over the second half).\n\n" + "\n".join(rows)
     )
     print("\n" + text)
     if not args.no_write:
         replace_section("soak", text + f"\n\nMachine: {machine_note((gw_cpu, load_cpu), args, soak=True)}")
         print(f"\nwrote {DOC.relative_to(ROOT)}")
-    return 0
+    return 0 if plateau and not r["errors"] else 1
 
 
 def _names(allowed: Any) -> Callable[[str], list[str]]:
@@ -624,6 +636,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before each measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the whole matrix; best is kept")
     parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS", help="run the soak instead")
+    parser.add_argument(
+        "--aborts", type=float, default=0.1, metavar="SHARE", help="soak: share of calls the client abandons"
+    )
     parser.add_argument("--profile", metavar="DIR", help="record py-spy profiles of the hub into DIR")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the 70%% target is not met")
@@ -636,6 +651,7 @@ def main() -> int:
     args.warmup = min(max(args.warmup, 0.0), 10.0)
     args.rounds = min(max(args.rounds, 1), 5)
     args.soak = min(max(args.soak, 0.0), 1800.0)
+    args.aborts = min(max(args.aborts, 0.0), 0.5)
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
 

@@ -32,6 +32,7 @@ from hub_core.infra.upstream import UpstreamClient
 from hub_core.pipeline.gateway import Gateway
 from hub_core.routing.catalog import ModelCatalog
 from hub_core.routing.health import ProviderHealth
+from hub_core.runtime.instance import InstanceSlot
 from hub_core.runtime.state import RuntimeState
 from hub_core.usage.writer import UsageLogWriter
 
@@ -66,6 +67,8 @@ class Hub:
         self.host.register_builtin("openai_compatible", OpenAICompatiblePlugin(self.host, self.state))
         self.host.run_registrations()
         self.gateway = Gateway(settings, self.host, self.state, self.upstream, self.health)
+        self.gateway.usage_written = self.writer.watch
+        self.slot = InstanceSlot(settings.data_dir)
         self.catalog = ModelCatalog(self.host, self.routing, self.upstream)
         self.routing.bare.listed = self.catalog.cached  # bare-model routing reads the upstream lists
         self.state.on_reload(lambda st: self.host.set_disabled(st.disabled_plugins))
@@ -86,8 +89,9 @@ class Hub:
             announce=self.settings.announce_admin_key, admin_key=self.settings.admin_key
         )
         await self.state.reload()
-        await self.writer.start()
-        await self.gateway.billing.start()
+        await self.writer.start()  # re-imports spilled rows, which recovery charges from
+        self.gateway.billing.call_prefix = self.slot.acquire()
+        await self.gateway.billing.start()  # recovers the holds an earlier run in this slot left open
         await self.health.start()
         self._poller = asyncio.create_task(self._poll(), name="state-poller")
         await self.gateway.hooks.on_startup()
@@ -111,6 +115,7 @@ class Hub:
         await self.health.stop()
         await self.gateway.billing.stop()
         await self.writer.stop()
+        self.slot.release()
         await self.upstream.close()
         if self.db is not None:
             await db.close(self.db)

@@ -154,6 +154,7 @@ def test_aigne_answers_carry_the_credits_and_the_prefix(credits_hub):
     assert Decimal(str(usage["aigneHubCredits"])) == usage["inputTokens"] * IN + usage["outputTokens"] * OUT
     assert usage["creditPrefix"] == "$"
     assert Decimal(answer.headers["x-aigne-hub-credits"]) == Decimal(str(usage["aigneHubCredits"]))
+    settled(credits_hub)  # the hold is released after the answer, once the call's usage row is written
     status = ok(call("GET", f"{credits_hub.url}/api/v2/status", key))
     assert status["available"] is True
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -150,6 +151,15 @@ class BillingMode:
         """Charge `cost` (units) and release the rest of the hold; return the units actually charged.
         Must be idempotent per ``hold.call_id``."""
         return cost
+
+    async def recover(self, call_id_prefix: str, started_before: datetime) -> int:
+        """At start-up, after the usage log re-imported what it spilled: close what an earlier run of this
+        hub process left open when it died (kill -9, power loss), i.e. the holds of calls whose id starts
+        with `call_id_prefix` and that began before `started_before`. No living process owns such a call.
+        A call the usage log recorded is charged what it recorded (the row is written before the charge,
+        so a charge never lacks its row); a call it never recorded is released free. Returns how many
+        were closed. Must be idempotent; the default holds nothing, so it has nothing to close."""
+        return 0
 
     async def account(self, caller: Caller) -> dict[str, Any] | None:
         """The caller's credit figures (units): ``balance``, ``held``, ``credited``, ``debited`` or None."""

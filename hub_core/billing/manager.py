@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from hub_core.billing.rates import RateBook
 from hub_core.db import models as m
 from hub_core.errors import HubError
 from hub_core.types import Caller, CallRecord, Usage, random_id
+from hub_core.usage.writer import amend_credits
 
 if TYPE_CHECKING:
     from hub_core.config import Settings
@@ -41,6 +43,8 @@ MODE_KEY = "billing.mode"
 SETTINGS_KEY = "billing.settings.{}"
 NO_BILLING = "none"
 SETTLE_ATTEMPTS = 4
+#: seconds a settlement waits for its call's usage row to be written (at least 4 flush intervals)
+LOG_WAIT = 5.0
 
 
 def billable_usage(record: CallRecord, hold: Hold) -> Usage:
@@ -103,6 +107,10 @@ class BillingManager:
         self._loaded_generation: object = object()
         self._lock = asyncio.Lock()
         self._started = False
+        #: prefix of this process's call ids (hub_core.runtime.instance), so that the next run can close the
+        #: holds it leaves open if it dies; "" when the hub has no slot (then nothing is recovered)
+        self.call_prefix = ""
+        self.started_at = datetime.now(UTC)
         # registration is over when the gateway is built: the set of modes is fixed from here on
         self._modes = {n: b for n, b in host.billing_modes.items() if isinstance(b, BillingMode)}
         for mode in self._modes.values():
@@ -182,6 +190,19 @@ class BillingManager:
             except Exception as exc:
                 log.error("billing mode failed to start", mode=mode.name, error=str(exc))
         self._started = True
+        if self.call_prefix:
+            await self.recover()
+
+    async def recover(self) -> None:
+        """Close the holds an earlier run in this slot left open when it died (`BillingMode.recover`)."""
+        for mode in self.modes.values():
+            try:
+                closed = await mode.recover(self.call_prefix, self.started_at)
+            except Exception as exc:
+                log.error("billing recovery failed", mode=mode.name, error=f"{type(exc).__name__}: {exc}")
+                continue
+            if closed:
+                log.warning("closed holds left open by an earlier run", mode=mode.name, holds=closed)
 
     async def stop(self) -> None:
         if not self._started:
@@ -211,7 +232,7 @@ class BillingManager:
         if mode is None:
             return None
         call = BillingCall(
-            call_id=random_id(),
+            call_id=self.call_prefix + random_id()[: 32 - len(self.call_prefix)],
             request_id=rec.request_id,
             caller=caller,
             kind=rec.kind,
@@ -250,11 +271,26 @@ class BillingManager:
         if cost is not None:
             rec.extra["credits"] = credits_str(cost)
 
-    async def settle(self, hold: Hold | None, rec: CallRecord) -> None:
+    async def settle(
+        self, hold: Hold | None, rec: CallRecord, logged: asyncio.Future[bool] | None = None
+    ) -> None:
         """After the call (off the response path, also after a disconnect): charge and release, retrying a
-        few times when the database is briefly unavailable. Never raises."""
+        few times when the database is briefly unavailable. Never raises.
+
+        `logged` resolves when the call's usage row is written: the charge waits for it (at most
+        `LOG_WAIT` seconds), so a crash can leave a row without its charge, which the next start charges
+        from the row (`recover`), but never a charge without its row."""
         if hold is None:
             return
+        if logged is not None:
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(logged), max(LOG_WAIT, 4 * self.settings.usage_flush_interval)
+                )
+            except TimeoutError:  # the database is away (settling fails too, and the sweeper takes over)
+                pass
+            finally:
+                logged.cancel()
         mode = self.modes.get(hold.mode)
         if mode is None:
             log.error("billing mode vanished before settlement; hold left to expire", call_id=hold.call_id)
@@ -275,6 +311,12 @@ class BillingManager:
         if cost is not None and charged is not None and charged != cost:
             rec.extra["credits"] = credits_str(charged)
             rec.extra["credits_uncharged"] = credits_str(cost - charged)
+            try:  # the row was written with the price before the charge: say what was really charged
+                await amend_credits(rec)
+            except Exception as exc:
+                log.warning(
+                    "usage row not amended", call_id=hold.call_id, error=f"{type(exc).__name__}: {exc}"
+                )
 
     def credits_for(self, hold: Hold | None, rec: CallRecord) -> Decimal | None:
         """The cost of a call so far (for a dialect that reports it inside a stream before the call ends):

@@ -78,6 +78,9 @@ class Gateway:
         self.billing = BillingManager(settings, host, state)
         #: the hub's public base URL as the current request sees it (payment links); set by the web layer
         self.base_url_of: Callable[[], str] = str
+        #: a future for "this call's usage row is written" (`UsageLogWriter.watch`), set by the hub; a billed
+        #: call's charge waits for it
+        self.usage_written: Callable[[CallRecord], asyncio.Future[bool]] | None = None
         self.health = health or ProviderHealth(settings, host, state, upstream)  # failover, cool-downs
 
     async def authenticate(self, request: Request) -> Caller:
@@ -284,10 +287,12 @@ class Gateway:
         task.add_done_callback(self._finishing.discard)
 
     async def _settle_and_observe(self, ctx: CallContext) -> None:
-        await self.billing.settle(
-            ctx.hold, ctx.record
-        )  # first, so observers (the usage log) see the charged credits
-        await self.hooks.on_call_finished(ctx.record)
+        # the usage row first, then the charge: a crash in between leaves a hold whose row says what to
+        # charge (closed at the next start), never a charge without its row (docs/billing.md)
+        rec = ctx.record
+        logged = self.usage_written(rec) if self.usage_written is not None and ctx.hold is not None else None
+        await self.hooks.on_call_finished(rec)
+        await self.billing.settle(ctx.hold, rec, logged)
 
     async def drain(self) -> None:
         """Wait for pending observer calls (used on shutdown)."""

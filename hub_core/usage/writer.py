@@ -145,14 +145,36 @@ class UsageLogWriter:
         self._flush_lock = asyncio.Lock()
         self._stopping = False
         self.written = 0
+        # records someone waits to see written (a settlement: the row goes in before the charge), by id()
+        self._watched: dict[int, asyncio.Future[bool]] = {}
 
     @property
     def spill_path(self) -> Path:
         return self.settings.data_dir / "usage-spill.jsonl"
 
+    def watch(self, record: CallRecord) -> asyncio.Future[bool]:
+        """A future that resolves once `record`, queued next, has left the queue: written, set aside as
+        refused, or spilled to disk. Cancel it to stop watching."""
+        key = id(record)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda _f: self._watched.pop(key, None))
+        self._watched[key] = future
+        return future
+
+    def _done(self, records: list[CallRecord]) -> None:
+        if self._watched:
+            for record in records:
+                future = self._watched.pop(id(record), None)
+                if future is not None and not future.done():
+                    future.set_result(True)
+
     def enqueue(self, record: CallRecord) -> None:
         self._queue.append(record)
-        if len(self._queue) >= self.settings.usage_batch_size:
+        if len(self._queue) >= self.settings.usage_batch_size or (
+            self._watched and id(record) in self._watched
+        ):
+            # a full batch, or a row a charge (and the release of its hold) waits for: write now; under load
+            # the rows that arrive during one write make the next batch
             self._wake.set()
 
     @property
@@ -190,6 +212,7 @@ class UsageLogWriter:
                     await self._write_one_by_one(batch, exc)  # the database is up but refused this batch
                 del self._queue[: len(batch)]
                 self.written += len(batch)
+                self._done(batch)
 
     async def _write_one_by_one(self, batch: list[CallRecord], batch_error: Exception) -> None:
         """Write each record alone and set aside the ones the database still refuses (logged with their
@@ -244,6 +267,7 @@ class UsageLogWriter:
             return
         _append_jsonl(self.spill_path, self._queue)
         log.warning("usage records spilled to disk", rows=len(self._queue), path=str(self.spill_path))
+        self._done(self._queue)
         self._queue.clear()
 
     async def _import_spill(self) -> None:
@@ -278,6 +302,14 @@ def _append_jsonl(path: Path, records: list[CallRecord]) -> None:
     with open_private(path, "a") as fh:
         for record in records:
             fh.write(json.dumps(asdict(record)) + "\n")
+
+
+async def amend_credits(record: CallRecord) -> None:
+    """Correct a written row's credits and metadata after settlement charged less than the price (the row is
+    written before the charge). The hourly and daily totals keep the price."""
+    await m.ModelCall.filter(request_id=record.request_id[:64]).update(
+        credits=record_credit_units(record), metadata=record.extra
+    )
 
 
 async def _touch_counters(batch: list[CallRecord]) -> None:

@@ -134,6 +134,9 @@ class CreditsMode(BillingMode):
         released = await ledger.release_stale_holds(float(self.settings["hold_ttl_seconds"]))
         return {"expired": expired, "released": released}
 
+    async def recover(self, call_id_prefix: str, started_before: datetime) -> int:
+        return await ledger.recover_holds(call_id_prefix, started_before)
+
     # --- the call pipeline ------------------------------------------------------------------------------
 
     async def ensure_account(self, user_id: int) -> None:
