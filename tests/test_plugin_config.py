@@ -298,3 +298,21 @@ def test_plugins_config_cli_reads_and_sets_settings_masking_secrets(tmp_path, hu
     server = hub_server_factory(make_settings(data), entry_points=[entry_point("settings")])
     seen = call("GET", f"{server.url}/hubtest-settings/greeting", key=server.create_key(role="admin"))
     assert seen.body["api_token"] == TOKEN and seen.body["limit"] == 10
+
+
+def test_an_error_about_the_whole_object_never_quotes_a_secret():
+    from hub_core.errors import HubError
+    from hub_core.infra.schemas import check
+
+    schema = {
+        "type": "object",
+        "properties": {"api_key": {"type": "string", "secret": True}, "org": {"type": "string"}},
+        "minProperties": 2,
+    }
+    with pytest.raises(HubError) as refused:
+        check(schema, {"api_key": "sk-never-echoed-123"}, what="credential field")
+    assert refused.value.message == "the credential fields do not satisfy minProperties 2"
+    plain = {**schema, "properties": {"org": {"type": "string"}}}
+    with pytest.raises(HubError) as refused:
+        check(plain, {"org": "acme"}, what="setting")
+    assert refused.value.message == "settings: {'org': 'acme'} does not have enough properties"

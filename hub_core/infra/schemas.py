@@ -58,7 +58,9 @@ def check(
     error = min(errors, key=lambda e: (order.get(_field(e) or "", len(order)), str(e.message)))
     field = _field(error)
     props = schema.get("properties") or {}
-    secret = field is not None and is_secret(props.get(field))
+    # a field's own error may quote its value unless it is a secret; an error about the whole object may
+    # quote every value, so only when there is no secret among them
+    secret = is_secret(props.get(field)) if field is not None else bool(secret_fields(schema))
     raise bad_request(_message(error, field, what, secret), param=param or field)
 
 
@@ -82,6 +84,8 @@ def _field(error: Any) -> str | None:
 def _message(error: Any, field: str | None, what: str, secret: bool) -> str:
     kind = error.validator
     if field is None:
+        if secret:
+            return f"the {what}s do not satisfy {kind} {json.dumps(error.validator_value)}"
         return f"{what}s: {error.message}"
     if kind == "required":
         return f"{field} is required"
