@@ -12,6 +12,7 @@ from hub_core.errors import HubError
 from hub_core.hookspecs import hookimpl
 from hub_core.infra.plugin_host import PluginHost
 from hub_core.providers.base import Provider
+from hub_core.providers.compatible import KIND as COMPATIBLE_KIND
 from hub_core.routing.candidates import BareModelRouter
 from hub_core.runtime.state import ProviderConfig, RuntimeState, WeightedCredential
 from hub_core.types import Caller, Credential, Route
@@ -146,7 +147,10 @@ class DefaultRoutingPlugin:
             if not (found and rest):
                 continue
             name = prefix.lower()
-            reason = self.host.unavailable_provider(name, configured=name in self.state.providers)
+            cfg = self.state.providers.get(name)
+            # a configured OpenAI-compatible endpoint needs no plugin: only a plugin's provider can miss one
+            configured = cfg is not None and cfg.kind != COMPATIBLE_KIND
+            reason = self.host.unavailable_provider(name, configured=configured)
             if reason is not None:
                 raise HubError(503, "provider_unavailable", reason, param="model")
 
