@@ -1,7 +1,8 @@
 """Installing the hub without this repository: `make dist` builds a wheel of the core with the console inside
 and one per plugin; pip installs them into a fresh virtual environment outside the repository, which then
 initializes, serves the console, signs in and routes a call through the pip-installed OpenAI plugin. Also:
-the declared version ranges between core and plugins, and `make serve` leaving a user's plugin installed."""
+the declared version ranges between core and plugins, `make serve` leaving a user's plugin installed, and the
+container image's definition (built with the same steps; no Docker engine runs here, so not the image)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from pathlib import Path
 
 import openai
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
+from hubtest_plugins import dockerfile
 from hubtest_plugins.cli import cli_env
 from hubtest_plugins.http import call
 
@@ -74,12 +77,21 @@ def test_every_plugin_requires_a_core_range_that_includes_this_core():
         assert next_minor not in spec, f"{plugin.name}: aigne-hub{spec} has no upper bound"
 
 
+def build_steps() -> list[str]:
+    """The Dockerfile's build-stage RUN steps that build the hub (not the system packages it installs)."""
+    build = next(st for st in dockerfile.stages(REPO / "Dockerfile") if st.name == "build")
+    return [cmd for cmd in build.all("RUN") if not cmd.startswith("apt-get")]
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    """`make dist` into a temporary directory (the same command the Dockerfile runs)."""
-    out = tmp_path_factory.mktemp("dist")
-    run("make", "--no-print-directory", "dist", f"DIST={out}", cwd=REPO, timeout=600)
-    return out
+    """The wheels as the container image builds them: the Dockerfile's build steps, run in a copy of the
+    build context (what .dockerignore lets through), outside this checkout."""
+    context = tmp_path_factory.mktemp("context") / "src"
+    dockerfile.copy_context(REPO, context)
+    for step in build_steps():
+        run("sh", "-c", step, cwd=context, timeout=900)
+    return context / "dist"
 
 
 def test_make_dist_builds_the_core_with_its_console_and_a_wheel_per_plugin(dist):
@@ -224,3 +236,74 @@ def test_make_serve_leaves_a_plugin_the_user_installed(tmp_path):
     listing = run(UV, "pip", "list", "--format", "json", "--python", venv_python).stdout
     installed = {p["name"] for p in json.loads(listing)}
     assert "aigne-hub-provider-mine" in installed and not {"pytest", "ruff", "openai"} & installed
+
+
+# --- the container image (Dockerfile, compose.yaml) ----------------------------------------------------
+
+
+def test_the_image_is_built_with_make_dist_and_installs_its_wheels_with_pip():
+    assert build_steps() == ["make dist PYTHON=python3"]  # the `dist` fixture above runs exactly these
+    build, runtime = dockerfile.stages(REPO / "Dockerfile")
+    assert build.name == "build" and runtime.name is None
+    assert build.all("COPY") == [". ."] and build.all("WORKDIR") == ["/src"]
+    assert runtime.all("COPY") == ["--from=build /src/dist/*.whl /tmp/wheels/"]
+    (install,) = runtime.all("RUN")
+    assert install.startswith("pip install --no-cache-dir --disable-pip-version-check /tmp/wheels/*.whl")
+
+
+def test_the_image_runs_unprivileged_with_the_data_dir_as_a_volume():
+    runtime = dockerfile.stages(REPO / "Dockerfile")[-1]
+    env = dict(pair.split("=", 1) for args in runtime.all("ENV") for pair in args.split() if "=" in pair)
+    (user,) = runtime.all("USER")
+    uid, _, gid = user.partition(":")
+    assert int(uid) >= 1000 and int(gid) >= 1000  # numeric: no passwd lookup needed, never root
+    assert (
+        "--uid 10001 --gid 10001" in runtime.all("RUN")[0]
+        and "chown aigne-hub:aigne-hub /data" in (runtime.all("RUN")[0])
+    )
+    assert json.loads(runtime.all("VOLUME")[0]) == [env["AIGNE_HUB_DATA_DIR"]]
+    assert runtime.all("EXPOSE") == [env["AIGNE_HUB_PORT"]] and env["AIGNE_HUB_HOST"] == "0.0.0.0"
+    assert json.loads(runtime.all("CMD")[0]) == ["aigne-hub", "serve"]
+
+
+def test_the_dockerfile_passes_hadolint():
+    hadolint = Path(sys.executable).parent / "hadolint"
+    result = subprocess.run(
+        [str(hadolint), "--no-color", str(REPO / "Dockerfile")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def healthcheck_command() -> list[str]:
+    (check,) = dockerfile.stages(REPO / "Dockerfile")[-1].all("HEALTHCHECK")
+    return json.loads(check[check.index("CMD") + 3 :])
+
+
+@pytest.mark.parametrize("mount", ["", "/hub"])
+def test_the_health_check_passes_on_a_ready_hub_and_fails_without_one(
+    hub_server_factory, hub_settings, mount
+):
+    server = hub_server_factory(hub_settings.with_(mount_path=mount))
+    command = [sys.executable if part == "python" else part for part in healthcheck_command()]
+    env = {"AIGNE_HUB_PORT": str(server.port), "AIGNE_HUB_MOUNT_PATH": mount + "/" if mount else ""}
+    assert subprocess.run(command, env=env, capture_output=True, timeout=30).returncode == 0
+    server.stop()
+    env["AIGNE_HUB_PORT"] = str(free_port())  # nothing listening
+    assert subprocess.run(command, env=env, capture_output=True, timeout=30).returncode != 0
+
+
+def test_compose_runs_the_hub_on_postgres_with_only_settings_the_hub_reads():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"hub", "postgres", "redis"}
+    hub, postgres = services["hub"], services["postgres"]
+    assert hub["build"] == "." and hub["depends_on"]["postgres"]["condition"] == "service_healthy"
+    read = set(re.findall(r'"(AIGNE_HUB_[A-Z_]+)"', (REPO / "hub_core" / "config.py").read_text()))
+    assert set(hub["environment"]) <= read, set(hub["environment"]) - read
+    pg = postgres["environment"]
+    url = f"postgres://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/{pg['POSTGRES_DB']}"
+    assert hub["environment"]["AIGNE_HUB_DATABASE_URL"] == url
+    # the owner's key from a secret file, nothing printed; the data dir on a named volume
+    secret = hub["environment"]["AIGNE_HUB_ADMIN_KEY_FILE"]
+    assert secret == f"/run/secrets/{hub['secrets'][0]}" and hub["secrets"][0] in compose["secrets"]
+    assert "hub-data:/data" in hub["volumes"] and "hub-data" in compose["volumes"]

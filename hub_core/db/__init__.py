@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tortoise.context import TortoiseContext, _current_context
+from tortoise.context import TortoiseContext
 
 from hub_core.config import Settings
+from hub_core.db import tortoise_overrides
 from hub_core.infra.files import private_dir, private_file
 
 MODELS_MODULE = "hub_core.db.models"
@@ -107,7 +108,7 @@ async def connect(settings: Settings) -> TortoiseContext:
 
 def activate(ctx: TortoiseContext) -> None:
     """Make `ctx` current for the running task (request tasks do not inherit it from the startup task)."""
-    _current_context.set(ctx)
+    tortoise_overrides.activate(ctx)
 
 
 async def close(ctx: TortoiseContext) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import codecs
 import json
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
+
+from hub_core.infra import json_overrides
 
 
 def loads(raw: bytes) -> Any:
@@ -19,8 +20,8 @@ def loads(raw: bytes) -> Any:
     return json.loads(raw)
 
 
-_scan_once = json.decoder.JSONDecoder().scan_once  # the C scanner `json.loads` ends up in
-_whitespace = json.decoder.WHITESPACE.match
+_scan_once = json_overrides.scan_once  # the C scanner `json.loads` ends up in
+_whitespace = json_overrides.whitespace
 
 
 def _decode(text: str) -> Any:
@@ -42,9 +43,7 @@ def _not_json(value: Any) -> Any:
 
 # json's own C encoder, made once: compact, ASCII-only (so always encodable, lone surrogates included); no
 # circular-reference check (what is encoded here comes from parsed JSON)
-_C_ENCODE = c_make_encoder and c_make_encoder(
-    None, _not_json, encode_basestring_ascii, None, ":", ",", False, False, True
-)
+_C_ENCODE = json_overrides.c_encoder(_not_json, ":", ",")
 
 
 def dumps_bytes(value: Any) -> bytes:

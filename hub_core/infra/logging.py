@@ -12,21 +12,19 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, TextIO
 
 import structlog
 
 from hub_core.config import Settings
+from hub_core.infra import json_overrides, structlog_overrides
 
 _SECRET_FIELDS = re.compile(r"(authorization|api[_-]?key|secret|password|token|credential|value)$", re.I)
 _SECRET_VALUES = re.compile(r"\b(ahk-|sk-|Bearer\s+)([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}([A-Za-z0-9_\-]{4})")
-try:  # every context variable structlog has made (`bind_contextvars`), by prefixed name
-    from structlog.contextvars import _CONTEXT_VARS as _STRUCTLOG_VARS
-    from structlog.contextvars import STRUCTLOG_KEY_PREFIX_LEN as _PREFIX_LEN
-except ImportError:  # another structlog: its own `merge_contextvars` is used
-    _STRUCTLOG_VARS = None
-    _PREFIX_LEN = 0
+# every context variable structlog has made (`bind_contextvars`), by prefixed name; None: another structlog,
+# whose own `merge_contextvars` is used
+_STRUCTLOG_VARS = structlog_overrides.CONTEXT_VARS
+_PREFIX_LEN = structlog_overrides.PREFIX_LEN
 #: field names seen in log lines that do not name a secret; lines use a few dozen names over and over
 _plain_fields: set[str] = set()
 
@@ -149,9 +147,7 @@ def _structlog_default(obj: Any) -> Any:
 
 _JSON = json.JSONEncoder(default=_structlog_default)
 # json.dumps' own C encoder, made once instead of per line (an event dict is never circular: no markers)
-_C_JSON = c_make_encoder and c_make_encoder(
-    None, _structlog_default, encode_basestring_ascii, None, ": ", ", ", False, False, True
-)
+_C_JSON = json_overrides.c_encoder(_structlog_default, ": ", ", ")
 
 
 def _render_json(_logger: Any, _name: str, event: dict[str, Any]) -> str:

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url, netrc_from_env
 from yarl import URL
 
 from hub_core.config import Settings
 from hub_core.errors import HubError
+from hub_core.infra.aiohttp_overrides import get_env_proxy_for_url, netrc_from_env
 from hub_core.infra.jsonio import dumps_bytes
 from hub_core.types import UpstreamRequest
 

@@ -17,6 +17,7 @@ from tortoise.functions import Max, Sum
 
 from hub_core.billing.pricing import from_units, to_units
 from hub_core.db import models as m
+from hub_core.db import tortoise_overrides
 from hub_core.types import CallRecord
 
 HOURLY_RANGE_LIMIT = 92 * 86400  # longer ranges read the daily rollups (days in UTC)
@@ -129,8 +130,8 @@ async def apply_rollups(batch: list[CallRecord]) -> None:
     groups = list(aggregate(batch).items())
     if not groups:
         return
-    conn = m.UsageRollup._meta.db
-    postgres = conn.capabilities.dialect == "postgres"
+    conn = tortoise_overrides.connection_of(m.UsageRollup)
+    postgres = tortoise_overrides.is_postgres(conn)
     for start in range(0, len(groups), ROWS_PER_STATEMENT):
         part = groups[start : start + ROWS_PER_STATEMENT]
         sql, params = upsert_sql(part, postgres)

@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from hub_core.config import Settings
 from hub_core.db import models as m
+from hub_core.db import tortoise_overrides
 from hub_core.infra.files import open_private, private_dir
 from hub_core.types import CallRecord, Usage
 from hub_core.usage.analytics import apply_rollups, record_credit_units
@@ -234,8 +235,8 @@ class UsageLogWriter:
             _append_jsonl(self.settings.data_dir / "usage-rejected.jsonl", rejected)
 
     async def _write(self, batch: list[CallRecord]) -> None:
-        metadata = m.ModelCall._meta.fields_map["metadata"].to_db_value
-        postgres = m.ModelCall._meta.db.capabilities.dialect == "postgres"
+        metadata = tortoise_overrides.to_db_value(m.ModelCall, "metadata")
+        postgres = tortoise_overrides.is_postgres(tortoise_overrides.connection_of(m.ModelCall))
         for record in batch:
             clean_record(record)
         rows = [call_values(r, metadata, sqlite=not postgres) for r in batch]

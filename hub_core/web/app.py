@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint
 
 import structlog
-from quart import Quart, Request, Response
-from werkzeug.exceptions import RequestTimeout
+from quart import Quart, Response
 
 from hub_core.config import Settings
 from hub_core.hub import Hub
@@ -17,6 +15,7 @@ from hub_core.infra.logging import configure_logging
 from hub_core.web.api import admin, aigne_v2, anthropic_v1, meta, openai_v1, session, ui, usage
 from hub_core.web.api import billing as billing_api
 from hub_core.web.api.common import admin_error, as_hub_error, request_base_url
+from hub_core.web.quart_overrides import HubRequest
 from hub_core.web.request_scope import HubHTTPConnection
 
 log = structlog.get_logger("hub_core.web.app")
@@ -62,41 +61,6 @@ def create_app(
 
     return app
 
-
-class HubRequest(Request):
-    """Quart's request, with the blueprint names of the matched route looked up once per endpoint: Quart asks
-    for them for every hook, handler and error-handler lookup of every request, and works them out from the
-    endpoint name each time."""
-
-    @property
-    def blueprints(self) -> list[str]:
-        rule = self.url_rule
-        if rule is None:
-            return []
-        names = _BLUEPRINTS.get(rule.endpoint)
-        if names is None:
-            names = _BLUEPRINTS[rule.endpoint] = super().blueprints
-        return names
-
-    async def get_data(  # type: ignore[override]
-        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
-    ) -> str | bytes:
-        """Quart's, with the body timeout (``BODY_TIMEOUT``, 408 when it passes) kept by `asyncio.timeout`
-        instead of `asyncio.wait_for`, which in Python 3.11 starts a task and a timer per call."""
-        if parse_form_data:
-            await self._load_form_data()
-        try:
-            async with asyncio.timeout(self.body_timeout):
-                raw_data = await self.body
-        except TimeoutError as exc:
-            raise RequestTimeout() from exc
-        if not cache:
-            self.body.clear()
-        return raw_data.decode() if as_text else raw_data
-
-
-#: endpoint -> its blueprint names, innermost first (endpoints are fixed once the app is built)
-_BLUEPRINTS: dict[str, list[str]] = {}
 
 #: allocations between collections of the youngest generation while serving (CPython's default is 700)
 YOUNG_GC_THRESHOLD = 10_000
