@@ -47,11 +47,20 @@ def build_plugin_host(settings: Settings, entry_points: Iterable[EntryPoint] | N
 
 
 class Hub:
-    def __init__(self, settings: Settings, entry_points: Iterable[EntryPoint] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        entry_points: Iterable[EntryPoint] | None = None,
+        plugins: Iterable[tuple[str, object]] = (),
+    ) -> None:
+        """`plugins`: extra (name, plugin object) pairs registered after the entry points, as if installed
+        (embedding and tests)."""
         self.settings = settings
         private_tree(settings.data_dir)
         self.keyring = Keyring.load(settings.secret_key, settings.key_file)
         self.host = build_plugin_host(settings, entry_points)
+        for name, plugin in plugins:
+            self.host.register_object(name, plugin)
         self.host.offer(hub=self, settings=settings)  # to every hook call
         self.state = RuntimeState(settings, self.keyring)
         #: `hub_core.types.Users`: what auth plugins use to find, create and map users

@@ -73,6 +73,40 @@ def test_plugins_list_cli_shows_the_broken_plugin_with_its_error(tmp_path):
     assert "Traceback" not in table.stdout + table.stderr
 
 
+def test_a_plugin_for_another_core_version_is_refused_with_a_clear_message(
+    tmp_path, hub_server_factory, fake_openai_thread
+):
+    from importlib import metadata
+
+    from hub_core.infra.plugin_host import core_version
+
+    site = tmp_path / "site"
+    write_dist_info(
+        site, "hubtest-future", "1.0.0", {"hubtest_future": "hubtest_plugins.hooks"}, ("aigne-hub>=99",)
+    )
+    write_dist_info(
+        site, "hubtest-fits", "1.0.0", {"hubtest_fits": "hubtest_plugins.vault"}, ("aigne-hub>=0.1",)
+    )
+    dists = {d.metadata["Name"]: d for d in metadata.distributions(path=[str(site)])}
+    eps = [
+        *dists["hubtest-future"].entry_points,
+        *dists["hubtest-fits"].entry_points,
+        installed("openai"),
+    ]
+    server = hub_server_factory(entry_points=eps)
+    rows = plugins_of(server)
+    future = rows["hubtest_future"]
+    assert future["status"] == "failed" and future["enabled"] is False
+    assert (
+        future["error"]
+        == f"incompatible: hubtest-future requires aigne-hub>=99; this hub is {core_version()}"
+    )
+    assert future["hooks"] == []  # its code was never imported or registered
+    assert rows["hubtest_fits"]["status"] == "enabled"
+    server.add_provider("openai", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)
+    assert chat(server.url, "openai/gpt-4o-mini", key=server.create_key()).status == 200
+
+
 def test_misspelt_hooks_and_hook_wrappers_are_refused_at_load_time():
     host = build_plugin_host(Settings(), [installed("openai"), entry_point("typo"), entry_point("wrapper")])
     typo, wrapper = host.infos["hubtest_typo"], host.infos["hubtest_wrapper"]

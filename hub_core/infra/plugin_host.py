@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import pluggy
 import structlog
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from hub_core import hookspecs
 from hub_core.errors import HubError
@@ -26,6 +28,7 @@ from hub_core.infra.schemas import schema_problem
 log = structlog.get_logger("hub_core.infra.plugin_host")
 
 ENTRY_POINT_GROUP = "aigne_hub"
+CORE_DISTRIBUTION = "aigne-hub"
 
 
 PluginStatus = Literal["enabled", "disabled", "failed", "excluded"]
@@ -128,21 +131,39 @@ class PluginHost:
             if allow is not None and ep.name not in allow and (info.distribution or "") not in allow:
                 info.status, info.error = "excluded", "not listed in AIGNE_HUB_LOAD_PLUGINS"
                 continue
-            try:
-                plugin = ep.load()
-                if inspect.isclass(plugin):
-                    # ``module:Class``: one instance per host, so each hub in the process has its own state
-                    plugin = plugin()
-                self.pm.register(plugin, name=ep.name)
-                if problem := self._unsupported(ep.name) or _config_schema_problem(plugin):
-                    self.pm.unregister(name=ep.name)
-                    raise TypeError(problem)
-            except Exception as exc:
-                info.status, info.error = "failed", _describe(exc)
-                log.error("plugin failed to load", plugin=ep.name, error=info.error)
+            if dist is not None and (problem := incompatibility(dist)):
+                info.status, info.error = "failed", problem  # its code is not even imported
+                log.error("plugin is incompatible with this hub", plugin=ep.name, error=problem)
                 continue
-            info.hooks = self._hooks_of(ep.name)
-            info.config_schema = _config_schema(plugin)
+            self._register(info, ep.load)
+
+    def register_object(self, name: str, plugin: object) -> None:
+        """Register a plugin object (or class: instantiated for this host) under `name`, as an entry point
+        naming it would be: for embedding and tests (`hub_core.testing.register_plugin`)."""
+        info = PluginInfo(name=name, module=getattr(plugin, "__name__", None) or type(plugin).__module__)
+        if name in self.infos:
+            raise ValueError(f"a plugin named {name!r} is already loaded")
+        self.infos[name] = info
+        self._register(info, lambda: plugin)
+
+    def _register(self, info: PluginInfo, load: Callable[[], Any]) -> None:
+        """Load, instantiate and register one plugin, isolating its failure."""
+        try:
+            plugin = load()
+            if inspect.isclass(plugin):
+                # ``module:Class``: one instance per host, so each hub in the process has its own state
+                plugin = plugin()
+            self.pm.register(plugin, name=info.name)
+            if problem := self._unsupported(info.name) or _config_schema_problem(plugin):
+                self.pm.unregister(name=info.name)
+                raise TypeError(problem)
+        except Exception as exc:
+            info.status, info.error = "failed", _describe(exc)
+            log.error("plugin failed to load", plugin=info.name, error=info.error)
+            return
+        info.hooks = self._hooks_of(info.name)
+        info.config_schema = _config_schema(plugin)
+        self._impl_cache.clear()
 
     def _unsupported(self, name: str) -> str | None:
         """Why a plugin cannot be used as written: an implementation of a hook the hub does not have (a typo
@@ -438,6 +459,30 @@ class PluginHost:
 
     def describe(self) -> list[dict[str, Any]]:
         return [info.as_dict() for info in sorted(self.infos.values(), key=lambda i: (i.builtin, i.name))]
+
+
+def core_version() -> str:
+    """The installed aigne-hub version: the plugin API version a plugin declares a range of."""
+    try:
+        return metadata.version(CORE_DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # pragma: no cover - the core runs from a bare source tree
+        return "0"
+
+
+def incompatibility(dist: metadata.Distribution) -> str | None:
+    """Why a plugin's distribution cannot run on this hub: its ``aigne-hub`` requirement (for example
+    ``aigne-hub>=0.2,<0.3``) excludes the running core's version. None when it fits or says nothing."""
+    for line in dist.requires or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) != CORE_DISTRIBUTION or (req.marker and not req.marker.evaluate()):
+            continue
+        version = core_version()
+        if req.specifier and not req.specifier.contains(version, prereleases=True):
+            return f"incompatible: {dist.name} requires aigne-hub{req.specifier}; this hub is {version}"
+    return None
 
 
 def _config_schema(plugin: object) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ The pytest fixtures are opt-in: ``pytest -p hub_core.testing.pytest_plugin`` (or
 ["hub_core.testing.pytest_plugin"]`` in a conftest). See docs/plugins.md, "Testing a plugin".
 """
 
+from hub_core.testing.client import HubClient, hub_client
 from hub_core.testing.conformance import (
     WEATHER_TOOL,
     ChatConformance,
@@ -33,6 +34,7 @@ from hub_core.testing.fake_server import (
 )
 from hub_core.testing.provider_tests import load_module, openai_client, provider_hub
 from hub_core.testing.pytest_plugin import PG_ADMIN_URL, make_settings
+from hub_core.testing.registry import register_plugin
 from hub_core.testing.server import HubServer, free_port
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "FakeOpenAI",
     "FakeServer",
     "FakeUpstream",
+    "HubClient",
     "HubServer",
     "ImageConformance",
     "OpenAIDialectFake",
@@ -62,10 +65,12 @@ __all__ = [
     "Recorded",
     "fake_in_thread",
     "free_port",
+    "hub_client",
     "load_module",
     "make_settings",
     "openai_client",
     "provider_hub",
+    "register_plugin",
     "reply_text",
     "words_of",
 ]

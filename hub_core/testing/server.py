@@ -18,6 +18,7 @@ from importlib.metadata import EntryPoint
 from typing import Any, TypeVar
 
 from hub_core.config import Settings
+from hub_core.testing.registry import registered_plugins
 
 T = TypeVar("T")
 
@@ -29,10 +30,19 @@ def free_port() -> int:
 
 
 class HubServer:
-    def __init__(self, settings: Settings, entry_points: Iterable[EntryPoint] | None = None) -> None:
+    """A hub on a real socket. It loads the installed plugins (or `entry_points`), plus `plugins` and those
+    of the `register_plugin` blocks around its creation."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        entry_points: Iterable[EntryPoint] | None = None,
+        plugins: Iterable[tuple[str, object]] = (),
+    ) -> None:
         self.port = free_port()
         self.settings = settings.with_(port=self.port, announce_admin_key=False)
         self.entry_points = entry_points
+        self.plugins = (*registered_plugins(), *plugins)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.app: Any = None
         self._thread: threading.Thread | None = None
@@ -80,7 +90,7 @@ class HubServer:
 
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        self.app = create_app(self.settings, entry_points=self.entry_points)
+        self.app = create_app(self.settings, entry_points=self.entry_points, plugins=self.plugins)
         config = Config()
         config.bind = [f"127.0.0.1:{self.port}"]
         config.accesslog = None

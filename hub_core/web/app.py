@@ -22,7 +22,10 @@ log = structlog.get_logger("hub_core.web.app")
 
 
 def create_app(
-    settings: Settings | None = None, *, entry_points: Iterable[EntryPoint] | None = None
+    settings: Settings | None = None,
+    *,
+    entry_points: Iterable[EntryPoint] | None = None,
+    plugins: Iterable[tuple[str, object]] = (),
 ) -> Quart:
     settings = settings or Settings.from_env()
     configure_logging(settings)
@@ -35,7 +38,7 @@ def create_app(
         BODY_TIMEOUT=120,
         PROVIDE_AUTOMATIC_OPTIONS=True,
     )
-    hub = Hub(settings, entry_points)
+    hub = Hub(settings, entry_points, plugins)
     app.extensions["aigne_hub"] = hub
     hub.gateway.base_url_of = request_base_url
     prefix = settings.mount_path

@@ -27,12 +27,15 @@ def installed(name: str) -> metadata.EntryPoint:
     return next(iter(found))
 
 
-def write_dist_info(site_dir: Path, dist: str, version: str, entry_points: dict[str, str]) -> Path:
+def write_dist_info(
+    site_dir: Path, dist: str, version: str, entry_points: dict[str, str], requires: tuple[str, ...] = ()
+) -> Path:
     """Write ``<dist>-<version>.dist-info`` with METADATA and entry_points.txt into `site_dir`, so a process
     with `site_dir` on its path discovers the entry points through ``importlib.metadata``."""
     info = site_dir / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    requirements = "".join(f"Requires-Dist: {r}\n" for r in requires)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n{requirements}")
     lines = [f"[{GROUP}]"] + [f"{name} = {target}" for name, target in entry_points.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     return info
