@@ -245,3 +245,13 @@ def test_a_refused_body_too_large_to_wait_for_says_connection_close(fuzz_hub):
     head = sock.recv(65536)
     sock.close()
     assert head.startswith(b"HTTP/1.1 401") and b"connection: close" in head.lower()
+
+
+@pytest.mark.parametrize(
+    "path", ["/" + "x" * 300, "/" + "x" * 300 + ".js", "/assets/" + "y" * 5000, "/a%00b.js"]
+)
+def test_console_paths_the_file_system_refuses_are_not_500s(fuzz_hub, path):
+    """Found by the fuzz test: a path segment longer than the file system allows was a 500."""
+    server, _ = fuzz_hub
+    status, raw = Client(server.port).send("GET", path, None, {})
+    assert status in (200, 404, 503), (status, raw[:200])

@@ -111,12 +111,13 @@ async def spa(path: str = "") -> Response:
 
 def _asset(dist: Path, path: str) -> Path | None:
     """The file under ``dist`` for a URL path, refusing anything that escapes it."""
-    candidate = (dist / path).resolve()
     try:
+        candidate = (dist / path).resolve()
         candidate.relative_to(dist.resolve())
-    except ValueError:
+        found = candidate.is_file()
+    except (ValueError, OSError):  # outside dist; a NUL; a name too long for the file system (a 500 before)
         return None
-    return candidate if candidate.is_file() and candidate.name != "index.html" else None
+    return candidate if found and candidate.name != "index.html" else None
 
 
 CONTENT_TYPES = {
