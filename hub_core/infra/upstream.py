@@ -161,8 +161,12 @@ class UpstreamResponse(aiohttp.ClientResponse):
     async def pieces(self) -> AsyncIterator[bytes]:
         """The body as the socket delivers it, each wait for more bytes under the current deadline."""
         content = self.content
+        loop = asyncio.get_running_loop()
         while True:
             piece = content.read_nowait()  # what is already buffered: no wait, no timer
+            if piece and loop.time() > self._total_at:  # (an upstream that never lets the buffer run dry)
+                self.close()
+                raise timeout_error(self.label, "took longer than the total timeout")
             if not piece:
                 if content.at_eof():
                     return

@@ -343,7 +343,7 @@ class UpstreamStream:
                         content = len([c for c in out if not c.usage_only])
                     if first:
                         first = False
-                        content -= says_nothing(out[0])  # the role, announced before any output
+                        content -= first_says_nothing(out)  # the role, announced before any output
                     self.content_chunks += content
                     yield out
                 else:
@@ -424,11 +424,33 @@ def event_too_large(label: str, limit: int) -> HubError:
     )
 
 
+#: OpenAI's first chunk of a stream, as it writes it: the role and nothing else
+ROLE_ONLY = (
+    b'"delta":{"role":"assistant","content":"","refusal":null}',
+    b'"delta":{"role":"assistant","content":""}',
+    b'"delta":{"role":"assistant"}',
+)
+
+
+def first_says_nothing(chunks: list[Chunk]) -> bool:
+    """Whether the first of a stream's first chunks carries no output (OpenAI's names only the role): it is
+    not a token. Read from its bytes when the upstream framed them (without making the chunk objects)."""
+    sse = getattr(chunks, "sse", None)
+    if sse is not None and sse.startswith(b"data: "):
+        end = sse.find(b"\n\n")
+        raw: bytes | None = sse[6:end] if end > 0 else None
+    else:
+        raw = chunks[0].raw
+    if raw is not None:
+        if raw.find(b'"delta":{"role":"assistant"') < 0:
+            return False
+        if raw.count(b'"delta"') == 1 and any(raw.find(form) >= 0 for form in ROLE_ONLY):
+            return True
+    return says_nothing(chunks[0])
+
+
 def says_nothing(chunk: Chunk) -> bool:
-    """A chunk whose choices carry no output (OpenAI's first chunk names only the role): not a token."""
-    raw = chunk.raw
-    if raw is not None and raw.find(b'"delta":{"role":"assistant"') < 0:
-        return False  # a cheap look first: this is only ever a stream's first chunk
+    """A chunk whose choices carry no output."""
     choices = chunk.data.get("choices")
     if not isinstance(choices, list) or not choices:
         return False
