@@ -76,6 +76,13 @@ def test_a_configured_provider_whose_plugin_was_uninstalled_says_so(hub_server_f
     answer = chat(without.url, "acme/acme-small", key=without.create_key())
     assert answer.status == 503 and answer.error["code"] == "provider_unavailable"
     assert "no installed plugin provides it" in answer.error["message"]
+    without.stop()
+
+    # or after an upgrade broke it, under a plugin name unlike the provider's: every failed plugin is named
+    eps = [installed("openai"), entry_point("broken", "hub_acme")]
+    broken = hub_server_factory(make_settings(tmp_path / "data"), entry_points=eps)
+    message = chat(broken.url, "acme/acme-small", key=broken.create_key()).error["message"]
+    assert message.endswith("plugins that failed to load (see /-/plugins): hub_acme")
 
 
 def test_a_model_of_a_plugin_left_out_by_load_plugins_says_so(hub_server_factory, hub_settings):

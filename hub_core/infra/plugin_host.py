@@ -353,9 +353,12 @@ class PluginHost:
                 )
             return f"Provider {name!r} is unavailable: its plugin {info.name!r} failed to load: {info.error}"
         if configured:
+            # names only: this reaches every caller, and `/-/plugins` shows an admin the errors
+            failed = sorted(i.name for i in self.infos.values() if i.status == "failed")
+            also = f"; plugins that failed to load (see /-/plugins): {', '.join(failed)}" if failed else ""
             return (
                 f"Provider {name!r} is unavailable: no installed plugin provides it (install its plugin, for "
-                f"example aigne-hub-provider-{name}, and restart the hub)"
+                f"example aigne-hub-provider-{name}, and restart the hub){also}"
             )
         return None
 
