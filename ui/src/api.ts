@@ -150,6 +150,8 @@ export interface Credential {
 export interface Provider {
   id: number;
   name: string;
+  /** "plugin", or "openai_compatible": an endpoint an admin added without a plugin */
+  kind?: string;
   displayName: string;
   baseUrl: string | null;
   region: string | null;
@@ -308,6 +310,17 @@ export const admin = {
   createProvider: (body: Partial<Provider> & { name: string }) => request<Provider>("POST", "/api/ai-providers", body),
   updateProvider: (id: number, body: Partial<Provider>) => request<Provider>("PUT", `/api/ai-providers/${id}`, body),
   deleteProvider: (id: number) => request<unknown>("DELETE", `/api/ai-providers/${id}`),
+  createCompatible: (body: {
+    kind: "openai_compatible";
+    name: string;
+    baseUrl: string;
+    displayName?: string;
+    apiKey?: string;
+    models?: string[];
+    verify?: boolean;
+  }) => request<Provider & { discoveredModels: string[] }>("POST", "/api/ai-providers", body),
+  discoverModels: (body: { baseUrl: string; apiKey?: string }) =>
+    request<{ baseUrl: string; models: string[] }>("POST", "/api/ai-providers/discover", body),
   addCredential: (
     providerId: number,
     body: { name?: string; value: Record<string, string> | string; weight?: number; credentialType?: string; verify?: boolean; testModel?: string },

@@ -445,4 +445,16 @@ export const zh: Record<string, string> = {
   "Top-p must be between 0 and 1.": "Top-p 必须在 0 到 1 之间。",
   "Max tokens must be a whole number above 0.": "最大 token 数必须是大于 0 的整数。",
   "Tools must be a JSON array of tool definitions.": "工具必须是由工具定义组成的 JSON 数组。",
+  // OpenAI-compatible endpoints (components/CompatibleForm.tsx)
+  "Add OpenAI-compatible endpoint": "添加 OpenAI 兼容端点",
+  "OpenAI-compatible endpoint": "OpenAI 兼容端点",
+  "Any server that speaks OpenAI's API, served as NAME/model without a plugin.": "任何兼容 OpenAI API 的服务，无需插件，以 NAME/model 调用。",
+  "Lower-case letters, digits, '-', '_' or '.': the NAME of NAME/model.": "小写字母、数字、'-'、'_' 或 '.'：即 NAME/model 中的 NAME。",
+  "Display name (optional)": "显示名称（可选）",
+  "The API root, usually ending in /v1.": "API 根地址，通常以 /v1 结尾。",
+  "API key (optional)": "API 密钥（可选）",
+  "Discover models": "发现模型",
+  "Asking…": "查询中…",
+  "{count} models found": "找到 {count} 个模型",
+  "Check the endpoint before saving": "保存前检查端点",
 };

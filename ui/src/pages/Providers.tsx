@@ -5,6 +5,7 @@ import { useState } from "react";
 import { ApiError, admin, request, type AvailableProvider, type Credential, type Provider } from "../api";
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
+import { CompatibleForm } from "../components/CompatibleForm";
 import { SchemaFields, schemaFields } from "../components/SchemaForm";
 import { ModalForm, TextField } from "../components/forms";
 import { AsyncView, Badge, ConfirmButton, Empty, InlineError, Switch, Table, errorMessage, useAction, useAsync } from "../components/ui";
@@ -28,12 +29,18 @@ export function ProvidersPage() {
   const state = useAsync(() => load(), []);
   const [editing, setEditing] = useState<Row | null>(null);
   const [addingCred, setAddingCred] = useState<Row | null>(null);
+  const [addingCompatible, setAddingCompatible] = useState(false);
   return (
     <section>
       <h1>{t("Providers and credentials")}</h1>
       <p className="muted">
         {t("Every installed provider plugin. Credentials are encrypted at rest and only ever shown masked.")}
       </p>
+      <div className="row gap filters">
+        <button type="button" className="btn small" onClick={() => setAddingCompatible(true)}>
+          {t("Add OpenAI-compatible endpoint")}
+        </button>
+      </div>
       <AsyncView state={state}>
         {(rows) =>
           rows.length === 0 ? (
@@ -65,6 +72,15 @@ export function ProvidersPage() {
           }}
         />
       )}
+      {addingCompatible && (
+        <CompatibleForm
+          onClose={() => setAddingCompatible(false)}
+          onSaved={() => {
+            setAddingCompatible(false);
+            state.reload();
+          }}
+        />
+      )}
       {addingCred?.provider && (
         <CredentialForm
           provider={addingCred.provider}
@@ -80,11 +96,17 @@ export function ProvidersPage() {
   );
 }
 
+function firstModel(p: Provider | null): string | null {
+  const models = p?.config?.models;
+  return Array.isArray(models) && typeof models[0] === "string" ? models[0] : null;
+}
+
 /** A credential the admin switched off is not failing: only inactive ones with an error count as failing. */
 export function health(p: Provider): { tone: "ok" | "warn" | "bad" | "muted"; label: string } {
   if (!p.enabled) return { tone: "muted", label: "Disabled" };
   if (p.plugin && !p.pluginEnabled) return { tone: "warn", label: "Plugin disabled" };
-  if (!p.credentials.length) return { tone: "warn", label: "No credential" };
+  // an OpenAI-compatible endpoint may need no key (a local server): nothing to warn about
+  if (!p.credentials.length) return { tone: p.kind === "openai_compatible" ? "muted" : "warn", label: "No credential" };
   const active = p.credentials.filter((c) => c.active);
   const failing = p.credentials.filter((c) => !c.active && c.error);
   if (!active.length) return failing.length ? { tone: "bad", label: "All credentials failing" } : { tone: "warn", label: "All credentials switched off" };
@@ -108,6 +130,8 @@ function ProviderCard({
   const p = row.provider;
   const title = p?.displayName ?? row.plugin?.displayName ?? row.name;
   const h = p ? health(p) : null;
+  const compatible = p?.kind === "openai_compatible";
+  const testModel = row.plugin?.testModel ?? (compatible ? firstModel(p) : null);
   return (
     <article className="card provider" aria-label={title} data-provider={row.name}>
       <header className="card-head">
@@ -116,6 +140,7 @@ function ProviderCard({
           <div className="muted small">
             <code>{row.name}</code>
             {row.plugin?.plugin && <> · {t("plugin")} {row.plugin.plugin}</>}
+            {compatible && <> · {t("OpenAI-compatible endpoint")}</>}
             {row.plugin && <> · {row.plugin.capabilities.map((c) => t(c)).join(", ")}</>}
           </div>
         </div>
@@ -133,7 +158,7 @@ function ProviderCard({
           <Badge tone="muted">{t("Not configured")}</Badge>
         )}
       </header>
-      {!row.plugin && <p className="warn-text">{t("Its plugin is not installed, so calls to it fail.")}</p>}
+      {!row.plugin && !compatible && <p className="warn-text">{t("Its plugin is not installed, so calls to it fail.")}</p>}
       {p ? (
         <>
           <dl className="facts">
@@ -157,7 +182,7 @@ function ProviderCard({
             <button type="button" className="btn small" onClick={onEdit}>
               {t("Edit")}
             </button>
-            {row.plugin?.testModel && <TestButton provider={p} model={row.plugin.testModel} />}
+            {testModel && <TestButton provider={p} model={testModel} />}
             <ConfirmButton
               question={t("Delete provider {name} and its credentials?", { name: title })}
               onConfirm={() => action.run(() => admin.deleteProvider(p.id)).then(onChanged)}
