@@ -176,6 +176,35 @@ def test_disable_enable_edit_and_delete_apply_on_the_next_request(server, admin,
     assert add(admin, fake_openai_thread).status == 201
 
 
+def test_a_refused_key_is_switched_off_and_never_replaced_by_no_key(server, admin, fake_openai_thread):
+    """Credential health as for a plugin's provider: the upstream refuses the stored key, the hub switches it
+    off with the upstream's words, answers 503 rather than calling the endpoint without a key, and a
+    re-check brings it back once the upstream accepts it again."""
+    record = add(admin, fake_openai_thread).body
+    cred_id = record["credentials"][0]["id"]
+    client = openai_client(server)
+    ask = lambda: client.chat.completions.create(  # noqa: E731
+        model="local/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    real_key, fake_openai_thread.api_key = fake_openai_thread.api_key, "sk-rotated-at-the-vendor"
+    with pytest.raises(openai.APIStatusError) as refused:
+        ask()
+    assert refused.value.status_code == 502 and refused.value.body["code"] == "upstream_auth_failed"
+    health = admin("GET", "/api/ai-providers/health").body["providers"]["local"]
+    assert health["local-1"]["running"] is False and "Incorrect API key" in health["local-1"]["error"]
+
+    sent = len(fake_openai_thread.requests)
+    with pytest.raises(openai.APIStatusError) as unusable:
+        ask()
+    assert unusable.value.status_code == 503
+    assert len(fake_openai_thread.requests) == sent  # no call without the key
+
+    fake_openai_thread.api_key = real_key
+    checked = admin("GET", f"/api/ai-providers/{record['id']}/credentials/{cred_id}/check")
+    assert checked.status == 200 and checked.body["credential"]["active"] is True
+    assert ask().choices[0].message.content == "Echo: hi"
+
+
 def test_several_endpoints_fail_over_on_a_bare_model(server, admin, fake_openai_thread, keyless_fake):
     assert add(admin, fake_openai_thread, name="first", models=["shared-model"]).status == 201
     assert add(admin, keyless_fake, name="second", models=["shared-model"]).status == 201

@@ -17,7 +17,7 @@ log = structlog.get_logger("hub_core.default_plugins.openai_compatible")
 
 PLUGIN_NAME = "openai_compatible"
 
-_Key = tuple[str, str, tuple[str, ...]]
+_Key = tuple[str, str, tuple[str, ...], bool]
 
 
 class OpenAICompatiblePlugin:
@@ -47,8 +47,9 @@ class OpenAICompatiblePlugin:
     def _provider_for(self, cfg: ProviderConfig) -> tuple[_Key, CompatibleEndpoint]:
         assert cfg.base_url is not None
         models = tuple(configured_models(cfg.config))
-        key = (cfg.display_name, cfg.base_url, models)
+        keyed = cfg.stored_credentials > 0
+        key = (cfg.display_name, cfg.base_url, models, keyed)
         known = self._built.get(cfg.name)
         if known is not None and known[0] == key:
             return known
-        return key, compatible_provider(cfg.name, cfg.display_name, cfg.base_url, models)
+        return key, compatible_provider(cfg.name, cfg.display_name, cfg.base_url, models, keyed=keyed)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from hub_core.providers.base import API_KEY_SCHEMA
 from hub_core.providers.openai_compat import OpenAICompatibleProvider
 
 #: the provider record kind (`hub_core.db.models.Provider.kind`) of these endpoints
@@ -33,16 +34,25 @@ class CompatibleEndpoint(OpenAICompatibleProvider):
 
 
 def compatible_provider(
-    name: str, display_name: str | None, base_url: str, models: Sequence[str] = ()
+    name: str,
+    display_name: str | None,
+    base_url: str,
+    models: Sequence[str] = (),
+    *,
+    keyed: bool = False,
 ) -> CompatibleEndpoint:
     """The provider for one record. Its first listed model is the credential check's test model; without a
-    list the check asks the upstream's ``/models`` instead (`hub_core.routing.verify`)."""
-    attrs = {
+    list the check asks the upstream's ``/models`` instead (`hub_core.routing.verify`). A `keyed` endpoint
+    (its record stores a key) requires one: once its keys are all switched off (refused by the upstream),
+    routing answers 503 instead of calling it without a key."""
+    attrs: dict[str, Any] = {
         "name": name,
         "display_name": display_name or name,
         "default_base_url": base_url,
         "test_model": str(models[0]) if models else "",
     }
+    if keyed:
+        attrs["credential_schema"] = API_KEY_SCHEMA
     # a class per endpoint: a provider's name and base URL are class attributes of the contract
     return type(f"CompatibleEndpoint[{name}]", (CompatibleEndpoint,), attrs)()
 

@@ -56,6 +56,8 @@ class ProviderConfig:
     credentials: list[WeightedCredential] = field(default_factory=list)
     #: the record's kind: ``plugin`` or ``openai_compatible`` (`hub_core.db.models.Provider.kind`)
     kind: str = "plugin"
+    #: how many credentials the record stores, switched off ones included
+    stored_credentials: int = 0
 
     def next_credential(self) -> Credential | None:
         """Smooth weighted round-robin (nginx) over the active credentials."""
@@ -145,6 +147,7 @@ class RuntimeState:
                 row.enabled,
                 row.config or {},
                 kind=row.kind,
+                stored_credentials=len(row.credentials),
             )
             for cred in row.credentials:
                 if not cred.active:
