@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
+from hub_core.cli.scaffold import plugins_new
+
 T = TypeVar("T")
 
 
@@ -480,6 +482,9 @@ async def credentials_add(
 @main.group()
 def plugins() -> None:
     """Plugins discovered through the aigne_hub entry points."""
+
+
+plugins.add_command(plugins_new)
 
 
 @plugins.command("list")
