@@ -201,7 +201,13 @@ def prepare_upstream_request(
 
 @spec("request", "first", "closed")
 def select_normalizer(
-    route: Route, kind: str, stream: bool, hub: HubAPI, settings: Settings, config: dict[str, Any]
+    route: Route,
+    kind: str,
+    stream: bool,
+    payload: dict[str, Any],
+    hub: HubAPI,
+    settings: Settings,
+    config: dict[str, Any],
 ) -> Normalizer | None:
     """Return the object that turns the provider's answer into the hub's standard format.
 
@@ -209,11 +215,13 @@ def select_normalizer(
     Completions shape (a ``chat.completion`` object, or ``chat.completion.chunk`` objects for a stream) plus
     a ``Usage``. The returned ``Normalizer`` is then called directly for the body or for every stream chunk
     (no hook call per chunk). Return None to leave it to the next implementation; the default returns
-    ``route.provider.normalizer(kind, stream, route)``; when none answers the call fails with 502.
+    ``route.provider.normalizer(kind, stream, route, payload)``; when none answers the call fails with
+    502.
 
     :param route: the chosen route.
     :param kind: ``chat``, ``embedding``, ``image`` or ``video``.
     :param stream: whether the upstream answer is a stream.
+    :param payload: the standard request the upstream request was built from (read only).
     """
 
 

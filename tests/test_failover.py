@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 from hubtest_plugins import entry_point, installed
 from hubtest_plugins.http import call
 
+from hub_core import Provider
 from hub_core.routing.candidates import BareModelRouter, served_id
 from hub_core.testing.billing import account, grant, new_user, set_rate, use_mode
 from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
@@ -279,7 +280,7 @@ def test_a_routing_plugin_that_ignores_exclude_gets_one_attempt(hub_server_facto
 # --- which providers serve a bare name (no sockets) ----------------------------------------------------
 
 
-class _Plugin:
+class _Plugin(Provider):
     def __init__(self, name: str, known: tuple[str, ...] = (), model_for=None, kinds=("chat",)) -> None:
         self.name = name
         self.known_models = {"chat": known}
@@ -287,9 +288,6 @@ class _Plugin:
         self.credential_schema = {"required": ["api_key"]}
         if model_for is not None:
             self.model_for = model_for
-
-    def supports(self, kind: str) -> bool:
-        return kind in self.capabilities
 
 
 def test_served_id_follows_config_plugin_lists_and_name_patterns():

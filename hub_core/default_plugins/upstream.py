@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hub_core.hookspecs import hookimpl
 from hub_core.providers.base import Normalizer
 from hub_core.types import Caller, Route, UpstreamRequest
@@ -13,5 +15,7 @@ class ProviderUpstreamPlugin:
         route.provider.apply_credential(upstream, route.credential)
 
     @hookimpl(trylast=True)
-    def select_normalizer(self, route: Route, kind: str, stream: bool) -> Normalizer | None:
-        return route.provider.normalizer(kind, stream, route)
+    def select_normalizer(
+        self, route: Route, kind: str, stream: bool, payload: dict[str, Any]
+    ) -> Normalizer | None:
+        return route.provider.normalizer(kind, stream, route, payload)

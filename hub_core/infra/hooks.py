@@ -49,9 +49,11 @@ class Hooks:
             "prepare_upstream_request", upstream=upstream, route=route, caller=caller
         )
 
-    async def select_normalizer(self, route: Route, kind: str, stream: bool) -> Normalizer | None:
+    async def select_normalizer(
+        self, route: Route, kind: str, stream: bool, payload: dict[str, Any]
+    ) -> Normalizer | None:
         return await self._run["select_normalizer"](
-            "select_normalizer", route=route, kind=kind, stream=stream
+            "select_normalizer", route=route, kind=kind, stream=stream, payload=payload
         )
 
     # --- observers ----------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ class Gateway:
         kind = ctx.record.kind
         upstream_req = route.provider.build_request(kind, payload, route, stream)
         await self.hooks.prepare_upstream_request(upstream_req, route, ctx.caller)
-        normalizer = await self.hooks.select_normalizer(route, kind, stream)
+        normalizer = await self.hooks.select_normalizer(route, kind, stream, payload)
         if normalizer is None:
             raise HubError(502, "no_normalizer", f"No normalizer for {route.provider_name} {kind}")
         label = route.provider.display_name or route.provider_name

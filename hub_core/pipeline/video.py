@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub_core.errors import HubError
 from hub_core.providers.base import NormalizedResponse
-from hub_core.providers.openai_video import PENDING, job_of, seconds_of
+from hub_core.providers.openai_video import PENDING, seconds_of
 
 if TYPE_CHECKING:
     from hub_core.pipeline.gateway import CallContext, Gateway
-    from hub_core.types import Route, UpstreamRequest
+    from hub_core.types import Route
 
 FIRST_POLL = 0.25  # seconds; doubles up to MAX_POLL, so short fakes finish fast and long renders poll gently
 MAX_POLL = 5.0
 MAX_WAIT = 1800.0
-#: builds the next request of a job from the job object (``video_poll_request``, ``video_content_request``)
-JobRequest = Callable[["Route", dict[str, Any]], "UpstreamRequest"]
 
 
 class VideoJob:
@@ -38,37 +35,24 @@ class VideoJob:
 
     async def __call__(self, route: Route, created: NormalizedResponse) -> NormalizedResponse:
         job = created.json()
-        poll, download = job_requests(route)
+        provider = route.provider
         delay, deadline = FIRST_POLL, time.monotonic() + self.max_wait
         while job.get("status") in PENDING:
             if time.monotonic() > deadline:
                 raise HubError(504, "upstream_timeout", f"Video job {job.get('id')} did not finish in time")
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_POLL)
-            job = read_job(route, await self.gateway.follow_up(self.ctx, route, poll(route, job)))
+            body = await self.gateway.follow_up(self.ctx, route, provider.video_poll_request(route, job))
+            job = provider.video_job(body)
         if job.get("status") != "completed":
             raise failed(job)
-        self.content = await self.gateway.follow_up(self.ctx, route, download(route, job))
+        self.content = await self.gateway.follow_up(
+            self.ctx, route, provider.video_content_request(route, job)
+        )
         self.job = job
         self.ctx.record.usage.seconds = seconds_of(job) or self.ctx.record.usage.seconds
         self.ctx.record.extra["video_id"] = job.get("id")
         return NormalizedResponse(job, self.ctx.record.usage)
-
-
-def job_requests(route: Route) -> tuple[JobRequest, JobRequest]:
-    """The provider's poll and download requests (the video part of the provider contract)."""
-    poll = getattr(route.provider, "video_poll_request", None)
-    download = getattr(route.provider, "video_content_request", None)
-    if poll is None or download is None:
-        raise HubError(400, "unsupported_operation", f"Provider {route.provider_name} cannot run video jobs")
-    return poll, download
-
-
-def read_job(route: Route, body: bytes) -> dict[str, Any]:
-    """A poll answer as the standard job object: the provider's ``video_job(body)`` when its video API has
-    another shape (Gemini's long-running operations), else OpenAI's video object."""
-    reader = getattr(route.provider, "video_job", None)
-    return reader(body) if reader is not None else job_of(body)
 
 
 def failed(job: dict[str, Any]) -> HubError:

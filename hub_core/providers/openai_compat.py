@@ -15,7 +15,7 @@ from hub_core.errors import HubError
 from hub_core.infra import jsonio
 from hub_core.providers.base import Chunk, Chunks, NormalizedResponse, Normalizer, Provider
 from hub_core.providers.image_edit import edits_request, is_edit
-from hub_core.providers.openai_video import OpenAIVideoNormalizer, create_request
+from hub_core.providers.openai_video import create_request, job_of, seconds_of
 from hub_core.providers.sse import SSEParser, plain_payloads
 from hub_core.types import Route, UpstreamRequest, Usage
 
@@ -245,6 +245,15 @@ class OpenAIImageNormalizer(Normalizer):
         return NormalizedResponse(data, usage, raw=body)
 
 
+class OpenAIVideoNormalizer(Normalizer):
+    """Reads a ``video`` job object (create and poll answers alike); usage is the clip's length."""
+
+    def parse(self, body: bytes) -> NormalizedResponse:
+        job = job_of(body)
+        self.usage, self.saw_usage = Usage(seconds=seconds_of(job)), True
+        return NormalizedResponse(job, self.usage, raw=body)
+
+
 class OpenAICompatibleProvider(Provider):
     """A provider whose upstream speaks the OpenAI REST dialect."""
 
@@ -269,7 +278,7 @@ class OpenAICompatibleProvider(Provider):
         headers = {"Content-Type": "application/json", **self.request_headers(route)}
         return UpstreamRequest("POST", self.url(route, path), headers=headers, json=body)
 
-    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         body = {**payload, "model": self.upstream_model(route)}
         if stream:
             body["stream"] = True
@@ -280,21 +289,21 @@ class OpenAICompatibleProvider(Provider):
             body.pop("stream_options", None)
         return self._request(route, "/chat/completions", body)
 
-    def _build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         return self._request(route, "/embeddings", {**payload, "model": self.upstream_model(route)})
 
-    def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         if is_edit(payload):
-            return self._build_image_edit(payload, route)
+            return self._image_edit_request(payload, route)
         return self._request(route, "/images/generations", {**payload, "model": self.upstream_model(route)})
 
-    def _build_image_edit(self, payload: dict[str, Any], route: Route) -> UpstreamRequest:
+    def _image_edit_request(self, payload: dict[str, Any], route: Route) -> UpstreamRequest:
         """OpenAI's ``/images/edits`` (multipart); `build_request` only gets here for vendors that list
         ``image_edit`` in `capabilities`."""
         body = {**payload, "model": self.upstream_model(route)}
         return edits_request(self.url(route, "/images/edits"), self.request_headers(route), body)
 
-    def _build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         """OpenAI's Videos API; only vendors that list ``video`` in `capabilities` are asked."""
         body = {**payload, "model": self.upstream_model(route)}
         return create_request(self.url(route, "/videos"), self.request_headers(route), body)
@@ -312,7 +321,7 @@ class OpenAICompatibleProvider(Provider):
         """The model id the vendor expects; override for vendors with their own id forms."""
         return route.model
 
-    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+    def normalizer(self, kind: str, stream: bool, route: Route, payload: dict[str, Any]) -> Normalizer:
         if kind == "chat":
             return OpenAIChatNormalizer(self.read_usage)
         if kind == "embedding":
@@ -321,7 +330,7 @@ class OpenAICompatibleProvider(Provider):
             return OpenAIImageNormalizer(self.read_usage)
         if kind == "video":
             return OpenAIVideoNormalizer()
-        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+        return super().normalizer(kind, stream, route, payload)
 
     def models_request(self, route: Route) -> UpstreamRequest:
         return UpstreamRequest("GET", self.url(route, "/models"), headers=self.request_headers(route))

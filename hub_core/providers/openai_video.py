@@ -3,7 +3,7 @@
 ``POST /videos`` (multipart form: prompt, model, seconds, size, optional ``input_reference`` file) answers a
 ``video`` object ``{id, status: queued|in_progress|completed|failed, progress, seconds, size, error}``;
 ``GET /videos/{id}`` polls it and ``GET /videos/{id}/content`` downloads the MP4. A provider with another
-video API turns its own job into this object in its normalizer.
+video API turns its own job into this object in its normalizer and `Provider.video_job`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ import json
 from typing import Any
 
 from hub_core.errors import HubError, bad_request
-from hub_core.providers.base import NormalizedResponse, Normalizer
 from hub_core.providers.multipart import FilePart, form_data
-from hub_core.types import UpstreamRequest, Usage
+from hub_core.types import UpstreamRequest
 
 FORM_FIELDS = ("model", "prompt", "seconds", "size")
 PENDING = ("queued", "in_progress")
@@ -58,12 +57,3 @@ def seconds_of(job: dict[str, Any]) -> float:
         return float(job.get("seconds") or 0)
     except (TypeError, ValueError):
         return 0.0
-
-
-class OpenAIVideoNormalizer(Normalizer):
-    """Reads a ``video`` job object (create and poll answers alike); usage is the clip's length."""
-
-    def parse(self, body: bytes) -> NormalizedResponse:
-        job = job_of(body)
-        self.usage, self.saw_usage = Usage(seconds=seconds_of(job)), True
-        return NormalizedResponse(job, self.usage, raw=body)

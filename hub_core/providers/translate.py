@@ -15,12 +15,12 @@ import json
 import struct
 import time
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
 from hub_core.errors import HubError, bad_request
 from hub_core.errors import upstream_auth_failed as upstream_auth_failed  # re-exported for plugins
 from hub_core.providers.base import Chunk, _upstream_message
+from hub_core.providers.base import upstream_payment_required as upstream_payment_required
 from hub_core.types import Usage
 
 # --- the request side --------------------------------------------------------------------------------------
@@ -99,27 +99,17 @@ def max_tokens_of(payload: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
+def encoding_format(payload: dict[str, Any]) -> str | None:
+    """The embedding encoding an embeddings request asks for (``float`` or ``base64``; None: the default)."""
+    fmt = payload.get("encoding_format")
+    return fmt if fmt in ("float", "base64") else None
+
+
 def stop_list(payload: dict[str, Any]) -> list[str]:
     stop = payload.get("stop")
     if isinstance(stop, str):
         return [stop]
     return [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
-
-
-# The gateway builds a call's upstream request and then asks for its normalizer in the same task, but only
-# the builder sees the request body. What a normalizer must know about the request (so far: the embedding
-# encoding the caller asked for) is handed over through this context variable.
-_ENCODING_FORMAT: ContextVar[str | None] = ContextVar("aigne_hub_encoding_format", default=None)
-
-
-def remember_encoding_format(payload: dict[str, Any]) -> None:
-    """Call in ``_build_embedding``: the normalizer created next for this call reads it back."""
-    fmt = payload.get("encoding_format")
-    _ENCODING_FORMAT.set(fmt if fmt in ("float", "base64") else None)
-
-
-def requested_encoding_format() -> str | None:
-    return _ENCODING_FORMAT.get()
 
 
 # --- the answer side ---------------------------------------------------------------------------------------
@@ -292,14 +282,3 @@ def estimate_tokens(text: str) -> int:
 def upstream_message(body: bytes) -> str:
     """The human message of a vendor error body (``error.message``, ``message``, ``error`` or the text)."""
     return _upstream_message(body)
-
-
-def upstream_payment_required(label: str, body: bytes) -> HubError:
-    """The hub's own account at the vendor is out of credit (HTTP 402): not the caller's fault."""
-    return HubError(
-        502,
-        "upstream_payment_required",
-        f"{label} account of the hub has no credit left: {upstream_message(body)}",
-        type="upstream_error",
-        extra={"upstream_status": 402},
-    )

@@ -2,10 +2,10 @@
 order: the rotation the default routing plugin walks for every call and every failover attempt.
 
 A provider serves a bare model when its record lists it (``config.models``, authoritative when set), when
-its plugin says so through the optional ``Provider.model_for(bare) -> str | None``, when its upstream model
-list (cached by the catalog) or its plugin's ``known_models`` contain it, or when the original hub's name
-patterns name it (``gpt-`` → openai, openrouter, poe ...), with the ids OpenRouter (``vendor/model``) and
-Bedrock (``vendor.model``) expect.
+its plugin says so through ``Provider.model_for(bare)`` (unless that returns ``NotImplemented``), when its
+upstream model list (cached by the catalog) or its plugin's ``known_models`` contain it, or when the original
+hub's name patterns name it (``gpt-`` → openai, openrouter, poe ...), with the ids OpenRouter
+(``vendor/model``) and Bedrock (``vendor.model``) expect.
 """
 
 from __future__ import annotations
@@ -111,9 +111,8 @@ def served_id(
     configured = config.get("models")
     if isinstance(configured, list) and configured:  # the admin's list is the whole truth
         return match_id(model, (str(m) for m in configured))
-    custom: Callable[[str], str | None] | None = getattr(provider, "model_for", None)
-    if callable(custom):
-        found = custom(model)
+    found = provider.model_for(model)
+    if found is not NotImplemented:  # the plugin decides
         return str(found) if found else None
     own = match_id(model, [*provider.known_models.get(kind, ()), *listed])
     if own is not None:

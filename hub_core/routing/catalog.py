@@ -80,9 +80,6 @@ class ModelCatalog:
         cached = self._cache.get(name)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        models_request = getattr(provider, "models_request", None)
-        if models_request is None:
-            return []
         route = Route(
             provider,
             name,
@@ -93,7 +90,9 @@ class ModelCatalog:
             cfg.config,
         )
         try:
-            req = models_request(route)
+            req = provider.models_request(route)
+            if req is None:  # the vendor has no such call
+                return []
             provider.apply_credential(req, route.credential)
             resp = await asyncio.wait_for(self.upstream.send(req, name), 5)
             async with resp:

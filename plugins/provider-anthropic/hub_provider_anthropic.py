@@ -28,8 +28,7 @@ from hub_core import (
     Usage,
     hookimpl,
 )
-from hub_core.providers.sse import SSEParser
-from hub_core.providers.translate import openai_usage
+from hub_core.providers import SSEParser, openai_usage
 
 API_VERSION = "2023-06-01"
 #: ``max_tokens`` is required by Anthropic; every current Claude model can produce at least this many
@@ -732,11 +731,11 @@ class AnthropicProvider(Provider):
             headers["anthropic-beta"] = ",".join(beta)
         return UpstreamRequest("POST", self.url(route, path), headers=headers, json=body)
 
-    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         body, beta = messages_body(payload, route.model, stream)
         return self._request(route, "/messages", body, beta)
 
-    def _build_count_tokens(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_count_tokens(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         body, beta = count_tokens_body(payload, route.model)
         return self._request(route, "/messages/count_tokens", body, beta)
 
@@ -744,41 +743,18 @@ class AnthropicProvider(Provider):
         if credential is not None and credential.api_key:
             upstream.headers["x-api-key"] = credential.api_key
 
-    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+    def normalizer(self, kind: str, stream: bool, route: Route, payload: dict[str, Any]) -> Normalizer:
         if kind == "chat":
             return AnthropicStreamNormalizer() if stream else AnthropicNormalizer()
         if kind == "count_tokens":
             return CountTokensNormalizer()
-        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+        return super().normalizer(kind, stream, route, payload)
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
-        etype, message = error_parts(body)
-        lowered = {k.lower(): v for k, v in headers.items()}
-        retry = {"Retry-After": lowered["retry-after"]} if "retry-after" in lowered else {}
-        extra = {"upstream_status": status, "upstream_type": etype}
-        if status == 429:
-            return HubError(
-                429, "rate_limited", f"Anthropic rate limit: {message}", headers=retry, extra=extra
-            )
-        if status == 529 or etype == "overloaded_error":
-            return HubError(
-                503,
-                "upstream_overloaded",
-                f"Anthropic is overloaded ({status}): {message}",
-                type="upstream_error",
-                headers=retry,
-                extra=extra,
-            )
-        if status == 402:
-            return HubError(
-                502,
-                "upstream_billing",
-                f"Anthropic refused the hub's account: {message}",
-                type="upstream_error",
-                extra=extra,
-            )
-        err = super().map_error(status, body, headers)
-        err.extra.update(extra)
+        # the base maps the statuses (529: overloaded); an overloaded_error means that whatever its status
+        etype, _ = error_parts(body)
+        err = super().map_error(529 if etype == "overloaded_error" else status, body, headers)
+        err.extra.update({"upstream_status": status, "upstream_type": etype})
         return err
 
     def models_request(self, route: Route) -> UpstreamRequest:

@@ -25,22 +25,14 @@ from urllib.parse import quote, urlsplit
 
 from yarl import URL
 
-from hub_core import (
+from hub_core import Credential, HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
+from hub_core.providers import (
     Chunk,
-    Credential,
-    HubError,
+    ChunkWriter,
     NormalizedResponse,
     Normalizer,
-    Provider,
-    Route,
-    UpstreamRequest,
-    Usage,
-    bad_request,
-    hookimpl,
-)
-from hub_core.providers.translate import (
-    ChunkWriter,
     assistant_message,
+    bad_request,
     chat_completion,
     content_parts,
     image_url_of,
@@ -816,7 +808,7 @@ class BedrockProvider(Provider):
             or DEFAULT_REGION
         )
 
-    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         region = self.region_of(route)
         base = route.base_url.rstrip("/").replace("{region}", region)
         # model ids hold ':' and inference-profile ARNs a '/': one escaped path segment
@@ -840,10 +832,10 @@ class BedrockProvider(Provider):
             region = region_from_url(upstream.url) or credential.values.get("region") or DEFAULT_REGION
         sign_request(upstream, credential, region)
 
-    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+    def normalizer(self, kind: str, stream: bool, route: Route, payload: dict[str, Any]) -> Normalizer:
         if kind == "chat":
             return ConverseNormalizer(route.model)
-        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+        return super().normalizer(kind, stream, route, payload)
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
         kind = error_type(body, headers)

@@ -3,7 +3,7 @@
 DeepSeek's quirks: reasoning models answer with ``reasoning_content`` next to ``content`` (in messages and
 stream deltas; passed through unchanged), cache hits are reported as ``prompt_cache_hit_tokens`` /
 ``prompt_cache_miss_tokens`` (older answers have no ``prompt_tokens_details``), and an empty balance is an
-HTTP 402, which is the hub's problem, not the caller's.
+HTTP 402, which is the hub's problem, not the caller's (`Provider.map_error`'s default says so).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hub_core import HubError, OpenAICompatibleProvider, Provider, Usage, hookimpl, usage_from_openai
-from hub_core.providers.translate import upstream_payment_required
+from hub_core import OpenAICompatibleProvider, Provider, Usage, hookimpl, usage_from_openai
 
 
 class DeepSeekProvider(OpenAICompatibleProvider):
@@ -29,11 +28,6 @@ class DeepSeekProvider(OpenAICompatibleProvider):
         if data and not usage.cached_input_tokens:
             usage.cached_input_tokens = int(data.get("prompt_cache_hit_tokens") or 0)
         return usage
-
-    def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
-        if status == 402:  # "Insufficient Balance" of the hub's DeepSeek account
-            return upstream_payment_required(self.display_name, body)
-        return super().map_error(status, body, headers)
 
 
 @hookimpl

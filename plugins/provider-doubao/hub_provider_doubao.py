@@ -32,14 +32,14 @@ class DoubaoProvider(OpenAICompatibleProvider):
         "image": ("doubao-seedream-4-0-250828", "doubao-seedream-3-0-t2i-250415"),
     }
 
-    def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         body = {k: v for k, v in payload.items() if k not in ("n", "quality", "style")}
         n = int(payload.get("n") or 1)
         if n > 1 and "sequential_image_generation" not in body:
             # Seedream 4 makes a set of related images instead of n independent ones; it may make fewer
             body["sequential_image_generation"] = "auto"
             body["sequential_image_generation_options"] = {"max_images": n}
-        return super()._build_image(body, route, stream)
+        return super().build_image(body, route, stream)
 
 
 @hookimpl

@@ -16,28 +16,21 @@ import json
 import math
 import re
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
-from hub_core import (
+from hub_core import HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
+from hub_core.providers import (
     Chunk,
-    HubError,
+    ChunkWriter,
     NormalizedResponse,
     Normalizer,
-    Provider,
-    Route,
-    UpstreamRequest,
-    Usage,
-    bad_request,
-    hookimpl,
-)
-from hub_core.providers.sse import SSEParser
-from hub_core.providers.translate import (
-    ChunkWriter,
+    SSEParser,
     assistant_message,
+    bad_request,
     chat_completion,
     content_parts,
     embeddings_response,
+    encoding_format,
     estimate_tokens,
     image_url_of,
     images_response,
@@ -45,8 +38,6 @@ from hub_core.providers.translate import (
     max_tokens_of,
     new_id,
     parse_data_url,
-    remember_encoding_format,
-    requested_encoding_format,
     stop_list,
     text_of,
     tool_arguments,
@@ -89,11 +80,7 @@ MIME_BY_EXTENSION = {
     "gif": "image/gif",
 }
 
-# the gateway builds the request and asks for the normalizer in the same task; the input size is only known
-# to the builder and is needed to estimate embedding usage (the Gemini API reports none for embeddings)
-_EMBED_ESTIMATE: ContextVar[int] = ContextVar("google_embed_estimate", default=0)
-# likewise the clip length asked for, which Veo's answers never repeat (usage is counted in seconds)
-_VIDEO_SECONDS: ContextVar[float] = ContextVar("google_video_seconds", default=0.0)
+#: the clip length when the request names none (Veo's answers never repeat it; usage is counted in seconds)
 DEFAULT_VIDEO_SECONDS = 8.0
 
 
@@ -562,22 +549,20 @@ class GoogleProvider(Provider):
             "POST", url, headers={"Content-Type": "application/json"}, json=body, params=params or {}
         )
 
-    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         if stream:
             return self._post(
                 self.url(route, route.model, "streamGenerateContent"), chat_body(payload), {"alt": "sse"}
             )
         return self._post(self.url(route, route.model, "generateContent"), chat_body(payload))
 
-    def _build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         inputs = payload.get("input")
         texts = [inputs] if isinstance(inputs, str) else inputs
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             raise bad_request(
                 "Gemini embeds text only: input must be a string or an array of strings", param="input"
             )
-        remember_encoding_format(payload)
-        _EMBED_ESTIMATE.set(sum(estimate_tokens(t) for t in texts))
         extra: dict[str, Any] = {}
         if payload.get("dimensions"):
             extra["outputDimensionality"] = payload["dimensions"]
@@ -591,13 +576,12 @@ class GoogleProvider(Provider):
         ]
         return self._post(self.url(route, route.model, "batchEmbedContents"), {"requests": requests})
 
-    def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         if is_imagen(route.model):
             return self._post(self.url(route, route.model, "predict"), imagen_body(payload))
         return self._post(self.url(route, route.model, "generateContent"), gemini_image_body(payload))
 
-    def _build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
-        _VIDEO_SECONDS.set(float(payload.get("seconds") or DEFAULT_VIDEO_SECONDS))
+    def build_video(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         return self._post(self.url(route, route.model, "predictLongRunning"), veo_body(payload))
 
     def video_job(self, body: bytes) -> dict[str, Any]:
@@ -613,16 +597,20 @@ class GoogleProvider(Provider):
         if credential is not None and credential.api_key:
             upstream.headers["x-goog-api-key"] = credential.api_key
 
-    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+    def normalizer(self, kind: str, stream: bool, route: Route, payload: dict[str, Any]) -> Normalizer:
         if kind == "chat":
             return GeminiChatNormalizer(route.model)
         if kind == "embedding":
-            return GeminiEmbeddingNormalizer(route.model, requested_encoding_format(), _EMBED_ESTIMATE.get())
+            # the Gemini API reports no usage for embeddings: estimate it from the input
+            inputs = payload.get("input")
+            texts = [inputs] if isinstance(inputs, str) else inputs if isinstance(inputs, list) else []
+            estimate = sum(estimate_tokens(t) for t in texts if isinstance(t, str))
+            return GeminiEmbeddingNormalizer(route.model, encoding_format(payload), estimate)
         if kind == "image":
             return ImagenNormalizer() if is_imagen(route.model) else GeminiImageNormalizer()
         if kind == "video":
-            return VeoNormalizer(route.model, _VIDEO_SECONDS.get() or DEFAULT_VIDEO_SECONDS)
-        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+            return VeoNormalizer(route.model, float(payload.get("seconds") or DEFAULT_VIDEO_SECONDS))
+        return super().normalizer(kind, stream, route, payload)
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
         try:

@@ -20,24 +20,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub_core import (
-    API_KEY_SCHEMA,
-    Credential,
-    HubError,
+from hub_core import API_KEY_SCHEMA, Credential, HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
+from hub_core.providers import (
     NormalizedResponse,
     Normalizer,
-    Provider,
-    Route,
-    UpstreamRequest,
-    Usage,
     bad_request,
-    hookimpl,
-)
-from hub_core.providers.translate import (
     images_response,
     load_json_object,
     upstream_message,
-    upstream_payment_required,
 )
 
 GENERATE_PATH = "/ideogram-v3/generate"
@@ -189,7 +179,7 @@ class IdeogramProvider(Provider):
     test_model = "ideogram-v3-turbo"
     known_models = {"image": ("ideogram-v3", "ideogram-v3-turbo", "ideogram-v3-quality")}
 
-    def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         body, content_type = multipart(form_fields(payload, route.model))
         headers = {"Content-Type": content_type, "Accept": "application/json"}
         return UpstreamRequest("POST", generate_url(route.base_url), headers=headers, body=body)
@@ -198,15 +188,13 @@ class IdeogramProvider(Provider):
         if credential is not None and credential.api_key:
             upstream.headers["Api-Key"] = credential.api_key
 
-    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+    def normalizer(self, kind: str, stream: bool, route: Route, payload: dict[str, Any]) -> Normalizer:
         if kind == "image":
             return IdeogramNormalizer()
-        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+        return super().normalizer(kind, stream, route, payload)
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
         message = error_message(body)
-        if status == 402:
-            return upstream_payment_required(self.display_name, body)
         if status in (400, 422) and "safety" in message.lower():
             return HubError(400, "content_policy_violation", f"Ideogram refused the prompt: {message}")
         return super().map_error(status, json.dumps({"message": message}).encode(), headers)

@@ -14,31 +14,23 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from hub_core import (
+from hub_core import HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
+from hub_core.providers import (
     Chunk,
-    HubError,
+    ChunkWriter,
     NormalizedResponse,
     Normalizer,
-    Provider,
-    Route,
-    UpstreamRequest,
-    Usage,
-    bad_request,
-    hookimpl,
-)
-from hub_core.providers.translate import (
-    ChunkWriter,
     assistant_message,
+    bad_request,
     chat_completion,
     content_parts,
     embeddings_response,
+    encoding_format,
     image_url_of,
     load_json_object,
     max_tokens_of,
     new_id,
     parse_data_url,
-    remember_encoding_format,
-    requested_encoding_format,
     stop_list,
     text_of,
     tool_arguments,
@@ -297,10 +289,10 @@ class OllamaProvider(Provider):
             "POST", api_url(route, path), headers={"Content-Type": "application/json"}, json=body
         )
 
-    def _build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_chat(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         return self._request(route, "/chat", chat_body(payload, route.model, stream))
 
-    def _build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_embedding(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         inputs = payload.get("input")
         if isinstance(inputs, list) and inputs and not all(isinstance(x, str) for x in inputs):
             raise bad_request(
@@ -309,15 +301,14 @@ class OllamaProvider(Provider):
         body: dict[str, Any] = {"model": route.model, "input": inputs}
         if payload.get("dimensions"):
             body["dimensions"] = payload["dimensions"]
-        remember_encoding_format(payload)
         return self._request(route, "/embed", body)
 
-    def normalizer(self, kind: str, stream: bool, route: Route) -> Normalizer:
+    def normalizer(self, kind: str, stream: bool, route: Route, payload: dict[str, Any]) -> Normalizer:
         if kind == "chat":
             return OllamaChatNormalizer(route.model)
         if kind == "embedding":
-            return OllamaEmbeddingNormalizer(route.model, requested_encoding_format())
-        raise HubError(400, "unsupported_operation", f"Provider {self.name} does not support {kind}")
+            return OllamaEmbeddingNormalizer(route.model, encoding_format(payload))
+        return super().normalizer(kind, stream, route, payload)
 
     def models_request(self, route: Route) -> UpstreamRequest:
         return UpstreamRequest("GET", api_url(route, "/tags"))

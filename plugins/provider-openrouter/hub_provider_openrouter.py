@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub_core import HubError, OpenAICompatibleProvider, Provider, Route, hookimpl
-from hub_core.providers.translate import upstream_payment_required
+from hub_core import OpenAICompatibleProvider, Provider, Route, hookimpl
 
 DEFAULT_REFERER = "https://www.aigne.io/hub"
 DEFAULT_TITLE = "AIGNE Hub"
@@ -70,11 +69,6 @@ class OpenRouterProvider(OpenAICompatibleProvider):
             "HTTP-Referer": str(config.get("httpReferer") or DEFAULT_REFERER),
             "X-Title": str(config.get("appTitle") or DEFAULT_TITLE),
         }
-
-    def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
-        if status == 402:
-            return upstream_payment_required(self.display_name, body)
-        return super().map_error(status, body, headers)
 
 
 @hookimpl

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub_core import HubError, OpenAICompatibleProvider, Provider, hookimpl
-from hub_core.providers.translate import upstream_payment_required
+from hub_core import OpenAICompatibleProvider, Provider, hookimpl
 
 
 class PoeProvider(OpenAICompatibleProvider):
@@ -23,11 +22,6 @@ class PoeProvider(OpenAICompatibleProvider):
     known_models = {
         "chat": ("GPT-5-mini", "GPT-5", "GPT-4o", "Claude-Sonnet-4", "Gemini-2.5-Flash", "Grok-4"),
     }
-
-    def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
-        if status == 402:
-            return upstream_payment_required(self.display_name, body)
-        return super().map_error(status, body, headers)
 
 
 @hookimpl

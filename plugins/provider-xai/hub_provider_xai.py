@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub_core import HubError, OpenAICompatibleProvider, Provider, Route, UpstreamRequest, hookimpl
-from hub_core.providers.translate import upstream_auth_failed, upstream_message
+from hub_core.providers import upstream_auth_failed, upstream_message
 
 #: OpenAI image parameters xAI rejects
 UNSUPPORTED_IMAGE_FIELDS = ("size", "quality", "style")
@@ -30,9 +30,9 @@ class XAIProvider(OpenAICompatibleProvider):
         "image": ("grok-2-image-1212",),
     }
 
-    def _build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
+    def build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
         body = {k: v for k, v in payload.items() if k not in UNSUPPORTED_IMAGE_FIELDS}
-        return super()._build_image(body, route, stream)
+        return super().build_image(body, route, stream)
 
     def map_error(self, status: int, body: bytes, headers: dict[str, str]) -> HubError:
         message = upstream_message(body)

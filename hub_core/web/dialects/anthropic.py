@@ -546,7 +546,7 @@ class AnthropicSSE:
 
 def extensions_of(provider: Any) -> frozenset[str]:
     """The extensions a provider declares it reads (``standard_extensions``; none when it declares none)."""
-    return frozenset(getattr(provider, "standard_extensions", ())) & EXTENSIONS
+    return provider.standard_extensions & EXTENSIONS
 
 
 def common_extensions(providers: list[Any]) -> frozenset[str]:

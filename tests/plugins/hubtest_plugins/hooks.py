@@ -171,11 +171,13 @@ async def prepare_upstream_request(upstream: UpstreamRequest, route: Route, call
 
 
 @hookimpl
-async def select_normalizer(route: Route, kind: str, stream: bool) -> Normalizer | None:
+async def select_normalizer(
+    route: Route, kind: str, stream: bool, payload: dict[str, Any]
+) -> Normalizer | None:
     if route.model == "normalizer-boom":
         raise RuntimeError("hubtest normalizer factory failed")
     if route.provider_name == PROVIDER.name and kind == "chat" and not stream:
-        return ShoutingNormalizer(route.provider.normalizer(kind, stream, route))
+        return ShoutingNormalizer(route.provider.normalizer(kind, stream, route, payload))
     return None
 
 
