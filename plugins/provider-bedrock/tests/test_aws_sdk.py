@@ -19,6 +19,7 @@ from typing import Any
 
 import hub_provider_bedrock as bedrock
 import pytest
+from hub_provider_bedrock import sigv4
 from yarl import URL
 
 from hub_core import Credential, UpstreamRequest
@@ -108,7 +109,7 @@ def test_the_plugin_signs_exactly_as_the_aws_sdk(url: str, token: str | None) ->
         json={"messages": [{"role": "user", "content": [{"text": "héllo"}]}]},
     )
     when = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
-    bedrock.sign_request(req, Credential(1, "k", values), region, now=when)
+    sigv4.sign_request(req, Credential(1, "k", values), region, now=when)
 
     sdk = run(
         "sign",

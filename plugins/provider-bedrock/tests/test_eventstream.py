@@ -12,6 +12,7 @@ from typing import Any
 
 import hub_provider_bedrock as bedrock
 import pytest
+from hub_provider_bedrock.eventstream import EventStreamDecoder, EventStreamError
 
 from hub_core import HubError
 
@@ -28,7 +29,7 @@ def header(name: str, kind: int, value: bytes) -> bytes:
 
 
 def decode_all(data: bytes, piece: int | None = None) -> list[tuple[dict[str, Any], bytes]]:
-    decoder = bedrock.EventStreamDecoder()
+    decoder = EventStreamDecoder()
     step = piece or len(data) or 1
     out = []
     for i in range(0, len(data), step):
@@ -63,7 +64,7 @@ def test_several_messages_in_one_read_and_a_partial_one_kept(fake_module: Module
         fake_module.event("messageStart", {"role": "assistant"}),
         fake_module.event("metadata", {}),
     )
-    decoder = bedrock.EventStreamDecoder()
+    decoder = EventStreamDecoder()
     got = list(decoder.feed(first + second + second[:10]))
     assert [h[":event-type"] for h, _ in got] == ["messageStart", "metadata"]
     assert decoder.pending == 10
@@ -109,23 +110,23 @@ def test_empty_headers_and_payload() -> None:
 def test_message_crc_mismatch_is_rejected(fake_module: ModuleType) -> None:
     frame = bytearray(fake_module.event("contentBlockDelta", {"delta": {"text": "hi"}}))
     frame[-8] ^= 0x20  # a payload byte: the message CRC no longer matches
-    with pytest.raises(bedrock.EventStreamError, match="message CRC"):
+    with pytest.raises(EventStreamError, match="message CRC"):
         decode_all(bytes(frame))
 
 
 def test_prelude_crc_mismatch_is_rejected_before_waiting_for_the_rest(fake_module: ModuleType) -> None:
     frame = bytearray(fake_module.event("messageStart", {"role": "assistant"}))
     frame[3] ^= 0x01  # the total length: a corrupt prelude must not make the decoder wait for megabytes
-    decoder = bedrock.EventStreamDecoder()
-    with pytest.raises(bedrock.EventStreamError, match="prelude CRC"):
+    decoder = EventStreamDecoder()
+    with pytest.raises(EventStreamError, match="prelude CRC"):
         list(decoder.feed(bytes(frame[:12])))
 
 
 @pytest.mark.parametrize(("total", "headers_len"), [(10, 0), (20, 8), (64 << 20, 0)])
 def test_impossible_lengths_are_rejected(total: int, headers_len: int) -> None:
     prelude = total.to_bytes(4, "big") + headers_len.to_bytes(4, "big")
-    with pytest.raises(bedrock.EventStreamError, match="impossible lengths"):
-        list(bedrock.EventStreamDecoder().feed(prelude + zlib.crc32(prelude).to_bytes(4, "big")))
+    with pytest.raises(EventStreamError, match="impossible lengths"):
+        list(EventStreamDecoder().feed(prelude + zlib.crc32(prelude).to_bytes(4, "big")))
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_impossible_lengths_are_rejected(total: int, headers_len: int) -> None:
     ids=["string", "integer", "type", "name"],
 )
 def test_broken_headers_inside_valid_crcs_are_rejected(raw_headers: bytes) -> None:
-    with pytest.raises(bedrock.EventStreamError):
+    with pytest.raises(EventStreamError):
         decode_all(raw_frame(raw_headers, b"{}"))
 
 

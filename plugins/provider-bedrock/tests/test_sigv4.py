@@ -11,8 +11,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-import hub_provider_bedrock as bedrock
 import pytest
+from hub_provider_bedrock import sigv4
 
 from hub_core import Credential, UpstreamRequest
 
@@ -178,7 +178,7 @@ def test_aws_sigv4_test_suite(
     method: str, path: str, query: list[tuple[str, str]], extra: dict[str, str], body: bytes, expected: str
 ) -> None:
     headers = {"Host": HOST, "X-Amz-Date": DATE, **extra}
-    signature = bedrock.sigv4_signature(
+    signature = sigv4.sigv4_signature(
         method=method,
         path=path,
         query=query,
@@ -197,8 +197,8 @@ def test_older_suite_repeated_query_keys_sort_by_value() -> None:
     """aws-cli's ``get-vanilla-query-order-key-case``: ``foo=Zoo&foo=aha`` (in byte order, ``Z`` < ``a``)."""
     headers = {"Date": "Mon, 09 Sep 2011 23:36:00 GMT", "Host": "host.foo.com"}
     query = [("foo", "aha"), ("foo", "Zoo")]
-    assert bedrock.canonical_query(query) == "foo=Zoo&foo=aha"
-    signature = bedrock.sigv4_signature(
+    assert sigv4.canonical_query(query) == "foo=Zoo&foo=aha"
+    signature = sigv4.sigv4_signature(
         method="GET",
         path="/",
         query=query,
@@ -215,7 +215,7 @@ def test_older_suite_repeated_query_keys_sort_by_value() -> None:
 
 def test_canonical_request_as_published() -> None:
     """``get-vanilla-query-order-key-case.creq`` of the suite, line for line."""
-    creq = bedrock.canonical_request(
+    creq = sigv4.canonical_request(
         "GET",
         "/",
         [("Param2", "value2"), ("Param1", "value1")],
@@ -246,7 +246,7 @@ def test_canonical_request_as_published() -> None:
 )
 def test_signing_key_as_documented(date: str, expected: str) -> None:
     """The derived keys of AWS's documentation examples (the suite's secret, us-east-1, iam)."""
-    assert bedrock.signing_key(SECRET, date, "us-east-1", "iam").hex() == expected
+    assert sigv4.signing_key(SECRET, date, "us-east-1", "iam").hex() == expected
 
 
 @pytest.mark.parametrize(
@@ -262,7 +262,7 @@ def test_signing_key_as_documented(date: str, expected: str) -> None:
     ],
 )
 def test_bedrock_paths_are_encoded_once_more(wire: str, canonical: str) -> None:
-    assert bedrock.canonical_uri(wire) == canonical
+    assert sigv4.canonical_uri(wire) == canonical
 
 
 def _request(**values: str) -> tuple[UpstreamRequest, Credential]:
@@ -278,7 +278,7 @@ def _request(**values: str) -> tuple[UpstreamRequest, Credential]:
 
 def test_sign_request_serializes_the_body_and_signs_those_bytes() -> None:
     req, cred = _request()
-    bedrock.sign_request(req, cred, "eu-west-1", now=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
+    sigv4.sign_request(req, cred, "eu-west-1", now=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert (
         req.json is None
         and req.body == '{"messages":[{"role":"user","content":[{"text":"grüß dich"}]}]}'.encode()
@@ -291,7 +291,7 @@ def test_sign_request_serializes_the_body_and_signs_those_bytes() -> None:
     )
     assert "X-Amz-Security-Token" not in headers
     signed = "content-type;host;x-amz-content-sha256;x-amz-date"
-    expected = bedrock.sigv4_signature(
+    expected = sigv4.sigv4_signature(
         method="POST",
         path="/model/us.amazon.nova-lite-v1:0/converse",  # yarl (and so aiohttp) sends ':' unescaped
         query=[],
@@ -311,11 +311,11 @@ def test_sign_request_serializes_the_body_and_signs_those_bytes() -> None:
 
 def test_session_token_is_sent_and_signed_and_resigning_replaces_everything() -> None:
     req, cred = _request(session_token="TOKEN/+=")
-    bedrock.sign_request(req, cred, "eu-west-1")
+    sigv4.sign_request(req, cred, "eu-west-1")
     assert req.headers["X-Amz-Security-Token"] == "TOKEN/+="
     assert "x-amz-date;x-amz-security-token, Signature=" in req.headers["Authorization"]
     _, plain = _request()
-    bedrock.sign_request(req, plain, "eu-west-1")  # another attempt with a long-term key
+    sigv4.sign_request(req, plain, "eu-west-1")  # another attempt with a long-term key
     assert "X-Amz-Security-Token" not in req.headers
     assert "x-amz-security-token" not in req.headers["Authorization"]
 
@@ -324,7 +324,7 @@ def test_signatures_differ_by_region_secret_and_body() -> None:
     def auth(region: str = "eu-west-1", secret: str = SECRET, text: str = "hi") -> Any:
         req, cred = _request(secret_access_key=secret)
         req.json["messages"][0]["content"][0]["text"] = text
-        bedrock.sign_request(req, cred, region, now=datetime(2025, 1, 2, tzinfo=UTC))
+        sigv4.sign_request(req, cred, region, now=datetime(2025, 1, 2, tzinfo=UTC))
         return req.headers["Authorization"].rsplit("=", 1)[1]
 
     base = auth()

@@ -4,26 +4,21 @@ Requests are translated to Converse (``system`` blocks, ``image`` / ``document``
 ``toolUse`` / ``toolResult`` blocks, ``inferenceConfig``, ``toolConfig``, ``cachePoint``, Claude's thinking),
 signed with AWS Signature Version 4 from an access-key pair and region (in `apply_credential`, once the body
 is final), and answers come back as ``chat.completion`` objects. Streams arrive in AWS's binary event-stream
-framing (length prelude, headers, payload, CRC32 checks), decoded here into ``chat.completion.chunk`` objects.
-No AWS SDK: signing is ``hashlib`` / ``hmac`` and the framing is ``zlib.crc32``.
+framing (length prelude, headers, payload, CRC32 checks), decoded into ``chat.completion.chunk`` objects.
+No AWS SDK: the signer (`sigv4`) is ``hashlib`` / ``hmac``, the event-stream decoder (`eventstream`)
+``zlib.crc32``.
 """
 
 from __future__ import annotations
 
 import binascii
-import hashlib
-import hmac
 import itertools
 import json
 import re
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
-
-from yarl import URL
 
 from hub_core import Credential, HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
 from hub_core.providers import (
@@ -46,8 +41,9 @@ from hub_core.providers import (
     upstream_auth_failed,
     upstream_message,
 )
+from hub_provider_bedrock.eventstream import EventStreamDecoder, EventStreamError
+from hub_provider_bedrock.sigv4 import sign_request
 
-SERVICE = "bedrock"
 DEFAULT_REGION = "us-east-1"
 CREDENTIAL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -59,9 +55,6 @@ CREDENTIAL_SCHEMA: dict[str, Any] = {
         "session_token": {"type": "string", "title": "Session token (temporary credentials)", "secret": True},
     },
 }
-#: headers the signature covers when present (the rest, e.g. Accept, may change in transit)
-SIGNED_HEADERS = ("content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token")
-SET_BY_SIGNING = frozenset({"authorization", *SIGNED_HEADERS} - {"content-type"})
 IMAGE_FORMATS = {
     "image/png": "png",
     "image/jpeg": "jpeg",
@@ -107,217 +100,6 @@ CREDENTIAL_ERRORS = frozenset(
 )
 #: Bedrock's answers for "too much, wait": ModelNotReady is documented as one the SDKs retry
 RATE_ERRORS = frozenset({"ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException"})
-
-
-# --- AWS Signature Version 4 --------------------------------------------------------------------------------
-
-
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-def uri_encode(value: str) -> str:
-    """RFC 3986 encoding as SigV4 wants it: everything but the unreserved characters ``A-Za-z0-9-_.~``."""
-    return quote(value, safe="-_.~")
-
-
-def canonical_uri(path: str) -> str:
-    """Each segment of the path as it travels, encoded once more (SigV4 for every service but S3): a model id
-    sent as ``nova-lite-v1%3A0`` is signed as ``nova-lite-v1%253A0``, one sent as ``nova-lite-v1:0`` as
-    ``nova-lite-v1%3A0``, which is what AWS computes from what it receives."""
-    return "/".join(uri_encode(segment) for segment in (path or "/").split("/"))
-
-
-def canonical_query(params: Iterable[tuple[str, str]]) -> str:
-    """Encoded ``name=value`` pairs sorted by name, then value (repeated names stay)."""
-    return "&".join(f"{k}={v}" for k, v in sorted((uri_encode(k), uri_encode(v)) for k, v in params))
-
-
-def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = _hmac(("AWS4" + secret).encode(), date)
-    key = _hmac(key, region)
-    key = _hmac(key, service)
-    return _hmac(key, "aws4_request")
-
-
-def canonical_request(
-    method: str,
-    path: str,
-    query: Iterable[tuple[str, str]],
-    headers: dict[str, str],
-    signed_headers: list[str],
-    payload_hash: str,
-) -> str:
-    """The canonical request: header names lower-cased, values trimmed with inner runs of spaces folded."""
-    lowered = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
-    return "\n".join(
-        [
-            method.upper(),
-            canonical_uri(path),
-            canonical_query(query),
-            "".join(f"{name}:{lowered[name]}\n" for name in signed_headers),
-            ";".join(signed_headers),
-            payload_hash,
-        ]
-    )
-
-
-def sigv4_signature(
-    *,
-    method: str,
-    path: str,
-    query: Iterable[tuple[str, str]],
-    headers: dict[str, str],
-    signed_headers: list[str],
-    payload_hash: str,
-    secret: str,
-    amz_date: str,
-    region: str,
-    service: str,
-) -> str:
-    """The hex signature of a request; `path` is the path as it travels (percent-escapes included)."""
-    creq = canonical_request(method, path, query, headers, signed_headers, payload_hash)
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    string_to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()]
-    )
-    key = signing_key(secret, amz_date[:8], region, service)
-    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-def sign_request(
-    upstream: UpstreamRequest,
-    credential: Credential,
-    region: str,
-    now: datetime | None = None,
-    service: str = SERVICE,
-) -> None:
-    """Sign in place over exactly what will be sent: the JSON body is serialized to bytes here (the HTTP
-    client sends `body` as is), hashed into ``X-Amz-Content-Sha256``; ``Host``, ``X-Amz-Date`` and the session
-    token are set, then ``Authorization``. Signing again (another attempt, another key) replaces all of it."""
-    if upstream.body is None and upstream.json is not None:
-        upstream.body = json.dumps(upstream.json, separators=(",", ":"), ensure_ascii=False).encode()
-        upstream.json = None
-    headers = upstream.headers
-    for name in [k for k in headers if k.lower() in SET_BY_SIGNING]:
-        del headers[name]  # whatever case an earlier signing or hook used: one value per header
-    amz_date = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    payload_hash = hashlib.sha256(upstream.body or b"").hexdigest()
-    url = URL(upstream.url)  # what aiohttp will put on the wire (yarl normalizes some escapes)
-    headers["Host"] = url.raw_authority
-    headers["X-Amz-Date"] = amz_date
-    headers["X-Amz-Content-Sha256"] = payload_hash
-    if token := credential.values.get("session_token"):
-        headers["X-Amz-Security-Token"] = token
-    signed = sorted({k.lower() for k in headers} & set(SIGNED_HEADERS))
-    query = [*url.query.items(), *upstream.params.items()]
-    signature = sigv4_signature(
-        method=upstream.method,
-        path=url.raw_path,
-        query=query,
-        headers=headers,
-        signed_headers=signed,
-        payload_hash=payload_hash,
-        secret=credential.values["secret_access_key"],
-        amz_date=amz_date,
-        region=region,
-        service=service,
-    )
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    headers["Authorization"] = (
-        f"AWS4-HMAC-SHA256 Credential={credential.values['access_key_id']}/{scope}, "
-        f"SignedHeaders={';'.join(signed)}, Signature={signature}"
-    )
-
-
-# --- AWS event-stream framing -------------------------------------------------------------------------------
-
-PRELUDE = 12  # total length, headers length, prelude CRC32 (4 bytes each, big-endian)
-MAX_MESSAGE = 16 << 20  # AWS's limit on one message; more is garbage, not a frame to wait for
-MAX_HEADERS = 128 << 10
-#: header value types with a fixed size: byte, short, integer, long, timestamp (ms), uuid
-FIXED_SIZES = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}
-
-
-class EventStreamError(ValueError):
-    """Bytes that are not a valid AWS event stream (bad CRC, impossible lengths, broken headers)."""
-
-
-def _u32(data: bytes | bytearray, at: int) -> int:
-    return int.from_bytes(data[at : at + 4], "big")
-
-
-def _header_value(data: bytes, pos: int, kind: int) -> tuple[Any, int]:
-    if kind in (0, 1):  # bool true / false: no value bytes
-        return kind == 0, pos
-    if kind in FIXED_SIZES:
-        end = pos + FIXED_SIZES[kind]
-        if end > len(data):
-            raise EventStreamError("event-stream header value runs past the headers")
-        raw = data[pos:end]
-        return (raw.hex() if kind == 9 else int.from_bytes(raw, "big", signed=True)), end
-    if kind in (6, 7):  # byte array / UTF-8 string, with a 2-byte length
-        length = int.from_bytes(data[pos : pos + 2], "big")
-        end = pos + 2 + length
-        if end > len(data):
-            raise EventStreamError("event-stream header value runs past the headers")
-        raw = data[pos + 2 : end]
-        try:
-            return (raw.decode() if kind == 7 else bytes(raw)), end
-        except UnicodeDecodeError as exc:
-            raise EventStreamError("event-stream string header is not UTF-8") from exc
-    raise EventStreamError(f"unknown event-stream header value type {kind}")
-
-
-def parse_headers(data: bytes) -> dict[str, Any]:
-    """``[name length (1)][name][value type (1)][value]`` repeated."""
-    headers: dict[str, Any] = {}
-    pos = 0
-    while pos < len(data):
-        end = pos + 1 + data[pos]
-        if end >= len(data):
-            raise EventStreamError("event-stream header name runs past the headers")
-        try:
-            name = data[pos + 1 : end].decode()
-        except UnicodeDecodeError as exc:
-            raise EventStreamError("event-stream header name is not UTF-8") from exc
-        headers[name], pos = _header_value(data, end + 1, data[end])
-    return headers
-
-
-class EventStreamDecoder:
-    """Incremental decoder of ``application/vnd.amazon.eventstream``: feed bytes as they arrive (a message may
-    be split across reads, or several may arrive in one), get ``(headers, payload)`` per complete message.
-
-    A message is a 12-byte prelude (total length, headers length, CRC32 of those 8 bytes), the headers, the
-    payload and a CRC32 of everything before it; both CRCs are checked, and `EventStreamError` ends decoding.
-    """
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def feed(self, data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
-        self._buf += data
-        while len(self._buf) >= PRELUDE:
-            total, headers_len = _u32(self._buf, 0), _u32(self._buf, 4)
-            if zlib.crc32(self._buf[0:8]) != _u32(self._buf, 8):
-                raise EventStreamError("event-stream prelude CRC mismatch")
-            if total < PRELUDE + 4 + headers_len or total > MAX_MESSAGE or headers_len > MAX_HEADERS:
-                raise EventStreamError(
-                    f"event-stream message with impossible lengths ({total}, {headers_len})"
-                )
-            if len(self._buf) < total:
-                return
-            message = bytes(self._buf[:total])
-            del self._buf[:total]
-            if zlib.crc32(message[:-4]) != _u32(message, total - 4):
-                raise EventStreamError("event-stream message CRC mismatch")
-            yield parse_headers(message[PRELUDE : PRELUDE + headers_len]), message[PRELUDE + headers_len : -4]
-
-    @property
-    def pending(self) -> int:
-        """Bytes of an incomplete message still waiting for the rest."""
-        return len(self._buf)
 
 
 # --- requests -----------------------------------------------------------------------------------------------
