@@ -112,7 +112,7 @@ class Hub:
             try:
                 await self.state.poll()
             except Exception as exc:  # the database may be briefly unavailable; keep serving from memory
-                log.warning("state poll failed", error=str(exc))
+                log.warning("state poll failed", error=f"{type(exc).__name__}: {exc}")
 
     async def stop(self) -> None:
         await self.gateway.hooks.on_shutdown()

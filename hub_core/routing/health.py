@@ -176,7 +176,7 @@ class ProviderHealth:
                     last_load = time.monotonic()
                     await self.status.load()
             except Exception as exc:
-                log.warning("model status sync failed", error=str(exc))
+                log.warning("model status sync failed", error=f"{type(exc).__name__}: {exc}")
 
     # --- rotation -----------------------------------------------------------------------------------------
 

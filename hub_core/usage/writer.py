@@ -206,7 +206,8 @@ class UsageLogWriter:
                     await self._write(batch)
                 except Exception as exc:
                     if not await _database_answers():
-                        log.error("usage log write failed; will retry", rows=len(batch), error=str(exc))
+                        error = f"{type(exc).__name__}: {exc}"  # a timeout's own text is empty
+                        log.error("usage log write failed; will retry", rows=len(batch), error=error)
                         if len(self._queue) > MAX_QUEUED:
                             self._spill()
                         return

@@ -126,7 +126,7 @@ class CreditsMode(BillingMode):
                 last = time.monotonic()
                 await self.sweep()
             except Exception as exc:  # the database may be briefly down; try again next round
-                log.warning("credits sweep failed", error=str(exc))
+                log.warning("credits sweep failed", error=f"{type(exc).__name__}: {exc}")
 
     async def sweep(self) -> dict[str, int]:
         """Expire grants past their date and release holds of calls that never settled."""
