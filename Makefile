@@ -79,6 +79,7 @@ dist: $(UV) ui
 test: setup
 	$(VENV)/bin/ruff check hub_core plugins tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 	@$(MAKE) --no-print-directory test-313
 

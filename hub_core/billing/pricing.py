@@ -203,6 +203,12 @@ def fair_prompt_tokens(payload: dict[str, Any], kind: str) -> int:
     return math.ceil(size / 4) + parts * (IMAGE_PART_TOKENS // 2)
 
 
+def _choices(payload: dict[str, Any]) -> int:
+    """How many answers the request asks for (``n``, 1 unless a positive integer)."""
+    n = payload.get("n")
+    return n if isinstance(n, int) and n > 0 else 1
+
+
 def requested_output(payload: dict[str, Any], kind: str, default_tokens: int) -> Usage:
     """The most output a request can produce, as a `Usage` (tokens for chat, images, video seconds)."""
     if kind == "chat":
@@ -212,11 +218,9 @@ def requested_output(payload: dict[str, Any], kind: str, default_tokens: int) ->
             if isinstance(value, int) and value > 0:
                 limit = value
                 break
-        n = payload.get("n") if isinstance(payload.get("n"), int) and payload["n"] > 0 else 1
-        return Usage(output_tokens=min((limit or default_tokens) * n, MAX_REQUESTED))
+        return Usage(output_tokens=min((limit or default_tokens) * _choices(payload), MAX_REQUESTED))
     if kind == "image":
-        n = payload.get("n") if isinstance(payload.get("n"), int) and payload["n"] > 0 else 1
-        return Usage(images=min(n, MAX_REQUESTED))
+        return Usage(images=min(_choices(payload), MAX_REQUESTED))
     if kind == "video":
         seconds = payload.get("seconds") or payload.get("duration") or 8
         try:
