@@ -5,6 +5,7 @@ the hub, which calls the repo's fake OpenAI upstream on a real socket, with no r
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import openai
@@ -176,6 +177,24 @@ def test_disable_enable_edit_and_delete_apply_on_the_next_request(server, admin,
     assert add(admin, fake_openai_thread).status == 201
 
 
+def test_the_anthropic_sdk_reaches_an_endpoint_through_the_messages_dialect(
+    server, admin, fake_openai_thread
+):
+    """Every client dialect of the hub works with an endpoint, as with a plugin's provider."""
+    import anthropic
+
+    assert add(admin, fake_openai_thread).status == 201
+    client = anthropic.Anthropic(base_url=server.url, api_key=server.create_key(), max_retries=0)
+    message = client.messages.create(
+        model="local/gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": "from claude code"}]
+    )
+    assert message.content[0].text == "Echo: from claude code"
+    with client.messages.stream(
+        model="local/gpt-4o-mini", max_tokens=50, messages=[{"role": "user", "content": "streamed"}]
+    ) as stream:
+        assert "".join(stream.text_stream) == "Echo: streamed"
+
+
 def test_a_refused_key_is_switched_off_and_never_replaced_by_no_key(server, admin, fake_openai_thread):
     """Credential health as for a plugin's provider: the upstream refuses the stored key, the hub switches it
     off with the upstream's words, answers 503 rather than calling the endpoint without a key, and a
@@ -298,3 +317,43 @@ def test_unverified_save_of_an_unreachable_endpoint_then_a_clear_upstream_error(
         client.chat.completions.create(model="later/m", messages=[{"role": "user", "content": "x"}])
     assert failed.value.status_code == 502
     assert [m for m in client.models.list().data if m.id.startswith("later/")] == []
+
+
+def test_an_endpoint_added_on_one_hub_serves_on_another_sharing_postgres(
+    hub_server_factory, hub_settings, pg_url, fake_openai_thread
+):
+    """The configuration generation carries a new endpoint to every hub on the database: the second hub
+    routes it after its next poll, without a restart, and forgets it once the first hub deletes it."""
+    shared = {"database_url": pg_url, "secret_key": "c" * 64, "state_poll_interval": 0.2}
+    first = hub_server_factory(hub_settings.with_(**shared))
+    second = hub_server_factory(
+        hub_settings.with_(data_dir=hub_settings.data_dir.parent / "second", **shared)
+    )
+    record = add(Admin(first), fake_openai_thread, name="shared-vllm").body
+    client = openai_client(second)
+
+    def answer() -> str | None:
+        try:
+            reply = client.chat.completions.create(
+                model="shared-vllm/gpt-4o-mini", messages=[{"role": "user", "content": "across"}]
+            )
+        except openai.NotFoundError:
+            return None
+        return reply.choices[0].message.content
+
+    assert eventually(answer) == "Echo: across"
+    (row,) = second.wait_for_calls(1)
+    assert (row["provider"], row["provider_id"]) == ("shared-vllm", record["id"])
+
+    assert Admin(first)("DELETE", f"/api/ai-providers/{record['id']}").status == 200
+    assert eventually(lambda: answer() is None)
+
+
+def eventually(probe, seconds: float = 20.0):
+    """The first truthy answer of `probe`, asked until `seconds` have passed (other hubs poll)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
