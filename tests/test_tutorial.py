@@ -8,10 +8,13 @@ import importlib.util
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from aiohttp import web
 
 from hub_core.testing import FakeOpenAI, hub_client, register_plugin
 
@@ -45,7 +48,12 @@ def tutorial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
 
 def test_the_tutorial_has_its_plugins_and_they_use_only_the_public_api() -> None:
     files = tutorial_files()
-    assert set(files) >= {"hub_provider_acme.py", "hub_auth_org.py", "hub_usage_jsonl.py"}
+    assert set(files) == {
+        "hub_provider_acme.py",
+        "hub_provider_parrot.py",
+        "hub_auth_org.py",
+        "hub_usage_jsonl.py",
+    }
     for filename, code in files.items():
         for node in ast.walk(ast.parse(code)):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hub_core"):
@@ -67,6 +75,90 @@ async def test_an_openai_compatible_provider_routes_its_models(tutorial: dict[st
                 assert {"name": "acme", "kind": "provider"}.items() <= next(
                     p for p in plugins if p["name"] == "acme"
                 ).items()
+
+
+@asynccontextmanager
+async def fake_parrot() -> AsyncIterator[tuple[str, list[dict]]]:
+    """Parrot's API as the tutorial describes it, on a real socket; yields its base URL and the requests."""
+    seen: list[dict] = []
+
+    async def generate(request: web.Request) -> web.StreamResponse:
+        if request.headers.get("X-Parrot-Key") != "parrot-key":
+            return web.json_response({"message": "bad key"}, status=401)
+        body = await request.json()
+        seen.append(body)
+        words = ["Polly", "says:", *body["turns"][-1]["text"].split()][: body.get("max_words", 99)]
+        done = {
+            "done": True,
+            "words_in": sum(len(t["text"].split()) for t in body["turns"]),
+            "words_out": len(words),
+        }
+        if not body["stream"]:
+            return web.json_response({"text": " ".join(words), **done})
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        for i, word in enumerate(words):
+            await response.write(json.dumps({"delta": word if i == 0 else " " + word}).encode() + b"\n")
+        await response.write(json.dumps(done).encode() + b"\n")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/generate", generate)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_provider_with_its_own_wire_format_translates_both_ways(
+    tutorial: dict[str, ModuleType],
+) -> None:
+    async with fake_parrot() as (base_url, seen):
+        with register_plugin(tutorial["hub_provider_parrot"], "parrot"):
+            async with hub_client(only=()) as hub:
+                await hub.add_provider("parrot", base_url=base_url, credential="parrot-key")
+                key = await hub.create_key()
+                ask = {"model": "parrot/parrot-1", "messages": [{"role": "user", "content": "hello there"}]}
+                answer = await hub.post("/v1/chat/completions", key=key, json={**ask, "max_tokens": 3})
+                assert answer.status_code == 200, await answer.get_data()
+                reply = await answer.get_json()
+                assert reply["choices"][0]["message"]["content"] == "Polly says: hello"
+                assert reply["usage"]["prompt_tokens"] == 2 and reply["usage"]["completion_tokens"] == 3
+                assert seen[-1] == {
+                    "model": "parrot-1",
+                    "turns": [{"who": "user", "text": "hello there"}],
+                    "stream": False,
+                    "max_words": 3,
+                }
+
+                streamed = await hub.post("/v1/chat/completions", key=key, json={**ask, "stream": True})
+                events = [
+                    json.loads(line[6:])
+                    for line in (await streamed.get_data()).decode().splitlines()
+                    if line.startswith("data: {")
+                ]
+                text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events if e["choices"])
+                assert text == "Polly says: hello there"
+                # the AIGNE dialect reads the same translated answer
+                aigne = await hub.post(
+                    "/api/v2/chat",
+                    key=key,
+                    json={
+                        "input": {"messages": ask["messages"], "modelOptions": {"model": "parrot/parrot-1"}}
+                    },
+                )
+                assert (await aigne.get_json())["text"] == "Polly says: hello there"
+                rows = await hub.calls()
+                assert [(r["stream"], r["input_tokens"], r["output_tokens"]) for r in rows] == [
+                    (False, 2, 3),
+                    (True, 2, 4),
+                    (False, 2, 4),
+                ]
 
 
 async def test_an_auth_plugin_signs_users_in_and_maps_them(tutorial: dict[str, ModuleType]) -> None:
