@@ -58,11 +58,14 @@ export function QuickStartPage() {
       <p className="muted">{t("What is configured on this hub and what is still missing.")}</p>
       <AsyncView state={state}>
         {(d) => {
-          const usable = d.providers.filter((p) => p.enabled && p.pluginEnabled && p.credentials.some((c) => c.active));
+          // an OpenAI-compatible endpoint without keys (a local server) is usable as it is
+          const keyless = (p: (typeof d.providers)[number]) => p.kind === "openai_compatible" && !p.credentials.length;
+          const usable = d.providers.filter((p) => p.enabled && p.pluginEnabled && (keyless(p) || p.credentials.some((c) => c.active)));
+          const endpoints = d.providers.filter((p) => p.kind === "openai_compatible");
           const failed = d.plugins.filter((p) => p.error || p.status === "failed");
           const steps: Step[] = [
             {
-              done: d.available.length > 0,
+              done: d.available.length > 0 || endpoints.length > 0,
               title: t("Install a provider plugin"),
               detail: d.available.length
                 ? t("Installed: {names}", { names: d.available.map((a) => a.displayName).join(", ") })

@@ -81,3 +81,17 @@ describe("OpenAI-compatible endpoints on the providers page", () => {
     expect(screen.getByRole("dialog")).toBeTruthy();
   });
 });
+
+describe("quick start with only an OpenAI-compatible endpoint", () => {
+  it("counts a keyless endpoint as a configured provider", async () => {
+    const { QuickStartPage } = await import("../pages/QuickStart");
+    mockApi({
+      "GET /api/ai-providers/available": [],
+      "GET /api/ai-providers": [endpoint],
+      "GET /api/admin/plugins": [],
+      "GET /v1/models": { object: "list", data: [{ id: "vllm/qwen2.5-72b", object: "model" }] },
+    });
+    renderWith(<QuickStartPage />);
+    expect(await screen.findByText("Ready: GPU box")).toBeTruthy();
+  });
+});
