@@ -207,6 +207,9 @@ class RepeatLimiter:
         self.window = window
         self._seen: dict[tuple[str, str], list[float]] = {}  # key -> [window start, lines, left out]
 
+    def reset(self) -> None:
+        self._seen.clear()
+
     def allow(self, level: str, message: str) -> int | None:
         """None to leave the line out; else how many like it were left out before it (0 usually)."""
         now = time.monotonic()
@@ -340,6 +343,7 @@ def configure_logging(settings: Settings) -> None:
         _format_exc_info,
         masking(renderer, pops=use_console),  # tokens in values, tracebacks included
     ]
+    _REPEATS.reset()  # a new configuration (a new app: tests make many) starts with every message unseen
     _route_stdlib_logging(level, renderer, use_console)
     structlog.configure(
         # `emit` (one line per call) skips `_limit_repeats`: every call keeps its line
