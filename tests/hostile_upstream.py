@@ -5,7 +5,8 @@ ordinary fake's answer (so calls that are not attacked go to the same server).
 of `huge_bytes` bytes; ``drip`` one byte every `drip_interval` seconds, for ever; ``reset`` a first chunk
 (or half a body), then a TCP reset; ``junk`` random bytes as an event stream; ``junk-events`` well-framed
 events whose data is not JSON, then ``[DONE]``; ``html`` a 200 HTML page (a captive portal or a proxy's
-error page); ``role-only`` a stream whose only chunk names the role, then a reset. Not an attack: ``bulk``
+error page); ``role-only`` a stream whose only chunk names the role, then a reset; ``endless-events`` a
+well-formed stream that never ends, as fast as the socket takes it. Not an attack: ``bulk``
 a well-formed stream of `bulk_bytes` bytes in 64 KB chunks, an honest upstream's heavy answer to compare with.
 """
 
@@ -28,7 +29,18 @@ ROLE_CHUNK = {
     "model": "hostile",
     "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
 }
-ATTACKS = ("endless-line", "huge-body", "drip", "reset", "junk", "junk-events", "html", "role-only", "bulk")
+ATTACKS = (
+    "endless-line",
+    "huge-body",
+    "drip",
+    "reset",
+    "junk",
+    "junk-events",
+    "html",
+    "role-only",
+    "endless-events",
+    "bulk",
+)
 
 
 class HostileOpenAI(FakeOpenAI):
@@ -105,6 +117,11 @@ class HostileOpenAI(FakeOpenAI):
             rng = random.Random(15)
             for _ in range(16):
                 await write(bytes(rng.getrandbits(8) for _ in range(4096)) + b"\n\n")
+        elif attack == "endless-events":
+            content = {**ROLE_CHUNK["choices"][0], "delta": {"content": "more "}}
+            event = sse_chunk({**ROLE_CHUNK, "choices": [content]}) * 64
+            while True:
+                await write(event)
         elif attack == "bulk":
             text = "x" * (64 << 10)
             for _ in range(self.bulk_bytes >> 16):

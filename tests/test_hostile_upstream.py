@@ -248,3 +248,19 @@ def test_a_stream_that_only_named_the_role_costs_nothing(hub, zoo, billed):
     assert err is not None and err["code"] == "upstream_broken"
     row = last_row(hub, "role-only")
     assert (row["status"], row["output_tokens"], row["credits"]) == ("error", 0, 0)
+
+
+def test_a_stream_that_never_ends_is_cut_at_the_total_timeout(zoo, tmp_path):
+    """Well-formed events at full speed never leave the hub idle: the total timeout ends the call."""
+    from hub_core.testing.pytest_plugin import make_settings
+
+    server = HubServer(make_settings(tmp_path / "data", upstream_total_timeout=1.0)).start()
+    try:
+        server.add_provider("openai", base_url=zoo.base_url, credential=zoo.api_key)
+        status, err = chat(server, server.create_key(), "endless-events", stream=True)
+        assert (status, err and err["code"]) == (200, "upstream_timeout"), err
+        row = last_row(server, "endless-events")
+        assert (row["status"], row["http_status"]) == ("error", 504)
+        assert "total timeout" in row["error"] and row["output_tokens"] > 0
+    finally:
+        server.stop()
