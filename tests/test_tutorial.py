@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
-import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,14 +17,12 @@ from aiohttp import web
 
 from hub_core.testing import FakeOpenAI, hub_client, register_plugin
 
+sys.path.insert(0, str(Path(__file__).parent / "plugins"))
+
+from hubtest_plugins.tutorial import tutorial_files
+
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = {"hub_core", "hub_core.providers", "hub_core.billing", "hub_core.web", "hub_core.testing"}
-
-
-def tutorial_files() -> dict[str, str]:
-    guide = (ROOT / "docs" / "plugins.md").read_text()
-    blocks = re.findall(r"<!-- tutorial-file: (\S+) -->\n```python\n(.*?)```", guide, re.S)
-    return dict(blocks)
 
 
 @pytest.fixture(scope="module")
