@@ -9,7 +9,7 @@ from typing import Any
 from quart import Blueprint
 
 from hub_core import hookimpl
-from hub_core.web.api.common import current_hub
+from hub_core.web import current_hub
 
 config_schema: dict[str, Any] = {
     "type": "object",
