@@ -74,6 +74,27 @@ def test_model_list_is_public_and_validates_as_the_sdk_expects(hub):
     assert status == 400 and "type must be one of" in err["error"]["message"]
 
 
+def test_a_mode_that_requires_rates_lists_only_rated_models(hub):
+    """Issue 16: in credits mode the pricing page showed unrated models at 0 credits and the playground
+    offered them, though calling them gives 400. Both lists now leave them out."""
+    from hub_core.testing.billing import set_rate, use_mode
+
+    def listed() -> tuple[set[str], set[str]]:
+        _, public = fetch_json(f"{hub.url}/api/ai-providers/models")
+        _, v1 = fetch_json(f"{hub.url}/v1/models", headers={"Authorization": f"Bearer {hub.admin_key}"})
+        return {m["key"] for m in public}, {m["id"] for m in v1["data"]}
+
+    everything, _ = listed()
+    assert "openai/gpt-4o" in everything
+    set_rate(hub, "openai", "gpt-4o-mini", "0.000001", "0.000002")
+    use_mode(hub, "credits")
+    assert listed() == ({"openai/gpt-4o-mini"}, {"openai/gpt-4o-mini"})
+    use_mode(hub, "free", only_rated_models=True)
+    assert listed() == ({"openai/gpt-4o-mini"}, {"openai/gpt-4o-mini"})
+    use_mode(hub, "free", only_rated_models=False)
+    assert listed()[0] == everything
+
+
 def test_status(hub, hub_server_factory, tmp_path, monkeypatch):
     assert fetch_json(f"{hub.url}/api/v2/status") == (200, {"available": True})
     assert fetch_json(f"{hub.url}/api/v2/status?model=openai/gpt-4o")[1] == {"available": True}

@@ -165,6 +165,12 @@ class BillingMode:
         """The caller's credit figures (units): ``balance``, ``held``, ``credited``, ``debited`` or None."""
         return None
 
+    def requires_rate(self) -> bool:
+        """Whether a model must have a rate to be called. While the active mode says so, the model lists
+        (``/v1/models``, the public catalogue, hence the console's pricing page and playground) leave
+        unrated models out instead of offering calls that would be refused."""
+        return False
+
     async def availability(self, caller: Caller, base_url: str = "") -> HubError | None:
         """Why the caller could not make a call right now (out of credits), or None. `base_url` is the hub's
         public base URL as the request sees it, for a payment link ("" outside a request)."""

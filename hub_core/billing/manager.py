@@ -163,6 +163,17 @@ class BillingManager:
             )
         return mode
 
+    def offers(self, provider: str, model: str, kind: str) -> bool:
+        """Whether the model lists show this model: always, unless the active mode requires a rate and the
+        model has none (calling it would be refused)."""
+        try:
+            mode = self.active()
+        except HubError:
+            return True
+        if mode is None or not mode.requires_rate():
+            return True
+        return self.rates.lookup(provider, model, kind) is not None
+
     @property
     def charges(self) -> bool:
         try:

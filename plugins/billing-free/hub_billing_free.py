@@ -35,6 +35,9 @@ class FreeMode(BillingMode):
             raise HubError(400, "invalid_setting", "only_rated_models must be true or false")
         return clean
 
+    def requires_rate(self) -> bool:
+        return bool(self.settings["only_rated_models"])
+
     async def admit(self, call: BillingCall) -> Hold | None:
         if self.settings["only_rated_models"] and call.rate is None:
             raise HubError(

@@ -29,6 +29,46 @@ async function cramped(page) {
   );
 }
 
+
+/** Credits mode with a tiny rate for gpt-4o-mini and credits for the member (calls cost fractions). */
+async function creditsSetup() {
+  await api("PUT", "/api/admin/billing", { mode: "credits", settings: { contact_text: "Write to ops@example.com for credits." } });
+  const rates = (await api("GET", "/api/ai-providers/model-rates?model=gpt-4o-mini")).body.list;
+  if (!rates.length)
+    await api("POST", "/api/ai-providers/model-rates", { providers: ["openai"], model: "gpt-4o-mini", type: "chat", inputRate: "0.000001", outputRate: "0.000002" });
+}
+
+/** A streamed chat the client abandons after the first words: the hub charges what was produced. */
+async function abortedStream(key) {
+  const ctrl = new AbortController();
+  const words = Array.from({ length: 60 }, (_, i) => `w${i}`).join(" ");
+  const resp = await fetch(`${HUB}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "openai/gpt-4o-mini", stream: true, messages: [{ role: "user", content: `cut me ${words}` }] }),
+    signal: ctrl.signal,
+  });
+  const reader = resp.body.getReader();
+  let seen = "";
+  while (!seen.includes("w3")) seen += new TextDecoder().decode((await reader.read()).value);
+  ctrl.abort();
+}
+
+async function themedShots(name, url, prepare) {
+  for (const [scheme, lang] of [["light", "en"], ["dark", "en"], ["light", "zh"], ["dark", "zh"]]) {
+    const { browser, page } = await launch(undefined, { colorScheme: scheme });
+    try {
+      await signIn(page, env.MEMBER_KEY, url);
+      await page.evaluate((l) => localStorage.setItem("aigne-hub:lang", l), lang);
+      await page.reload();
+      await prepare(page, lang);
+      await shot(page, `${name}-${scheme}-${lang}`);
+    } finally {
+      await browser.close();
+    }
+  }
+}
+
 const scenarios = {
   // 1. "First credential (optional)" must be optional: a provider whose key comes from the environment saves.
   async optionalCredential({ page }) {
@@ -265,6 +305,96 @@ const scenarios = {
     await page.getByTestId("answer-meta").last().waitFor();
     await shot(page, "playground-parameters");
     console.log(JSON.stringify({ code }));
+  },
+
+  // 3. The 402 link opens a page that says how to get credits: balance, the admin's contact, how they are granted.
+  async buyCredits({ page }) {
+    await creditsSetup();
+    const poor = (await api("POST", "/api/admin/keys", { name: "broke", createUser: true, role: "member" })).body.key;
+    const refused = await chatStatus(poor);
+    assert.equal(refused.status, 402, JSON.stringify(refused.body));
+    const link = refused.body.error.message.match(/https?:\/\/\S+/)[0];
+    await page.goto(link); // not signed in: sign in first, then back to the page
+    await page.getByLabel("Access key").fill(poor);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Buy credits" }).waitFor();
+    assert.equal(new URL(page.url()).pathname, new URL(link).pathname);
+    await page.getByTestId("purchase-balance").getByText("0", { exact: true }).first().waitFor();
+    await page.getByTestId("admin-contact").filter({ hasText: "Write to ops@example.com for credits." }).waitFor();
+    await page.getByTestId("no-payment").waitFor();
+    await page.getByText("Administrators grant credits by hand").waitFor();
+    await themedShots("buy-credits", "/credits", async (p, lang) => {
+      await p.getByRole("heading", { name: lang === "zh" ? "购买积分" : "Buy credits" }).waitFor();
+      await p.getByTestId("admin-contact").waitFor();
+    });
+  },
+
+  // 4. In credits mode the public pricing page and the playground offer only models that have a rate.
+  async ratedModelsOnly({ page }) {
+    await creditsSetup();
+    await page.goto(`${HUB}/pricing`);
+    await page.locator("table tbody tr").first().waitFor();
+    const keys = await page.locator("table tbody tr td:first-child").allInnerTexts();
+    assert.ok(keys.length && keys.every((k) => /gpt-4o-mini|dall-e-3/.test(k)), `unrated models priced: ${keys}`);
+    await signIn(page, env.ADMIN_KEY, "/playground");
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await picker.locator('option[value="openai/gpt-4o-mini"]').waitFor({ state: "attached" });
+    assert.deepEqual(await picker.locator("option").allTextContents(), ["gpt-4o-mini"]);
+  },
+
+  // 7, 14, 15 and the request log: an aborted stream shows the prompt it was charged for, the model filter
+  // takes part of a name, the provider filter uses provider ids, filters live in the address, small credit
+  // totals rise on the chart, a call opens in a dialog, the CSV follows the language.
+  async callLog({ page }) {
+    await creditsSetup();
+    const member = (await api("GET", "/api/admin/users?q=member-user")).body.list[0];
+    await api("POST", "/api/admin/credits/grants", { userId: member.id, amount: "100", reason: "e2e" });
+    assert.equal((await chatStatus(env.MEMBER_KEY)).status, 200);
+    await abortedStream(env.MEMBER_KEY);
+    await signIn(page, env.ADMIN_KEY, "/console/usage");
+    const history = page.getByTestId("call-history");
+    await page.getByRole("combobox", { name: "Status" }).selectOption("aborted");
+    await page.getByLabel("Model", { exact: true }).fill("4o-mi");
+    const aborted = history.locator("tbody tr", { hasText: "aborted" }).first();
+    await eventually(async () => {
+      await page.getByRole("button", { name: "Export CSV" }).focus(); // a fresh look after the usage flush
+      return (await aborted.count()) > 0;
+    }, "the aborted call in the log");
+    const estimate = aborted.getByTestId("estimated-input");
+    await estimate.waitFor();
+    assert.match(await estimate.innerText(), /^≈\d+/);
+    await aborted.getByTitle("Only this user's calls").filter({ hasText: "member-user" }).waitFor(); // named, not #id
+    await aborted.getByRole("button", { name: /Details of call/ }).click();
+    const detail = page.getByRole("dialog");
+    await detail.getByTestId("call-detail").getByText(/estimated/).waitFor();
+    await shot(page, "call-detail-light-en");
+    await page.keyboard.press("Escape");
+    // filters are in the address: a reload keeps them
+    await page.getByRole("combobox", { name: "Provider" }).selectOption({ label: "OpenAI" });
+    const url = new URL(page.url());
+    assert.match(url.searchParams.get("providerId") ?? "", /^\d+$/);
+    assert.equal(url.searchParams.get("model"), "4o-mi");
+    await page.reload();
+    await history.locator("tbody tr", { hasText: "aborted" }).first().waitFor();
+    assert.equal(await page.getByLabel("Model", { exact: true }).inputValue(), "4o-mi");
+    // tiny credit totals still rise above the axis
+    const credits = page.getByRole("img", { name: "Credits" });
+    await eventually(async () => Number(await credits.getAttribute("data-max")) < 1, "a scale for small credits");
+    const values = await credits.locator("circle").evaluateAll((cs) => cs.map((c) => Number(c.dataset.value)));
+    assert.ok(values.some((v) => v > 0), `credits chart is flat: ${values}`);
+    const rates = await page.getByRole("img", { name: "Success rate (%)" }).locator("circle").evaluateAll((cs) => cs.map((c) => Number(c.dataset.value)));
+    assert.ok(!rates.includes(0), `days without calls drawn as 0 % success: ${rates}`);
+    // the CSV export speaks Chinese when the console does
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "导出 CSV" }).click()]);
+    const csv = (await import("node:fs")).readFileSync(await download.path(), "utf8");
+    assert.match(csv.split("\n")[0], /^时间,请求 ID,用户/);
+    await page.evaluate(() => document.documentElement.setAttribute("data-theme", "dark"));
+    await history.locator("tbody tr").first().getByRole("button").last().click();
+    await shot(page, "call-detail-dark-zh");
+    await page.keyboard.press("Escape");
+    await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+    await api("PUT", "/api/admin/billing", { mode: "free" });
   },
 
   // Dark mode: follows the system, the header's menu pins a theme, and both pass axe-core's contrast check.

@@ -135,3 +135,15 @@ def test_playground_parameters_and_code(
 
 def test_dark_mode_and_contrast(browser: Browser) -> None:
     browser.run("themes", timeout=300)
+
+
+def test_buy_credits_page_from_the_402_link(browser: Browser) -> None:
+    browser.run("buyCredits", timeout=300)
+
+
+def test_credits_mode_offers_only_rated_models(browser: Browser) -> None:
+    browser.run("ratedModelsOnly")
+
+
+def test_call_log_estimates_filters_detail_and_csv(browser: Browser) -> None:
+    browser.run("callLog")

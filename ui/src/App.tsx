@@ -16,6 +16,7 @@ import { CreditsPage } from "./pages/Credits";
 import { UsagePage } from "./pages/Usage";
 import { AccountPage } from "./pages/Account";
 import { PricingPage } from "./pages/Pricing";
+import { BuyCreditsPage } from "./pages/BuyCredits";
 
 interface RouteDef {
   path: string;
@@ -49,6 +50,7 @@ export const ROUTES: RouteDef[] = [
     render: (p) => <UsagePage scope="mine" appDid={p.appDid} />,
   },
   { path: "/pricing", label: "Pricing", public: true, nav: true, render: () => <PricingPage /> },
+  { path: "/credits", label: "Buy credits", render: () => <BuyCreditsPage /> },
 ];
 
 export function App() {

@@ -34,6 +34,7 @@ export interface UsageMetrics {
   inputTokens?: number;
   outputTokens?: number;
   cacheReadInputTokens?: number;
+  reasoningTokens?: number;
   numberOfImageGeneration?: number;
   seconds?: number;
 }
@@ -44,8 +45,17 @@ export interface ModelCall {
   callTime?: number;
   createdAt?: string;
   userId?: number | null;
+  userName?: string | null;
+  keyId?: number | null;
+  keyName?: string | null;
   appDid?: string | null;
   endpoint?: string;
+  upstreamModel?: string | null;
+  httpStatus?: number | null;
+  /** the prompt tokens charged when the stream ended before the provider reported usage */
+  billedInputTokens?: number | null;
+  /** providers tried before the one that answered */
+  failover?: { provider: string; model: string; status: number; code: string }[];
   type?: string;
   model: string;
   provider?: string | null;
@@ -173,6 +183,9 @@ export interface CallFilters {
   search?: string;
   allUsers?: boolean;
   requestId?: string;
+  providerId?: string;
+  userId?: string;
+  keyId?: string;
 }
 
 type Range = { startTime: number; endTime: number; allUsers?: boolean; appDid?: string; timezoneOffset?: number };

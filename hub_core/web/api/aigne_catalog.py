@@ -82,6 +82,8 @@ async def models() -> Response:
     entries = []
     for entry in await hub.catalog.list_models(kind):
         provider_name, model, kind_name = entry["provider"], entry["model"], entry["type"]
+        if not hub.gateway.billing.offers(provider_name, model, kind_name):
+            continue  # the active mode would refuse it (no rate): not offered, not priced at 0
         input_rate, output_rate, metadata = model_rates(hub, provider_name, model, kind_name)
         provider = hub.host.provider(provider_name)
         cfg = hub.routing.provider_config(provider_name, provider) if provider else None

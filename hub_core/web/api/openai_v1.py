@@ -185,9 +185,13 @@ def _upload(upload: Any, field: str, index: int) -> InputImage:
 async def models() -> Response:
     hub = current_hub()
     await hub.gateway.authenticate(request)
+    await hub.gateway.billing.refresh()
+    billing = hub.gateway.billing
     entries = await hub.catalog.list_models()
     created = int(time.time())
     data = [
-        {"id": e["id"], "object": "model", "created": created, "owned_by": e["provider"]} for e in entries
+        {"id": e["id"], "object": "model", "created": created, "owned_by": e["provider"]}
+        for e in entries
+        if billing.offers(e["provider"], e["model"], e["type"])
     ]
     return json_response({"object": "list", "data": data})

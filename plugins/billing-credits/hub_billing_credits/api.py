@@ -134,6 +134,28 @@ async def my_grants() -> Response:
     )
 
 
+@bp.get("/api/user/credit/purchase")
+async def my_purchase_options() -> Response:
+    """What the console's buy-credits page (``/credits``, the default 402 link) shows the caller: balance,
+    the admin's contact text, the welcome grant and one entry per way to pay (docs/billing.md)."""
+    caller = await require_user()
+    mode = credits_mode()
+    billing = current_hub().gateway.billing
+    expiry = float(mode.settings.get("welcome_expiry_days") or 0)
+    return json_response(
+        {
+            "active": billing.mode_name == mode.name,
+            "balance": await balance_dict(mode, caller.user_id),
+            "contact": str(mode.settings.get("contact_text") or ""),
+            "welcome": {
+                "amount": str(mode.settings.get("welcome_amount") or "0"),
+                "expiresInDays": expiry or None,
+            },
+            "options": mode.payment_options(request_base_url(), caller),
+        }
+    )
+
+
 @bp.get("/api/user/credit/payment-link")
 async def my_payment_link() -> Response:
     await require_user()

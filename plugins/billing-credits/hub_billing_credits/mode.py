@@ -41,6 +41,11 @@ class CreditsMode(BillingMode):
         "type": "object",
         "properties": {
             "payment_link": {"type": "string", "title": "Payment link (URL where users buy credits)"},
+            "contact_text": {
+                "type": "string",
+                "title": "Contact text on the buy-credits page",
+                "description": "Whom to ask for credits, e.g. an email address or a chat channel.",
+            },
             "credit_prefix": {"type": "string", "enum": list(PREFIXES), "title": "Credit prefix"},
             "currency": {"type": "string", "title": "Currency name shown with balances"},
             "welcome_amount": {"type": "string", "title": "Welcome grant for new users (credits)"},
@@ -61,6 +66,7 @@ class CreditsMode(BillingMode):
     }
     defaults = {
         "payment_link": "",
+        "contact_text": "",
         "credit_prefix": "",
         "currency": "",
         "welcome_amount": "0",
@@ -86,6 +92,8 @@ class CreditsMode(BillingMode):
             if link and not link.startswith(("http://", "https://", "/")):
                 raise HubError(400, "invalid_setting", "payment_link must be an http(s) URL or a path")
             clean["payment_link"] = link
+        if "contact_text" in clean:
+            clean["contact_text"] = str(clean["contact_text"] or "")[:1000]
         if "welcome_amount" in clean:
             clean["welcome_amount"] = str(_credits(clean["welcome_amount"], "welcome_amount"))
         for key in ("welcome_expiry_days", "sweep_interval_seconds"):
@@ -188,6 +196,31 @@ class CreditsMode(BillingMode):
         if figures.get("balance", 0) - figures.get("held", 0) <= 0:
             return not_enough(self.payment_link(base_url))
         return None
+
+    def requires_rate(self) -> bool:
+        return True  # a model without a rate cannot be priced, so it is refused and not listed
+
+    def payment_options(self, base_url: str, caller: Caller | None) -> list[dict[str, str | None]]:
+        """The ways to pay the buy-credits page offers: the admin's payment link (unless it points back at
+        that page), then each payment plugin's checkout link, in registration order."""
+        options: list[dict[str, str | None]] = []
+        link = str(self.settings.get("payment_link") or "")
+        if link and link.rstrip("/") not in ("/credits", f"{base_url}/credits"):
+            options.append(
+                {"name": "link", "displayName": "", "link": base_url + link if link.startswith("/") else link}
+            )
+        if self.manager is not None:
+            for provider in self.manager.host.payment_providers.values():
+                found = provider.checkout_link(base_url, caller)
+                if found:
+                    options.append(
+                        {
+                            "name": provider.name,
+                            "displayName": provider.display_name or provider.name,
+                            "link": str(found),
+                        }
+                    )
+        return options
 
     def payment_link(self, base_url: str) -> str | None:
         link = str(self.settings.get("payment_link") or "")

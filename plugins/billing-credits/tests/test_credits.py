@@ -252,3 +252,46 @@ def test_forged_stale_and_irrelevant_webhooks_credit_nothing(pay_hub):
     assert status == 200 and answer["credited"] is False
     assert account(pay_hub, user_id)["balance"] == 0
     assert call("POST", f"{pay_hub.url}/api/billing/payments/nope/webhook", body={}).status == 404
+
+
+def test_the_buy_credits_page_data_without_a_payment_plugin(credits):
+    """`GET /api/user/credit/purchase` (the console's /credits page, the default 402 link): the balance, the
+    admin's contact text and welcome grant; no way to pay online, and the 402 link leads to that page."""
+    user_id, key = new_user(credits)
+    call(
+        "PUT",
+        f"{credits.url}/api/admin/billing",
+        credits.admin_key,
+        {"settings": {"contact_text": "ops@example.com"}},
+    )
+    grant(credits, user_id, 3)
+    info = ok(call("GET", f"{credits.url}/api/user/credit/purchase", key))
+    assert (
+        info["active"] is True and info["balance"]["balance"] == "3" and info["contact"] == "ops@example.com"
+    )
+    assert info["options"] == [] and info["welcome"] == {"amount": "0", "expiresInDays": None}
+    assert call("GET", f"{credits.url}/api/user/credit/purchase").status == 401
+    _, poor_key = new_user(credits)
+    refused = call(
+        "POST",
+        f"{credits.url}/v1/chat/completions",
+        poor_key,
+        {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert refused.status == 402 and refused.body["error"]["message"].endswith(f"{credits.url}/credits")
+
+
+def test_a_payment_plugin_adds_its_button_to_the_buy_credits_page(pay_hub):
+    _, key = new_user(pay_hub)
+    info = ok(call("GET", f"{pay_hub.url}/api/user/credit/purchase", key))
+    assert info["options"] == [
+        {"name": "testpay", "displayName": "Test Pay", "link": "https://testpay.example/checkout"}
+    ]
+    call(
+        "PUT",
+        f"{pay_hub.url}/api/admin/billing",
+        pay_hub.admin_key,
+        {"settings": {"payment_link": "https://shop.example/c"}},
+    )
+    info = ok(call("GET", f"{pay_hub.url}/api/user/credit/purchase", key))
+    assert [o["name"] for o in info["options"]] == ["link", "testpay"]

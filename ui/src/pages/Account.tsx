@@ -61,6 +61,11 @@ export function CreditCard() {
         <Stat label={t("Daily average")} value={formatNumber(Number(q.dailyAvgCredits ?? 0), 4)} />
         <Stat label={t("Days left (estimate)")} value={days == null || days >= 999 ? "∞" : formatNumber(days)} />
       </div>
+      <p>
+        <Link to="/credits" className="btn small primary">
+          {t("Buy credits")}
+        </Link>
+      </p>
       <MyLedger />
     </>
   );

@@ -1,13 +1,14 @@
 // Usage analytics over a chosen range: totals, trend charts, top models, projects (calling apps) and the
 // call history (filters, search, server-side pagination, CSV export). Admins see everyone ("all"), every
 // user sees their own ("mine"); `appDid` narrows everything to one project.
-import { useMemo, useState } from "react";
-import { billing, type CallFilters, type ModelCall, type Stats, type TrendPoint } from "../billing";
+import { useMemo } from "react";
+import { billing, type Stats, type TrendPoint } from "../billing";
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { BarList, LineChart, type Point } from "../components/charts";
+import { CallLog, useQueryState } from "../components/callLog";
 import { PagedList, usePaged } from "../components/paged";
-import { AsyncView, Badge, Empty, InlineError, SearchInput, SectionHead, Table, errorMessage, useAsync } from "../components/ui";
+import { AsyncView, Empty, Table, useAsync } from "../components/ui";
 import { Stat } from "./Account";
 
 const RANGES: [string, number][] = [
@@ -16,11 +17,15 @@ const RANGES: [string, number][] = [
   ["30d", 30],
   ["90d", 90],
 ];
-const PAGE = 20;
-
-function rangeOf(days: number): { startTime: number; endTime: number } {
-  const endTime = Math.floor(Date.now() / 1000);
-  return { startTime: endTime - days * 86400, endTime };
+/** The last `days` days, or a custom range from the start of `from` to the end of `to` (local dates). */
+function rangeOf(days: number, from = "", to = ""): { startTime: number; endTime: number } {
+  const now = Math.floor(Date.now() / 1000);
+  if (from || to) {
+    const start = from ? new Date(`${from}T00:00:00`).getTime() / 1000 : now - 30 * 86400;
+    const end = to ? new Date(`${to}T23:59:59`).getTime() / 1000 + 1 : now;
+    if (Number.isFinite(start) && Number.isFinite(end) && start < end) return { startTime: Math.floor(start), endTime: Math.floor(end) };
+  }
+  return { startTime: now - days * 86400, endTime: now };
 }
 
 function bucketLabel(ts: number, granularity: string): string {
@@ -33,8 +38,10 @@ const num = (v: unknown) => (v === null || v === undefined || v === "" ? 0 : Num
 
 export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: string }) {
   const { t } = useI18n();
-  const [days, setDays] = useState(7);
-  const range = useMemo(() => rangeOf(days), [days]);
+  const [q, setQ] = useQueryState(["range", "from", "to"]);
+  const days = RANGES.find(([label]) => label === q.range)?.[1] ?? 7;
+  const custom = !!(q.from || q.to);
+  const range = useMemo(() => rangeOf(days, q.from, q.to), [days, q.from, q.to]);
   const allUsers = scope === "all" ? true : undefined;
   const base = scope === "all" ? "/console/usage" : "/account/usage";
   const tz = new Date().getTimezoneOffset();
@@ -54,12 +61,32 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
         <h1>
           {appDid ? t("Project {app}", { app: appDid }) : scope === "all" ? t("Usage analytics") : t("My usage")}
         </h1>
-        <div role="group" aria-label={t("Time range")} className="tabs">
-          {RANGES.map(([label, d]) => (
-            <button key={label} type="button" aria-pressed={days === d} className={days === d ? "active" : ""} onClick={() => setDays(d)}>
-              {t(label)}
-            </button>
-          ))}
+        <div className="row gap wrap">
+          <div role="group" aria-label={t("Time range")} className="tabs">
+            {RANGES.map(([label, d]) => (
+              <button
+                key={label}
+                type="button"
+                aria-pressed={!custom && days === d}
+                className={!custom && days === d ? "active" : ""}
+                onClick={() => {
+                  setQ("from", "");
+                  setQ("to", "");
+                  setQ("range", label === "7d" ? "" : label);
+                }}
+              >
+                {t(label)}
+              </button>
+            ))}
+          </div>
+          <label className="row gap small">
+            {t("From")}
+            <input type="date" aria-label={t("From date")} value={q.from} max={q.to || undefined} onChange={(e) => setQ("from", e.target.value)} />
+          </label>
+          <label className="row gap small">
+            {t("To")}
+            <input type="date" aria-label={t("To date")} value={q.to} min={q.from || undefined} onChange={(e) => setQ("to", e.target.value)} />
+          </label>
         </div>
       </div>
       {appDid && (
@@ -72,7 +99,7 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
       </AsyncView>
       {!appDid && <TopModels range={range} allUsers={allUsers} />}
       {!appDid && <Projects range={range} allUsers={allUsers} base={base} />}
-      <CallHistory range={range} allUsers={allUsers} appDid={appDid} />
+      <CallLog range={range} allUsers={allUsers} appDid={appDid} />
     </section>
   );
 }
@@ -144,91 +171,6 @@ function Projects({ range, allUsers, base }: { range: Range; allUsers?: boolean;
                 <td className="num">{formatNumber(r.totalCredits, 4)}</td>
                 <td className="num">{formatNumber(r.successRate, 1)}%</td>
                 <td>{r.lastCallTime ? formatDate(r.lastCallTime) : "–"}</td>
-              </tr>
-            ))}
-          </Table>
-        )}
-      </PagedList>
-    </>
-  );
-}
-
-function CallHistory({ range, allUsers, appDid }: { range: Range; allUsers?: boolean; appDid?: string }) {
-  const { t, lang } = useI18n();
-  const [search, setSearch] = useState("");
-  const [status, setStatus] = useState("");
-  const [model, setModel] = useState("");
-  const [exportError, setExportError] = useState<unknown>(null);
-  const filters: Omit<CallFilters, "page" | "pageSize"> = { ...range, allUsers, appDid, search: search.trim(), status, model: model.trim() };
-  const calls = usePaged((page, pageSize) => billing.calls({ ...filters, page, pageSize }), [range, allUsers, appDid, search, status, model], PAGE);
-  if (calls.error && (calls.error as { status?: number }).status === 404) return null;
-  return (
-    <>
-      <SectionHead title={t("Call history")}>
-        <button
-          type="button"
-          className="btn small"
-          onClick={async () => {
-            setExportError(null);
-            try {
-              const resp = await billing.exportCsv(filters, lang);
-              const blob = await resp.blob();
-              const a = document.createElement("a");
-              a.href = URL.createObjectURL(blob);
-              a.download = `aigne-hub-calls-${new Date().toISOString().slice(0, 10)}.csv`;
-              a.click();
-              setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-            } catch (e) {
-              setExportError(errorMessage(e));
-            }
-          }}
-        >
-          {t("Export CSV")}
-        </button>
-      </SectionHead>
-      <InlineError error={exportError} />
-      <div className="row gap wrap filters">
-        <SearchInput label={t("Search calls")} value={search} onSearch={calls.filter(setSearch)} />
-        <input aria-label={t("Model")} placeholder={t("Model")} value={model} onChange={(e) => calls.filter(setModel)(e.target.value)} />
-        <select aria-label={t("Status")} value={status} onChange={(e) => calls.filter(setStatus)(e.target.value)}>
-          <option value="">{t("All statuses")}</option>
-          <option value="success">{t("success")}</option>
-          <option value="failed">{t("failed")}</option>
-          <option value="aborted">{t("aborted")}</option>
-        </select>
-      </div>
-      <PagedList paged={calls} empty={<Empty>{t("No calls match.")}</Empty>} pagerWhenEmpty={false}>
-        {(list) => (
-          <Table
-            testId="call-history"
-            columns={[
-              t("Time"),
-              t("Model"),
-              t("Type"),
-              t("Status"),
-              { label: t("Tokens in / out"), num: true },
-              { label: t("Credits"), num: true },
-              { label: t("Duration"), num: true },
-              t("Project"),
-            ]}
-          >
-            {list.map((c: ModelCall) => (
-              <tr key={c.id} data-call={c.requestId}>
-                <td>{formatDate(c.createdAt ?? c.callTime ?? null)}</td>
-                <td>
-                  <code>{c.provider && !c.model.includes("/") ? `${c.provider}/${c.model}` : c.model}</code>
-                </td>
-                <td>{t(String(c.type ?? ""))}</td>
-                <td>
-                  <Badge tone={c.status === "success" ? "ok" : c.status === "aborted" ? "warn" : "bad"}>{t(c.status)}</Badge>
-                  {c.errorReason && <div className="error-text small">{c.errorReason}</div>}
-                </td>
-                <td className="num">
-                  {formatNumber(num(c.usageMetrics?.inputTokens))} / {formatNumber(num(c.usageMetrics?.outputTokens))}
-                </td>
-                <td className="num">{formatNumber(num(c.credits), 4)}</td>
-                <td className="num">{c.durationMs !== undefined ? `${formatNumber(c.durationMs)} ms` : "–"}</td>
-                <td className="small">{c.appDid ?? "–"}</td>
               </tr>
             ))}
           </Table>
