@@ -22,8 +22,13 @@ INDEX = (
 )
 
 
-def fetch(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, Message, bytes]:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
+BIG_JS = "export const words = [" + ",".join(f'"word{i}"' for i in range(400)) + "];\n"
+
+
+def fetch(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Message, bytes]:
+    headers = {**({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})}
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -39,6 +44,10 @@ def dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "index.html").write_text(INDEX)
     (root / "assets" / "app-1234.js").write_text("console.log('console');")
     (root / "favicon.svg").write_text("<svg/>")
+    bundle = root / "assets" / "big-5678.js"
+    bundle.write_text(BIG_JS)
+    # what the build's precompress step writes: a stand-in Brotli body (the hub sends the file as it is)
+    (root / "assets" / "big-5678.js.br").write_bytes(b"brotli-bytes")
     (tmp_path / "secret.txt").write_text("not for the web")
     monkeypatch.setenv("AIGNE_HUB_UI_DIR", str(root))
     return root
@@ -70,6 +79,50 @@ def test_assets_are_served_with_long_caching(served: HubServer):
     assert "immutable" in headers["Cache-Control"]
     status, headers, _ = fetch(served.url + "/favicon.svg")
     assert status == 200 and headers["Content-Type"] == "image/svg+xml"
+
+
+def test_validators_and_conditional_answers(served: HubServer):
+    """ETag and Last-Modified on every file and on index.html; a matching revalidation is a bodiless 304."""
+    for path in ("/assets/app-1234.js", "/favicon.svg", "/", "/console/usage"):
+        status, headers, body = fetch(served.url + path)
+        etag, modified = headers["ETag"], headers["Last-Modified"]
+        assert status == 200 and etag.startswith('"') and modified.endswith("GMT"), path
+        status, again, body = fetch(served.url + path, headers={"If-None-Match": etag})
+        assert (status, body, again["ETag"]) == (304, b"", etag), path
+        assert again["Cache-Control"] == headers["Cache-Control"], path
+        assert fetch(served.url + path, headers={"If-Modified-Since": modified})[0] == 304, path
+        assert fetch(served.url + path, headers={"If-None-Match": '"other"'})[0] == 200, path
+        old = "Mon, 01 Jan 2001 00:00:00 GMT"
+        assert fetch(served.url + path, headers={"If-Modified-Since": old})[0] == 200, path
+
+
+def test_compressed_as_the_browser_accepts(served: HubServer):
+    import gzip
+
+    url = served.url + "/assets/big-5678.js"
+    status, headers, body = fetch(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert (status, headers["Content-Encoding"], body) == (200, "br", b"brotli-bytes")  # precompressed
+    assert headers["Vary"] == "Accept-Encoding" and "immutable" in headers["Cache-Control"]
+    status, headers, body = fetch(url, headers={"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body).decode() == BIG_JS
+    assert len(body) < len(BIG_JS) / 3
+    status, headers, body = fetch(url, headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
+    assert "Content-Encoding" not in headers and body.decode() == BIG_JS
+    # a revalidation carrying the compressed variant's tag still matches the same content
+    br_tag = fetch(url, headers={"Accept-Encoding": "br"})[1]["ETag"]
+    assert fetch(url, headers={"Accept-Encoding": "gzip", "If-None-Match": br_tag})[0] == 304
+    # a small file is sent as it is
+    _, headers, body = fetch(served.url + "/favicon.svg", headers={"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in headers and body == b"<svg/>"
+
+
+def test_a_stale_precompressed_file_is_not_served(served: HubServer, dist: Path):
+    import time
+
+    time.sleep(0.01)
+    (dist / "assets" / "big-5678.js").write_text(BIG_JS + "// rebuilt\n")  # newer than its .br
+    _, headers, _ = fetch(served.url + "/assets/big-5678.js", headers={"Accept-Encoding": "br, gzip"})
+    assert headers["Content-Encoding"] == "gzip"
 
 
 def test_missing_files_and_escapes_are_404_not_the_spa(served: HubServer):
@@ -133,5 +186,11 @@ def test_the_real_build_is_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert assets
         for asset in assets:
             assert fetch(f"{server.url}/{asset}")[0] == 200, asset
+        # the build precompresses its bundle; the hub sends the Brotli file to browsers that accept it
+        js = next(a for a in assets if a.endswith(".js"))
+        _, headers, body = fetch(f"{server.url}/{js}", headers={"Accept-Encoding": "gzip, deflate, br"})
+        dist = real.parent
+        assert headers["Content-Encoding"] == "br" and body == (dist / f"{js}.br").read_bytes()
+        assert len(body) < (dist / js).stat().st_size / 3
     finally:
         server.stop()

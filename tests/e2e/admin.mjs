@@ -87,6 +87,9 @@ const scenarios = {
     await page.getByRole("dialog").getByLabel("API key").fill(env.FAKE_KEY);
     await page.getByRole("dialog").getByRole("button", { name: "Save credential" }).click();
     await card.getByText("Healthy").waitFor();
+    // every stored credential re-checked at once, with a count
+    await page.getByRole("button", { name: "Test all credentials" }).click();
+    await page.getByTestId("check-all").filter({ hasText: "1 of 1 credentials valid" }).waitFor();
   },
 
   // 2. A refused first credential: the provider is saved once, Save again retries only the credential, the
@@ -395,6 +398,31 @@ const scenarios = {
     await page.keyboard.press("Escape");
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
     await api("PUT", "/api/admin/billing", { mode: "free" });
+  },
+
+  // Console assets as browsers expect them: Brotli, a year of caching for hashed files, 304 on revalidation.
+  async assets({ page }) {
+    const seen = [];
+    page.on("response", (r) => seen.push(r));
+    await page.goto(`${HUB}/signin`);
+    await page.getByLabel("Access key").waitFor();
+    const js = seen.find((r) => /\/assets\/[^/]+\.js$/.test(r.url()));
+    assert.ok(js, "no script asset loaded");
+    const headers = await js.allHeaders();
+    assert.equal(headers["content-encoding"], "br", JSON.stringify(headers));
+    assert.match(headers["cache-control"], /max-age=31536000, immutable/);
+    assert.ok(headers.etag && headers["last-modified"], JSON.stringify(headers));
+    seen.length = 0;
+    await page.reload();
+    await page.getByLabel("Access key").waitFor();
+    // the browser revalidates index.html with its ETag, which the hub answers with a bodiless 304
+    const doc = seen.find((r) => r.request().resourceType() === "document");
+    const sent = await doc.request().allHeaders();
+    const etag = (await doc.allHeaders()).etag;
+    assert.equal(sent["if-none-match"], etag, `reload did not revalidate: ${JSON.stringify(sent)}`);
+    const again = await fetch(doc.url(), { headers: { "If-None-Match": etag } });
+    assert.equal(again.status, 304);
+    console.log(JSON.stringify({ bundleBytes: Number(headers["content-length"] ?? 0) }));
   },
 
   // Dark mode: follows the system, the header's menu pins a theme, and both pass axe-core's contrast check.

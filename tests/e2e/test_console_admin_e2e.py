@@ -147,3 +147,7 @@ def test_credits_mode_offers_only_rated_models(browser: Browser) -> None:
 
 def test_call_log_estimates_filters_detail_and_csv(browser: Browser) -> None:
     browser.run("callLog")
+
+
+def test_console_assets_are_compressed_cached_and_revalidated(browser: Browser) -> None:
+    browser.run("assets")

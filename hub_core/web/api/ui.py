@@ -17,6 +17,7 @@ from werkzeug.routing import BaseConverter
 import hub_core
 from hub_core.errors import not_found
 from hub_core.web.api.common import admin_error, as_hub_error, current_hub
+from hub_core.web.assets import Asset, load, negotiate
 
 bp = Blueprint("ui", __name__)
 
@@ -67,21 +68,23 @@ def ui_dist() -> Path:
     return packaged if packaged.is_dir() else package.parent / "ui" / "dist"
 
 
-_index_cache: dict[tuple[str, int, str], str] = {}
+_index_cache: dict[tuple[str, int, str], Asset] = {}
 
 
-def render_index(dist: Path, mount: str) -> str | None:
+def render_index(dist: Path, mount: str) -> Asset | None:
+    """``index.html`` with the mount path injected, as an `Asset` (validators, gzip) per build and mount."""
     index = dist / "index.html"
     try:
-        mtime = index.stat().st_mtime_ns
+        stat = index.stat()
     except FileNotFoundError:
         return None
-    cache_key = (str(index), mtime, mount)
+    cache_key = (str(index), stat.st_mtime_ns, mount)
     if cache_key not in _index_cache:
         attr = html.escape(mount, quote=True)
         head = f'<head>\n    <base href="{attr}/">\n    <meta name="aigne-hub-mount" content="{attr}">'
+        body = index.read_text(encoding="utf-8").replace("<head>", head, 1)
         _index_cache.clear()
-        _index_cache[cache_key] = index.read_text(encoding="utf-8").replace("<head>", head, 1)
+        _index_cache[cache_key] = Asset.of(body.encode(), stat.st_mtime, compressible=True)
     return _index_cache[cache_key]
 
 
@@ -101,12 +104,10 @@ async def spa(path: str = "") -> Response:
             return _file_response(asset, immutable=path.startswith("assets/"))
         if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
             raise not_found("Not found")  # a missing file is a 404, not the SPA
-    body = render_index(dist, current_hub().settings.mount_path)
-    if body is None:
+    index = render_index(dist, current_hub().settings.mount_path)
+    if index is None:
         return Response(MISSING_BUILD, status=503, content_type="text/html", headers=_headers())
-    return Response(
-        body, content_type="text/html; charset=utf-8", headers=_headers({"Cache-Control": "no-cache"})
-    )
+    return _answer(index, "text/html; charset=utf-8", "no-cache")
 
 
 def _asset(dist: Path, path: str) -> Path | None:
@@ -133,9 +134,18 @@ CONTENT_TYPES = {
 
 
 def _file_response(path: Path, immutable: bool) -> Response:
+    # hashed names under assets/ never change content: a year, no revalidation; the rest revalidates (304)
     cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
-    content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
-    resp = Response(path.read_bytes(), content_type=content_type, headers=_headers({"Cache-Control": cache}))
+    return _answer(load(path), CONTENT_TYPES.get(path.suffix, "application/octet-stream"), cache)
+
+
+def _answer(asset: Asset, content_type: str, cache: str) -> Response:
+    _, variant, headers = negotiate(request, asset)
+    headers = _headers({**headers, "Cache-Control": cache})
+    if variant is None:
+        return Response(b"", status=304, headers=headers)
+    resp = Response(variant.body, content_type=content_type, headers=headers)
     if request.method == "HEAD":
-        resp.set_data(b"")
+        resp.set_data(b"")  # the headers (length included) of the GET answer, without its body
+        resp.headers["Content-Length"] = str(len(variant.body))
     return resp

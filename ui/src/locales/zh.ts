@@ -483,4 +483,7 @@ export const zh: Record<string, string> = {
   "From date": "开始日期",
   "To": "到",
   "To date": "结束日期",
+  "{ok} of {n} credentials valid": "{n} 个凭证中 {ok} 个有效",
+  "Checking…": "检查中…",
+  "Test all credentials": "测试全部凭证",
 };

@@ -36,10 +36,12 @@ export function ProvidersPage() {
       <p className="muted">
         {t("Every installed provider plugin. Credentials are encrypted at rest and only ever shown masked.")}
       </p>
-      <div className="row gap filters">
+      <div className="row gap wrap filters">
         <button type="button" className="btn small" onClick={() => setAddingCompatible(true)}>
           {t("Add OpenAI-compatible endpoint")}
         </button>
+        <div className="spacer" />
+        {state.data && <CheckAll rows={state.data} onDone={state.reload} />}
       </div>
       <AsyncView state={state}>
         {(rows) =>
@@ -99,6 +101,47 @@ export function ProvidersPage() {
 function firstModel(p: Provider | null): string | null {
   const models = p?.config?.models;
   return Array.isArray(models) && typeof models[0] === "string" ? models[0] : null;
+}
+
+/** Re-checks every stored credential through its vendor (one at a time, so a slow vendor does not pile up
+ * requests) and says how many were accepted; refused ones are switched off with their error, as Re-check does. */
+function CheckAll({ rows, onDone }: { rows: Row[]; onDone: () => void }) {
+  const { t } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const creds = rows.flatMap((r) => (r.provider ? r.provider.credentials.map((c) => [r.provider!.id, c.id] as const) : []));
+  return (
+    <div className="row gap">
+      <button
+        type="button"
+        className="btn small"
+        disabled={busy || !creds.length}
+        onClick={async () => {
+          setBusy(true);
+          setResult(null);
+          let ok = 0;
+          for (const [pid, cid] of creds) {
+            try {
+              await admin.checkCredential(pid, cid);
+              ok++;
+            } catch {
+              // counted as refused; the list shows each one's error after the reload
+            }
+          }
+          setResult(t("{ok} of {n} credentials valid", { ok, n: creds.length }));
+          setBusy(false);
+          onDone();
+        }}
+      >
+        {busy ? t("Checking…") : t("Test all credentials")}
+      </button>
+      {result && (
+        <span role="status" className="small" data-testid="check-all">
+          {result}
+        </span>
+      )}
+    </div>
+  );
 }
 
 /** A credential the admin switched off is not failing: only inactive ones with an error count as failing. */
