@@ -2,114 +2,31 @@
 
 The standard format is OpenAI's: requests are Chat Completions bodies, answers are ``chat.completion`` objects
 or ``chat.completion.chunk`` streams with a ``usage`` object. `Usage` follows OpenAI's counting: input tokens
-include cached ones, output tokens include reasoning ones. These helpers read the request side (message text,
-images as data URLs, tool-call ids) and write the answer side (completions, chunks, usage, embeddings,
-images), so each vendor plugin only maps fields.
+include cached ones, output tokens include reasoning ones. These helpers write the answer side (completions,
+chunks, usage, embeddings, images), so each vendor plugin only maps fields; the chat request is read through
+the typed view in `hub_core.providers.request`.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import struct
 import time
 import uuid
 from typing import Any
 
-from hub_core.errors import HubError, bad_request
-from hub_core.errors import upstream_auth_failed as upstream_auth_failed  # re-exported for plugins
+from hub_core.errors import HubError
 from hub_core.providers.base import Chunk, _upstream_message
-from hub_core.providers.base import upstream_payment_required as upstream_payment_required
 from hub_core.types import Usage
 
-# --- the request side --------------------------------------------------------------------------------------
-
-
-def content_parts(content: Any) -> list[dict[str, Any]]:
-    """A message's content as a list of OpenAI content parts (a bare string becomes one text part)."""
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    if isinstance(content, list):
-        return [p if isinstance(p, dict) else {"type": "text", "text": str(p)} for p in content]
-    return [{"type": "text", "text": str(content)}]
-
-
-def text_of(content: Any) -> str:
-    """The text of a message's content, parts joined without separators (as OpenAI does)."""
-    return "".join(p.get("text", "") for p in content_parts(content) if p.get("type") == "text")
-
-
-def image_url_of(part: dict[str, Any]) -> str | None:
-    if part.get("type") != "image_url":
-        return None
-    ref = part.get("image_url")
-    url = ref.get("url") if isinstance(ref, dict) else ref
-    return url if isinstance(url, str) else None
-
-
-def parse_data_url(url: str) -> tuple[str, str] | None:
-    """``data:image/png;base64,AAAA`` → (``image/png``, ``AAAA``); None for other URLs.
-
-    Raises a 400 `HubError` for a data URL that is not base64 or not decodable, so the client learns at once
-    instead of from a vendor error.
-    """
-    if not url.startswith("data:"):
-        return None
-    header, sep, data = url[5:].partition(",")
-    if not sep or not header.endswith(";base64"):
-        raise bad_request("image data URLs must be base64-encoded (data:<mime>;base64,...)")
-    mime = header[: -len(";base64")] or "application/octet-stream"
-    try:
-        base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise bad_request(f"image data URL is not valid base64: {exc}") from exc
-    return mime, data
-
-
-def tool_names_by_id(messages: list[dict[str, Any]]) -> dict[str, str]:
-    """Map tool-call ids to function names, for vendors whose tool results carry the name, not the id."""
-    names: dict[str, str] = {}
-    for msg in messages:
-        for call in msg.get("tool_calls") or []:
-            fn = call.get("function") or {}
-            if call.get("id") and fn.get("name"):
-                names[str(call["id"])] = str(fn["name"])
-    return names
-
-
-def tool_arguments(call: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of an OpenAI tool call as an object (vendors want JSON, OpenAI sends a string)."""
-    raw = (call.get("function") or {}).get("arguments")
-    if isinstance(raw, dict):
-        return raw
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise bad_request(f"tool call arguments are not valid JSON: {exc}") from exc
-    return value if isinstance(value, dict) else {"value": value}
-
-
-def max_tokens_of(payload: dict[str, Any]) -> int | None:
-    value = payload.get("max_completion_tokens", payload.get("max_tokens"))
-    return int(value) if isinstance(value, int) and value > 0 else None
+# --- the request side (chat requests: `hub_core.providers.request.ChatRequest`) ---------------------------
 
 
 def encoding_format(payload: dict[str, Any]) -> str | None:
     """The embedding encoding an embeddings request asks for (``float`` or ``base64``; None: the default)."""
     fmt = payload.get("encoding_format")
     return fmt if fmt in ("float", "base64") else None
-
-
-def stop_list(payload: dict[str, Any]) -> list[str]:
-    stop = payload.get("stop")
-    if isinstance(stop, str):
-        return [stop]
-    return [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
 
 
 # --- the answer side ---------------------------------------------------------------------------------------

@@ -8,8 +8,6 @@ tokens (inside ``prompt_tokens``), so billing sees one convention for every prov
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from collections.abc import Callable
@@ -28,7 +26,26 @@ from hub_core import (
     Usage,
     hookimpl,
 )
-from hub_core.providers import SSEParser, openai_usage
+from hub_core.providers import (
+    ChatRequest,
+    File,
+    Image,
+    Message,
+    OtherPart,
+    Part,
+    ResponseFormat,
+    SSEParser,
+    Text,
+    Tool,
+    ToolChoice,
+    assistant_message,
+    bad_request,
+    chat_completion,
+    load_json_object,
+    openai_usage,
+    tool_call,
+    unsupported,
+)
 
 API_VERSION = "2023-06-01"
 #: ``max_tokens`` is required by Anthropic; every current Claude model can produce at least this many
@@ -54,22 +71,19 @@ COUNT_TOKENS_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "t
 # --- standard request → Messages API request -----------------------------------------------------------
 
 
-def _bad(message: str, param: str | None = None) -> HubError:
-    return HubError(400, "invalid_request", message, param=param)
-
-
 def messages_body(payload: dict[str, Any], model: str, stream: bool) -> tuple[dict[str, Any], list[str]]:
     """The Messages API body for a standard chat request, and the ``anthropic-beta`` values it asks for."""
     if payload.get("n") not in (None, 1):
-        raise _bad("n: Anthropic returns exactly one choice per request", "n")
-    system, messages = convert_messages(payload.get("messages") or [])
-    tools = convert_tools(payload.get("tools"))
+        raise bad_request("n: Anthropic returns exactly one choice per request", param="n")
+    request = ChatRequest.parse(payload)
+    system, messages = convert_messages(request.messages)
+    tools = convert_tools(request.tools)
     thinking, from_effort = _thinking(payload)
     thinking_on = bool(thinking and thinking.get("type") in ("enabled", "adaptive"))
-    max_tokens = _max_tokens(payload, thinking, from_effort)
+    max_tokens = _max_tokens(request.max_tokens, thinking, from_effort)
     body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": messages}
-    tool_choice = _tool_choice(payload.get("tool_choice"), payload.get("parallel_tool_calls"))
-    forced, instruction = _response_format(payload.get("response_format"), tools, thinking_on)
+    tool_choice = _tool_choice(request.tool_choice, payload.get("parallel_tool_calls"))
+    forced, instruction = _response_format(request.response_format, tools, thinking_on)
     if forced is not None:
         tools.append(forced)
         tool_choice = {"type": "tool", "name": JSON_TOOL}
@@ -83,7 +97,7 @@ def messages_body(payload: dict[str, Any], model: str, stream: bool) -> tuple[di
             body["tool_choice"] = tool_choice
     if thinking is not None:
         body["thinking"] = thinking
-    _sampling(payload, body, thinking_on)
+    _sampling(request, body, thinking_on)
     if stream:
         body["stream"] = True
     beta = payload.get("anthropic_beta") or []
@@ -97,215 +111,153 @@ def count_tokens_body(payload: dict[str, Any], model: str) -> tuple[dict[str, An
     return {k: body[k] for k in COUNT_TOKENS_FIELDS if k in body}, beta
 
 
-def convert_messages(messages: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def convert_messages(messages: list[Message]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Standard messages → (system blocks, alternating user/assistant messages)."""
     system: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            raise _bad(f"messages[{i}] must be an object", f"messages[{i}]")
-        role = msg.get("role")
-        if role in ("system", "developer"):
-            system.extend(_system_blocks(msg.get("content"), i))
+    for msg in messages:
+        if msg.role == "system":
+            system.extend(_system_blocks(msg))
             continue
-        if role == "user":
-            blocks, anthropic_role = _content_blocks(msg.get("content"), i), "user"
-        elif role == "assistant":
-            blocks, anthropic_role = _assistant_blocks(msg, i), "assistant"
-        elif role == "tool":
-            blocks, anthropic_role = [_tool_result(msg, i)], "user"
+        if msg.role == "assistant":
+            blocks, anthropic_role = _assistant_blocks(msg), "assistant"
+        elif msg.role == "tool":
+            blocks, anthropic_role = [_tool_result(msg)], "user"
         else:
-            raise _bad(f"messages[{i}].role {role!r} is not supported by Anthropic; use tools", "messages")
-        if isinstance(msg.get("cache_control"), dict) and blocks:
-            blocks[-1]["cache_control"] = msg["cache_control"]
+            blocks, anthropic_role = [_block(part) for part in msg.parts], "user"
+        if msg.cache_control and blocks:
+            blocks[-1]["cache_control"] = msg.cache_control
         if not blocks:
             continue
         if out and out[-1]["role"] == anthropic_role:
             out[-1]["content"].extend(blocks)
         else:
             out.append({"role": anthropic_role, "content": blocks})
-    for msg in out:
-        if msg["role"] == "user":  # Anthropic wants tool results before anything else in their message
-            msg["content"].sort(key=lambda b: b.get("type") != "tool_result")
+    for item in out:
+        if item["role"] == "user":  # Anthropic wants tool results before anything else in their message
+            item["content"].sort(key=lambda b: b.get("type") != "tool_result")
     return system, out
 
 
-def _system_blocks(content: Any, i: int) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
+def _system_blocks(msg: Message) -> list[dict[str, Any]]:
     blocks = []
-    for part in content or []:
-        if not isinstance(part, dict) or part.get("type") != "text":
-            raise _bad(f"messages[{i}]: system messages may only contain text", f"messages[{i}]")
-        if part.get("text"):
-            blocks.append(_with_cache({"type": "text", "text": part["text"]}, part))
+    for part in msg.parts:
+        if not isinstance(part, Text):
+            raise bad_request(f"{msg.where}: system messages may only contain text", param=msg.where)
+        blocks.append(_with_cache({"type": "text", "text": part.text}, part.cache_control))
     return blocks
 
 
-def _content_blocks(content: Any, i: int) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    if not isinstance(content, list):
-        raise _bad(f"messages[{i}].content must be a string or an array", f"messages[{i}]")
-    blocks = []
-    for j, part in enumerate(content):
-        block = _part_block(part, f"messages[{i}].content[{j}]")
-        if block is not None:
-            blocks.append(block)
-    return blocks
+def _block(part: Part) -> dict[str, Any]:
+    if isinstance(part, Text):
+        return _with_cache({"type": "text", "text": part.text}, part.cache_control)
+    if isinstance(part, Image):
+        return _with_cache(_image_block(part), part.cache_control)
+    if isinstance(part, File):
+        return _with_cache(_file_block(part), part.cache_control)
+    kind = part.type if isinstance(part, OtherPart) else "input_audio"
+    raise unsupported(part.where, f"content type {kind!r}", "Anthropic")
 
 
-def _part_block(part: Any, where: str) -> dict[str, Any] | None:
-    if not isinstance(part, dict):
-        raise _bad(f"{where} must be an object", where)
-    kind = part.get("type")
-    if kind == "text":
-        text = part.get("text")
-        if not isinstance(text, str):
-            raise _bad(f"{where}.text must be a string", where)
-        return _with_cache({"type": "text", "text": text}, part) if text else None
-    if kind == "image_url":
-        image = part.get("image_url")
-        url = image.get("url") if isinstance(image, dict) else image
-        return _with_cache(_image_block(url, where), part)
-    if kind == "file":
-        return _with_cache(_file_block(part.get("file"), where), part)
-    raise _bad(f"{where}: content type {kind!r} is not supported by Anthropic", where)
-
-
-def _with_cache(block: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(part.get("cache_control"), dict):
-        block["cache_control"] = part["cache_control"]
+def _with_cache(block: dict[str, Any], mark: dict[str, Any] | None) -> dict[str, Any]:
+    if mark is not None:
+        block["cache_control"] = mark
     return block
 
 
-def _split_data_url(url: str, where: str) -> tuple[str, str]:
-    header, sep, data = url.partition(",")
-    if not sep or not header.endswith(";base64"):
-        raise _bad(f"{where}: only base64 data URLs are supported", where)
-    return header[5:].split(";", 1)[0].lower(), data
+def _image_block(image: Image) -> dict[str, Any]:
+    if image.inline is not None:
+        if image.inline.mime not in IMAGE_TYPES:
+            raise bad_request(
+                f"{image.where}: Anthropic accepts {', '.join(sorted(IMAGE_TYPES))} images", param=image.where
+            )
+        source = {"type": "base64", "media_type": image.inline.mime, "data": image.inline.data}
+        return {"type": "image", "source": source}
+    if image.is_remote:
+        return {"type": "image", "source": {"type": "url", "url": image.url}}
+    raise bad_request(f"{image.where}.image_url.url must be an http(s) URL or a data URL", param=image.where)
 
 
-def _image_block(url: Any, where: str) -> dict[str, Any]:
-    if not isinstance(url, str) or not url:
-        raise _bad(f"{where}.image_url.url must be a URL or a data URL", where)
-    if url.startswith("data:"):
-        media_type, data = _split_data_url(url, where)
-        if media_type not in IMAGE_TYPES:
-            raise _bad(f"{where}: Anthropic accepts {', '.join(sorted(IMAGE_TYPES))} images", where)
-        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
-    if url.startswith(("http://", "https://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
-    raise _bad(f"{where}.image_url.url must be an http(s) URL or a data URL", where)
-
-
-def _file_block(file: Any, where: str) -> dict[str, Any]:
-    data = file.get("file_data") if isinstance(file, dict) else None
-    if not isinstance(data, str) or not data:
-        raise _bad(f"{where}: only inline files (file.file_data) are supported by Anthropic", where)
-    media_type, payload = (
-        _split_data_url(data, where) if data.startswith("data:") else ("application/pdf", data)
-    )
+def _file_block(file: File) -> dict[str, Any]:
+    if file.inline is None:
+        raise unsupported(file.where, "a file without file.file_data", "Anthropic")
+    mime, data = file.inline.mime, file.inline.data
     block: dict[str, Any]
-    if media_type == "application/pdf":
-        block = {"type": "document", "source": {"type": "base64", "media_type": media_type, "data": payload}}
-    elif media_type.startswith("text/"):
+    if mime == "application/pdf":
+        block = {"type": "document", "source": {"type": "base64", "media_type": mime, "data": data}}
+    elif mime.startswith("text/"):
         try:
-            text = base64.b64decode(payload, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise _bad(f"{where}: the text file is not valid base64 UTF-8", where) from exc
+            text = file.inline.decode().decode()
+        except UnicodeDecodeError as exc:
+            raise bad_request(f"{file.where}: the text file is not UTF-8", param=file.where) from exc
         block = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": text}}
     else:
-        raise _bad(f"{where}: Anthropic accepts PDF and plain-text documents, not {media_type}", where)
-    if isinstance(file, dict) and file.get("filename"):
-        block["title"] = str(file["filename"])
+        raise bad_request(
+            f"{file.where}: Anthropic accepts PDF and plain-text documents, not {mime}", param=file.where
+        )
+    if file.filename:
+        block["title"] = file.filename
     return block
 
 
-def _assistant_blocks(msg: dict[str, Any], i: int) -> list[dict[str, Any]]:
+def _assistant_blocks(msg: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    for tb in msg.get("thinking_blocks") or []:  # must go back unchanged for thinking + tool use
+    for tb in msg.raw.get("thinking_blocks") or []:  # must go back unchanged for thinking + tool use
         if isinstance(tb, dict) and tb.get("type") == "thinking":
             blocks.append(
                 {"type": "thinking", "thinking": tb.get("thinking", ""), "signature": tb.get("signature", "")}
             )
         elif isinstance(tb, dict) and tb.get("type") == "redacted_thinking":
             blocks.append({"type": "redacted_thinking", "data": tb.get("data", "")})
-    content = msg.get("content")
-    if isinstance(content, list):  # assistant parts are text (or refusal) only
-        content = [p for p in content if isinstance(p, dict) and p.get("type") == "text"]
-    blocks.extend(_content_blocks(content, i))
-    for j, call in enumerate(msg.get("tool_calls") or []):
-        fn = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(fn, dict) or not fn.get("name") or not call.get("id"):
-            raise _bad(f"messages[{i}].tool_calls[{j}] needs an id and a function name", "messages")
-        try:
-            arguments = json.loads(fn.get("arguments") or "{}")
-        except ValueError as exc:
-            raise _bad(
-                f"messages[{i}].tool_calls[{j}].function.arguments is not valid JSON", "messages"
-            ) from exc
-        if not isinstance(arguments, dict):
-            raise _bad(f"messages[{i}].tool_calls[{j}].function.arguments must be a JSON object", "messages")
-        blocks.append({"type": "tool_use", "id": call["id"], "name": fn["name"], "input": arguments})
+    # assistant parts are text (or refusal) only
+    blocks.extend(_block(part) for part in msg.parts if isinstance(part, Text))
+    blocks.extend(
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        for call in msg.tool_calls
+    )
     return blocks
 
 
-def _tool_result(msg: dict[str, Any], i: int) -> dict[str, Any]:
-    call_id = msg.get("tool_call_id")
-    if not isinstance(call_id, str) or not call_id:
-        raise _bad(f"messages[{i}].tool_call_id is required for tool messages", "messages")
-    content = msg.get("content")
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call_id}
-    if isinstance(content, list):
-        block["content"] = _content_blocks(content, i)
-    elif content is not None:
-        block["content"] = str(content)
-    if msg.get("is_error"):
+def _tool_result(msg: Message) -> dict[str, Any]:
+    if not msg.tool_call_id:
+        raise bad_request(f"{msg.where}.tool_call_id is required for tool messages", param=msg.where)
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": msg.tool_call_id}
+    if msg.content_is_list:
+        block["content"] = [_block(part) for part in msg.parts]
+    elif msg.raw.get("content") is not None:
+        block["content"] = str(msg.raw["content"])
+    if msg.raw.get("is_error"):
         block["is_error"] = True
     return block
 
 
-def convert_tools(tools: Any) -> list[dict[str, Any]]:
-    if tools is None:
-        return []
-    if not isinstance(tools, list):
-        raise _bad("tools must be an array", "tools")
+def convert_tools(tools: list[Tool]) -> list[dict[str, Any]]:
     out = []
     for i, tool in enumerate(tools):
-        fn = tool.get("function") if isinstance(tool, dict) else None
-        if tool.get("type", "function") != "function" or not isinstance(fn, dict) or not fn.get("name"):
-            raise _bad(f"tools[{i}] must be a function tool with a name", "tools")
-        if fn["name"] == JSON_TOOL:
-            raise _bad(f"tools[{i}]: the tool name {JSON_TOOL!r} is reserved by the hub", "tools")
+        if tool.name == JSON_TOOL:
+            raise bad_request(
+                f"tools[{i}]: the tool name {JSON_TOOL!r} is reserved by the hub", param="tools"
+            )
         entry: dict[str, Any] = {
-            "name": fn["name"],
-            "input_schema": fn.get("parameters") or {"type": "object", "properties": {}},
+            "name": tool.name,
+            "input_schema": tool.parameters or {"type": "object", "properties": {}},
         }
-        if fn.get("description"):
-            entry["description"] = fn["description"]
-        out.append(_with_cache(entry, tool))
+        if tool.description:
+            entry["description"] = tool.description
+        out.append(_with_cache(entry, tool.cache_control))
     return out
 
 
-def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
+def _tool_choice(choice: ToolChoice | None, parallel: Any) -> dict[str, Any] | None:
     mapped: dict[str, Any] | None
     if choice is None:
         mapped = None
-    elif choice in ("auto", "none"):
-        mapped = {"type": choice}
-    elif choice == "required":
+    elif choice.mode == "required":
         mapped = {"type": "any"}
-    elif (
-        isinstance(choice, dict)
-        and isinstance(choice.get("function"), dict)
-        and choice["function"].get("name")
-    ):
-        mapped = {"type": "tool", "name": choice["function"]["name"]}
+    elif choice.mode == "function":
+        mapped = {"type": "tool", "name": choice.name}
     else:
-        raise _bad("tool_choice must be 'auto', 'none', 'required' or a function choice", "tool_choice")
+        mapped = {"type": choice.mode}
     if parallel is False:
         mapped = mapped or {"type": "auto"}
         if mapped["type"] != "none":
@@ -323,22 +275,22 @@ def _thinking(payload: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
     if effort is None or effort == "none":
         return None, False
     if effort not in EFFORT_BUDGETS:
-        raise _bad(f"reasoning_effort must be one of {', '.join(EFFORT_BUDGETS)}", "reasoning_effort")
+        raise bad_request(
+            f"reasoning_effort must be one of {', '.join(EFFORT_BUDGETS)}", param="reasoning_effort"
+        )
     return {"type": "enabled", "budget_tokens": EFFORT_BUDGETS[effort]}, True
 
 
-def _max_tokens(payload: dict[str, Any], thinking: dict[str, Any] | None, from_effort: bool) -> int:
-    requested = payload.get("max_completion_tokens") or payload.get("max_tokens")
-    if requested is not None and (not isinstance(requested, int) or requested < 1):
-        raise _bad("max_tokens must be a positive integer", "max_tokens")
+def _max_tokens(requested: int | None, thinking: dict[str, Any] | None, from_effort: bool) -> int:
     budget = thinking.get("budget_tokens") if thinking else None
     if thinking is not None and from_effort:
         # OpenAI's limit includes reasoning; fit the budget under it rather than raising the caller's cap
         if requested is None:
             return int(budget or 0) + DEFAULT_MAX_TOKENS
         if requested <= 1024:
-            raise _bad(
-                "max_completion_tokens must be above 1024 to use reasoning_effort with Claude", "max_tokens"
+            raise bad_request(
+                "max_completion_tokens must be above 1024 to use reasoning_effort with Claude",
+                param="max_tokens",
             )
         thinking["budget_tokens"] = min(int(budget or 0), requested - 1)
         return requested
@@ -348,25 +300,22 @@ def _max_tokens(payload: dict[str, Any], thinking: dict[str, Any] | None, from_e
 
 
 def _response_format(
-    fmt: Any, tools: list[dict[str, Any]], thinking_on: bool
+    fmt: ResponseFormat | None, tools: list[dict[str, Any]], thinking_on: bool
 ) -> tuple[dict[str, Any] | None, str]:
     """A forced tool for ``json_schema`` when possible (exact schema, any model), else an instruction.
 
     Forcing a tool is impossible next to the caller's own tools or with thinking on (Anthropic refuses forced
     tool use with thinking), so those fall back to instructions in the system prompt.
     """
-    if not fmt or not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+    if fmt is None:
         return None, ""
-    if fmt["type"] == "json_object":
+    if fmt.type == "json_object":
         return None, "Answer only with one valid JSON object and no other text."
-    if fmt["type"] != "json_schema":
-        raise _bad("response_format.type must be 'text', 'json_object' or 'json_schema'", "response_format")
-    spec = fmt.get("json_schema") or {}
-    schema = spec.get("schema") or {"type": "object"}
+    schema = fmt.schema or {"type": "object"}
     if not tools and not thinking_on and schema.get("type") == "object":
         description = "Give the final answer as the input of this tool."
-        if spec.get("description"):
-            description += f" {spec['description']}"
+        if fmt.description:
+            description += f" {fmt.description}"
         return {"name": JSON_TOOL, "description": description, "input_schema": schema}, ""
     return None, (
         "Answer only with JSON that matches this JSON schema, and no other text:\n"
@@ -374,20 +323,19 @@ def _response_format(
     )
 
 
-def _sampling(payload: dict[str, Any], body: dict[str, Any], thinking_on: bool) -> None:
-    stop = payload.get("stop")
-    if stop:
-        body["stop_sequences"] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
+def _sampling(request: ChatRequest, body: dict[str, Any], thinking_on: bool) -> None:
+    if request.stop:
+        body["stop_sequences"] = request.stop
     # With thinking on, Anthropic refuses temperature/top_k changes and top_p below 0.95: leave them out
-    temperature = payload.get("temperature")
+    temperature = request.number("temperature")
     if temperature is not None and not thinking_on:
         body["temperature"] = min(max(float(temperature), 0.0), 1.0)  # OpenAI's range is 0..2
-    top_p = payload.get("top_p")
+    top_p = request.number("top_p")
     if top_p is not None and (not thinking_on or top_p >= 0.95):
         body["top_p"] = top_p
-    if payload.get("top_k") is not None and not thinking_on:
-        body["top_k"] = payload["top_k"]
-    user = payload.get("user")
+    if request.raw.get("top_k") is not None and not thinking_on:
+        body["top_k"] = request.raw["top_k"]
+    user = request.raw.get("user")
     if isinstance(user, str) and user:
         body["metadata"] = {"user_id": user[:256]}
 
@@ -430,67 +378,27 @@ def to_completion(data: dict[str, Any], usage: Usage) -> dict[str, Any]:
             texts.append(block.get("text") or "")
         elif kind == "thinking":
             reasoning.append(block.get("thinking") or "")
-            thinking_blocks.append(
-                {
-                    "type": "thinking",
-                    "thinking": block.get("thinking") or "",
-                    "signature": block.get("signature") or "",
-                }
-            )
+            thinking = {"thinking": block.get("thinking") or "", "signature": block.get("signature") or ""}
+            thinking_blocks.append({"type": "thinking", **thinking})
         elif kind == "redacted_thinking":
             thinking_blocks.append({"type": "redacted_thinking", "data": block.get("data") or ""})
         elif kind == "tool_use" and block.get("name") == JSON_TOOL:
             texts.append(json.dumps(block.get("input") or {}, ensure_ascii=False))
             json_answer = True
         elif kind == "tool_use":
-            arguments = json.dumps(block.get("input") or {}, ensure_ascii=False)
             tool_calls.append(
-                {
-                    "id": block.get("id"),
-                    "type": "function",
-                    "function": {"name": block.get("name"), "arguments": arguments},
-                }
+                tool_call(str(block.get("id")), str(block.get("name")), block.get("input") or {})
             )
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(texts) if texts or not tool_calls else None,
-        "refusal": None,
-    }
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    if reasoning:
-        message["reasoning_content"] = "".join(reasoning)
+    message = assistant_message("".join(texts), tool_calls, "".join(reasoning))
     if thinking_blocks:
         message["thinking_blocks"] = thinking_blocks
-    return {
-        "id": data.get("id") or "",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": data.get("model") or "",
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": finish_reason(data.get("stop_reason"), json_answer),
-            }
-        ],
-        "usage": openai_usage(usage),
-    }
+    choice = {"message": message, "finish_reason": finish_reason(data.get("stop_reason"), json_answer)}
+    answer_id = str(data.get("id") or "") or None
+    return chat_completion(str(data.get("model") or ""), [choice], usage, completion_id=answer_id)
 
 
 def _load(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise HubError(
-            502, "upstream_malformed", f"Anthropic sent malformed JSON: {exc}", type="upstream_error"
-        ) from exc
-    if not isinstance(data, dict):
-        raise HubError(
-            502, "upstream_malformed", "Anthropic sent JSON that is not an object", type="upstream_error"
-        )
-    return data
+    return load_json_object(body, "Anthropic")
 
 
 def error_parts(body: bytes) -> tuple[str, str]:

@@ -20,29 +20,27 @@ from typing import Any
 
 from hub_core import HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
 from hub_core.providers import (
+    ChatRequest,
     Chunk,
     ChunkWriter,
+    Image,
+    Message,
     NormalizedResponse,
     Normalizer,
     SSEParser,
+    Text,
+    Tool,
+    ToolChoice,
     assistant_message,
     bad_request,
     chat_completion,
-    content_parts,
     embeddings_response,
     encoding_format,
     estimate_tokens,
-    image_url_of,
     images_response,
     load_json_object,
-    max_tokens_of,
     new_id,
-    parse_data_url,
-    stop_list,
-    text_of,
-    tool_arguments,
     tool_call,
-    tool_names_by_id,
     upstream_auth_failed,
 )
 
@@ -96,28 +94,25 @@ def is_imagen(model: str) -> bool:
 # --- chat requests -----------------------------------------------------------------------------------------
 
 
-def image_part(url: str) -> dict[str, Any]:
-    inline = parse_data_url(url)
-    if inline is not None:
-        return {"inlineData": {"mimeType": inline[0], "data": inline[1]}}
-    extension = url.split("?", 1)[0].rsplit(".", 1)[-1].lower()
-    return {"fileData": {"mimeType": MIME_BY_EXTENSION.get(extension, "image/jpeg"), "fileUri": url}}
+def image_part(image: Image) -> dict[str, Any]:
+    if image.inline is not None:
+        return {"inlineData": {"mimeType": image.inline.mime, "data": image.inline.data}}
+    extension = image.url.split("?", 1)[0].rsplit(".", 1)[-1].lower()
+    return {"fileData": {"mimeType": MIME_BY_EXTENSION.get(extension, "image/jpeg"), "fileUri": image.url}}
 
 
-def user_parts(content: Any) -> list[dict[str, Any]]:
+def user_parts(msg: Message) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
-    for part in content_parts(content):
-        url = image_url_of(part)
-        if url is not None:
-            parts.append(image_part(url))
-        elif part.get("type") == "text" and part.get("text"):
-            parts.append({"text": part["text"]})
+    for part in msg.parts:
+        if isinstance(part, Image):
+            parts.append(image_part(part))
+        elif isinstance(part, Text):
+            parts.append({"text": part.text})
     return parts
 
 
-def function_response(content: Any) -> dict[str, Any]:
+def function_response(text: str) -> dict[str, Any]:
     """Gemini wants an object as a function's response; a JSON object result is sent as itself."""
-    text = text_of(content)
     try:
         value = json.loads(text)
     except ValueError:
@@ -125,34 +120,29 @@ def function_response(content: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"result": text}
 
 
-def gemini_contents(messages: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def gemini_contents(messages: list[Message]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(systemInstruction, contents) of an OpenAI conversation; consecutive tool results share one turn."""
-    names = tool_names_by_id(messages)
     system: list[dict[str, Any]] = []
     contents: list[dict[str, Any]] = []
     for msg in messages:
-        role = msg.get("role")
-        if role in ("system", "developer"):
-            if text := text_of(msg.get("content")):
-                system.append({"text": text})
-        elif role == "user":
-            contents.append({"role": "user", "parts": user_parts(msg.get("content")) or [{"text": ""}]})
-        elif role == "assistant":
-            parts: list[dict[str, Any]] = []
-            if text := text_of(msg.get("content")):
-                parts.append({"text": text})
-            for call in msg.get("tool_calls") or []:
-                name = (call.get("function") or {}).get("name", "")
-                parts.append(
-                    {
-                        "functionCall": {"name": name, "args": tool_arguments(call)},
-                        "thoughtSignature": SKIP_SIGNATURE,
-                    }
-                )
+        if msg.role == "system":
+            if msg.text:
+                system.append({"text": msg.text})
+        elif msg.role == "user":
+            contents.append({"role": "user", "parts": user_parts(msg) or [{"text": ""}]})
+        elif msg.role == "assistant":
+            parts: list[dict[str, Any]] = [{"text": msg.text}] if msg.text else []
+            parts.extend(
+                {
+                    "functionCall": {"name": call.name, "args": call.arguments},
+                    "thoughtSignature": SKIP_SIGNATURE,
+                }
+                for call in msg.tool_calls
+            )
             contents.append({"role": "model", "parts": parts or [{"text": ""}]})
-        elif role in ("tool", "function"):
-            name = names.get(str(msg.get("tool_call_id"))) or msg.get("name") or "tool"
-            part = {"functionResponse": {"name": name, "response": function_response(msg.get("content"))}}
+        else:
+            name = msg.tool_name or "tool"
+            part = {"functionResponse": {"name": name, "response": function_response(msg.text)}}
             if contents and contents[-1]["role"] == "user" and "functionResponse" in contents[-1]["parts"][0]:
                 contents[-1]["parts"].append(part)
             else:
@@ -160,35 +150,29 @@ def gemini_contents(messages: list[dict[str, Any]]) -> tuple[dict[str, Any] | No
     return ({"parts": system} if system else None), contents
 
 
-def gemini_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def gemini_tools(tools: list[Tool]) -> list[dict[str, Any]]:
     declarations = []
     for tool in tools:
-        fn = tool.get("function") if tool.get("type") == "function" else None
-        if not fn:
-            continue
-        decl: dict[str, Any] = {"name": fn.get("name", ""), "description": fn.get("description", "")}
-        if fn.get("parameters"):
+        decl: dict[str, Any] = {"name": tool.name, "description": tool.description}
+        if tool.parameters:
             # full JSON Schema (additionalProperties, $defs ...), which Gemini's older `parameters` refuses
-            decl["parametersJsonSchema"] = fn["parameters"]
+            decl["parametersJsonSchema"] = tool.parameters
         declarations.append(decl)
     return [{"functionDeclarations": declarations}] if declarations else []
 
 
-def tool_config(choice: Any) -> dict[str, Any] | None:
-    if choice in (None, "auto"):
+def tool_config(choice: ToolChoice | None) -> dict[str, Any] | None:
+    if choice is None or choice.mode == "auto":
         return None
-    if choice == "none":
+    if choice.mode == "none":
         return {"functionCallingConfig": {"mode": "NONE"}}
-    if choice == "required":
+    if choice.mode == "required":
         return {"functionCallingConfig": {"mode": "ANY"}}
-    if isinstance(choice, dict) and (choice.get("function") or {}).get("name"):
-        return {
-            "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice["function"]["name"]]}
-        }
-    return None
+    return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice.name]}}
 
 
-def generation_config(payload: dict[str, Any]) -> dict[str, Any]:
+def generation_config(request: ChatRequest) -> dict[str, Any]:
+    payload = request.raw
     config: dict[str, Any] = {}
     for ours, theirs in (
         ("temperature", "temperature"),
@@ -200,19 +184,16 @@ def generation_config(payload: dict[str, Any]) -> dict[str, Any]:
     ):
         if payload.get(ours) is not None:
             config[theirs] = payload[ours]
-    if (limit := max_tokens_of(payload)) is not None:
-        config["maxOutputTokens"] = limit
-    if stops := stop_list(payload):
-        config["stopSequences"] = stops
+    if request.max_tokens is not None:
+        config["maxOutputTokens"] = request.max_tokens
+    if request.stop:
+        config["stopSequences"] = request.stop
     if isinstance(payload.get("n"), int) and payload["n"] > 1:
         config["candidateCount"] = payload["n"]
-    fmt = payload.get("response_format") or {}
-    if fmt.get("type") == "json_object":
+    if (fmt := request.response_format) is not None:
         config["responseMimeType"] = "application/json"
-    elif fmt.get("type") == "json_schema":
-        config["responseMimeType"] = "application/json"
-        if schema := (fmt.get("json_schema") or {}).get("schema"):
-            config["responseJsonSchema"] = schema
+        if fmt.schema:
+            config["responseJsonSchema"] = fmt.schema
     effort = payload.get("reasoning_effort")
     if effort in THINKING_BUDGETS:
         config["thinkingConfig"] = {"thinkingBudget": THINKING_BUDGETS[effort]}
@@ -223,15 +204,16 @@ def generation_config(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_body(payload: dict[str, Any]) -> dict[str, Any]:
-    system, contents = gemini_contents(payload.get("messages") or [])
+    request = ChatRequest.parse(payload)
+    system, contents = gemini_contents(request.messages)
     body: dict[str, Any] = {"contents": contents}
     if system:
         body["systemInstruction"] = system
-    if payload.get("tools") and (tools := gemini_tools(payload["tools"])):
+    if tools := gemini_tools(request.tools):
         body["tools"] = tools
-        if config := tool_config(payload.get("tool_choice")):
+        if config := tool_config(request.tool_choice):
             body["toolConfig"] = config
-    if config := generation_config(payload):
+    if config := generation_config(request):
         body["generationConfig"] = config
     safety = payload.get("safetySettings") or payload.get("safety_settings")
     if isinstance(safety, list):

@@ -16,26 +16,22 @@ from urllib.parse import urlparse
 
 from hub_core import HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
 from hub_core.providers import (
+    ChatRequest,
     Chunk,
     ChunkWriter,
+    Image,
+    Message,
     NormalizedResponse,
     Normalizer,
+    ToolChoice,
     assistant_message,
     bad_request,
     chat_completion,
-    content_parts,
     embeddings_response,
     encoding_format,
-    image_url_of,
     load_json_object,
-    max_tokens_of,
     new_id,
-    parse_data_url,
-    stop_list,
-    text_of,
-    tool_arguments,
     tool_call,
-    tool_names_by_id,
 )
 
 CREDENTIAL_SCHEMA: dict[str, Any] = {
@@ -72,79 +68,46 @@ def api_url(route: Route, path: str) -> str:
 # --- requests ----------------------------------------------------------------------------------------------
 
 
-def ollama_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    names = tool_names_by_id(messages)
+def ollama_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for msg in messages:
-        role = msg.get("role")
-        if role in ("system", "developer"):
-            out.append({"role": "system", "content": text_of(msg.get("content"))})
-        elif role == "user":
-            out.append(user_message(msg.get("content")))
-        elif role == "assistant":
-            item: dict[str, Any] = {"role": "assistant", "content": text_of(msg.get("content"))}
-            calls = [
-                {
-                    "function": {
-                        "name": (c.get("function") or {}).get("name", ""),
-                        "arguments": tool_arguments(c),
-                    }
-                }
-                for c in msg.get("tool_calls") or []
+        item: dict[str, Any] = {"role": msg.role, "content": msg.text}
+        if msg.role == "user" and (images := [inline_image(image) for image in msg.images]):
+            item["images"] = images
+        elif msg.role == "assistant" and msg.tool_calls:
+            item["tool_calls"] = [
+                {"function": {"name": call.name, "arguments": call.arguments}} for call in msg.tool_calls
             ]
-            if calls:
-                item["tool_calls"] = calls
-            out.append(item)
-        elif role in ("tool", "function"):
-            item = {"role": "tool", "content": text_of(msg.get("content"))}
-            name = names.get(str(msg.get("tool_call_id"))) or msg.get("name")
-            if name:
-                item["tool_name"] = name
-            out.append(item)
+        elif msg.role == "tool" and msg.tool_name:
+            item["tool_name"] = msg.tool_name
+        out.append(item)
     return out
 
 
-def user_message(content: Any) -> dict[str, Any]:
-    texts, images = [], []
-    for part in content_parts(content):
-        url = image_url_of(part)
-        if url is None:
-            if part.get("type") == "text":
-                texts.append(part.get("text", ""))
-            continue
-        inline = parse_data_url(url)
-        if inline is None:
-            raise bad_request("Ollama takes images inline only: send them as data: URLs (base64)")
-        images.append(inline[1])
-    item: dict[str, Any] = {"role": "user", "content": "".join(texts)}
-    if images:
-        item["images"] = images
-    return item
+def inline_image(image: Image) -> str:
+    if image.inline is None:
+        raise bad_request(
+            "Ollama takes images inline only: send them as data: URLs (base64)", param=image.where
+        )
+    return image.inline.data
 
 
 def chat_body(payload: dict[str, Any], model: str, stream: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": ollama_messages(payload.get("messages") or []),
-        "stream": stream,
-    }
+    request = ChatRequest.parse(payload)
+    body: dict[str, Any] = {"model": model, "messages": ollama_messages(request.messages), "stream": stream}
     options = {OPTION_NAMES[k]: v for k, v in payload.items() if k in OPTION_NAMES and v is not None}
-    if (limit := max_tokens_of(payload)) is not None:
-        options["num_predict"] = limit
-    if stops := stop_list(payload):
-        options["stop"] = stops
+    if request.max_tokens is not None:
+        options["num_predict"] = request.max_tokens
+    if request.stop:
+        options["stop"] = request.stop
     if isinstance(payload.get("options"), dict):  # Ollama's own options (num_ctx ...) win
         options.update(payload["options"])
     if options:
         body["options"] = options
-    tools = payload.get("tools")
-    if tools and payload.get("tool_choice") != "none":
-        body["tools"] = tools
-    fmt = payload.get("response_format") or {}
-    if fmt.get("type") == "json_object":
-        body["format"] = "json"
-    elif fmt.get("type") == "json_schema":
-        body["format"] = (fmt.get("json_schema") or {}).get("schema") or "json"
+    if request.tools and request.tool_choice != ToolChoice("none"):
+        body["tools"] = payload["tools"]  # Ollama takes OpenAI's tool objects as they are
+    if (fmt := request.response_format) is not None:
+        body["format"] = fmt.schema or "json"
     effort = payload.get("reasoning_effort")
     if "think" in payload:
         body["think"] = payload["think"]

@@ -22,21 +22,20 @@ from urllib.parse import quote, urlsplit
 
 from hub_core import Credential, HubError, Provider, Route, UpstreamRequest, Usage, hookimpl
 from hub_core.providers import (
+    ChatRequest,
     Chunk,
     ChunkWriter,
+    File,
+    Image,
+    Message,
     NormalizedResponse,
     Normalizer,
+    Part,
+    Text,
     assistant_message,
     bad_request,
     chat_completion,
-    content_parts,
-    image_url_of,
     load_json_object,
-    max_tokens_of,
-    parse_data_url,
-    stop_list,
-    text_of,
-    tool_arguments,
     tool_call,
     upstream_auth_failed,
     upstream_message,
@@ -112,66 +111,58 @@ class BedrockRequest(UpstreamRequest):
     region: str = DEFAULT_REGION
 
 
-def _has_cache_mark(item: Any) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("cache_control"), dict)
-
-
-def image_block(url: str) -> dict[str, Any]:
-    inline = parse_data_url(url)
-    if inline is None:
+def image_block(image: Image) -> dict[str, Any]:
+    if image.inline is None:
         raise bad_request(
-            "Bedrock takes images inline only: send them as data: URLs (base64)", param="messages"
+            "Bedrock takes images inline only: send them as data: URLs (base64)", param=image.where
         )
-    mime, data = inline
-    fmt = IMAGE_FORMATS.get(mime)
+    fmt = IMAGE_FORMATS.get(image.inline.mime)
     if fmt is None:
-        raise bad_request(f"Bedrock takes png, jpeg, gif or webp images, not {mime}", param="messages")
-    return {"image": {"format": fmt, "source": {"bytes": data}}}
+        raise bad_request(
+            f"Bedrock takes png, jpeg, gif or webp images, not {image.inline.mime}", param=image.where
+        )
+    return {"image": {"format": fmt, "source": {"bytes": image.inline.data}}}
 
 
-def document_block(part: dict[str, Any], number: int) -> dict[str, Any]:
+def document_block(file: File, number: int) -> dict[str, Any]:
     """An OpenAI ``file`` part (a data URL) → a document block (Bedrock allows few characters in names)."""
-    file = part.get("file") if isinstance(part.get("file"), dict) else {}
-    inline = parse_data_url(str(file.get("file_data") or ""))
-    if inline is None:
+    if file.inline is None:
         raise bad_request(
-            "Bedrock takes files inline only, as data: URLs in file.file_data", param="messages"
+            "Bedrock takes files inline only, as data: URLs in file.file_data", param=file.where
         )
-    mime, data = inline
-    fmt = DOCUMENT_FORMATS.get(mime)
+    fmt = DOCUMENT_FORMATS.get(file.inline.mime)
     if fmt is None:
-        raise bad_request(f"Bedrock does not take {mime} documents", param="messages")
-    stem = str(file.get("filename") or "").rsplit(".", 1)[0]
+        raise bad_request(f"Bedrock does not take {file.inline.mime} documents", param=file.where)
+    stem = (file.filename or "").rsplit(".", 1)[0]
     name = " ".join(re.sub(r"[^A-Za-z0-9\s\-()\[\]]", " ", stem).split())[:200] or f"document {number}"
-    return {"document": {"format": fmt, "name": name, "source": {"bytes": data}}}
+    return {"document": {"format": fmt, "name": name, "source": {"bytes": file.inline.data}}}
 
 
-def content_blocks(content: Any) -> list[dict[str, Any]]:
+def content_blocks(parts: list[Part]) -> list[dict[str, Any]]:
     """User (or system, or assistant text) content as Converse blocks; ``cache_control`` on a part becomes a
     ``cachePoint`` right after it (Bedrock caches the prefix up to each point)."""
     blocks: list[dict[str, Any]] = []
     documents = 0
-    for part in content_parts(content):
-        url = image_url_of(part)
-        if url is not None:
-            blocks.append(image_block(url))
-        elif part.get("type") == "file":
+    for part in parts:
+        if isinstance(part, Image):
+            blocks.append(image_block(part))
+        elif isinstance(part, File):
             documents += 1
             blocks.append(document_block(part, documents))
-        elif part.get("type") == "text" and part.get("text"):
-            blocks.append({"text": part["text"]})
+        elif isinstance(part, Text):
+            blocks.append({"text": part.text})
         else:
             continue
-        if _has_cache_mark(part):
+        if part.cache_control:
             blocks.append(dict(CACHE_POINT))
     return blocks
 
 
-def reasoning_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
+def reasoning_blocks(msg: Message) -> list[dict[str, Any]]:
     """Signed thinking from an earlier answer (the ``thinking`` extension), which Claude needs back unchanged
     when the turn continues with tool results."""
     blocks: list[dict[str, Any]] = []
-    for tb in msg.get("thinking_blocks") or []:
+    for tb in msg.raw.get("thinking_blocks") or []:
         if not isinstance(tb, dict):
             continue
         if tb.get("type") == "thinking" and tb.get("signature"):
@@ -182,95 +173,76 @@ def reasoning_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
-def assistant_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
+def assistant_blocks(msg: Message) -> list[dict[str, Any]]:
     blocks = reasoning_blocks(msg)
-    content = msg.get("content")
-    if isinstance(content, list):
-        content = [p for p in content if isinstance(p, dict) and p.get("type") == "text"]
-    blocks.extend(content_blocks(content))
-    for call in msg.get("tool_calls") or []:
-        fn = call.get("function") or {}
-        use = {
-            "toolUseId": str(call.get("id") or ""),
-            "name": fn.get("name", ""),
-            "input": tool_arguments(call),
-        }
-        blocks.append({"toolUse": use})
+    blocks.extend(content_blocks([p for p in msg.parts if isinstance(p, Text)]))
+    blocks.extend(
+        {"toolUse": {"toolUseId": call.id, "name": call.name, "input": call.arguments}}
+        for call in msg.tool_calls
+    )
     return blocks
 
 
-def tool_result_block(msg: dict[str, Any]) -> dict[str, Any]:
+def tool_result_block(msg: Message) -> dict[str, Any]:
     """A tool message; a JSON object result travels as ``json``, anything else as text."""
-    text = text_of(msg.get("content"))
     try:
-        value = json.loads(text)
+        value = json.loads(msg.text)
     except ValueError:
         value = None
-    content = [{"json": value}] if isinstance(value, dict) else [{"text": text or " "}]
-    result: dict[str, Any] = {"toolUseId": str(msg.get("tool_call_id") or ""), "content": content}
-    if msg.get("is_error"):
+    content = [{"json": value}] if isinstance(value, dict) else [{"text": msg.text or " "}]
+    result: dict[str, Any] = {"toolUseId": msg.tool_call_id or "", "content": content}
+    if msg.raw.get("is_error"):
         result["status"] = "error"
     return {"toolResult": result}
 
 
-def converse_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def converse_messages(messages: list[Message]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(system, messages) for Converse; consecutive turns of one role are merged (Converse alternates)."""
     system: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
-
-    def add(role: str, blocks: list[dict[str, Any]]) -> None:
+    for msg in messages:
+        if msg.role == "system":
+            system.extend(b for b in content_blocks(msg.parts) if "text" in b or "cachePoint" in b)
+            continue
+        if msg.role == "assistant":
+            role, blocks = "assistant", assistant_blocks(msg)
+        elif msg.role == "tool":
+            role, blocks = "user", [tool_result_block(msg)]
+        else:
+            role, blocks = "user", content_blocks(msg.parts)
         if not blocks:
-            return
+            continue
+        if msg.cache_control:
+            blocks.append(dict(CACHE_POINT))
         if out and out[-1]["role"] == role:
             out[-1]["content"].extend(blocks)
         else:
             out.append({"role": role, "content": blocks})
-
-    for msg in messages:
-        role = msg.get("role")
-        blocks: list[dict[str, Any]]
-        if role in ("system", "developer"):
-            system.extend(b for b in content_blocks(msg.get("content")) if "text" in b or "cachePoint" in b)
-            continue
-        if role == "user":
-            role, blocks = "user", content_blocks(msg.get("content"))
-        elif role == "assistant":
-            blocks = assistant_blocks(msg)
-        elif role in ("tool", "function"):
-            role, blocks = "user", [tool_result_block(msg)]
-        else:
-            continue
-        if blocks and _has_cache_mark(msg):
-            blocks.append(dict(CACHE_POINT))
-        add(str(role), blocks)
     return system, out
 
 
-def tool_config(payload: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+def tool_config(request: ChatRequest, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
     tools: list[dict[str, Any]] = []
-    for tool in payload.get("tools") or []:
-        fn = tool.get("function") if tool.get("type") == "function" else None
-        if not fn:
-            continue
+    for tool in request.tools:
         spec = {
-            "name": fn.get("name", ""),
-            "description": fn.get("description") or fn.get("name", ""),
-            "inputSchema": {"json": fn.get("parameters") or {"type": "object", "properties": {}}},
+            "name": tool.name,
+            "description": tool.description or tool.name,
+            "inputSchema": {"json": tool.parameters or {"type": "object", "properties": {}}},
         }
         tools.append({"toolSpec": spec})
-        if _has_cache_mark(tool):
+        if tool.cache_control:
             tools.append(dict(CACHE_POINT))
     if not tools:
         return None
-    choice = payload.get("tool_choice")
+    choice = request.tool_choice
     uses_tools = any("toolUse" in b or "toolResult" in b for m in messages for b in m["content"])
-    if choice == "none" and not uses_tools:
+    if choice is not None and choice.mode == "none" and not uses_tools:
         return None  # Converse cannot forbid tool use; not offering tools is the closest thing
     config: dict[str, Any] = {"tools": tools}
-    if choice == "required":
+    if choice is not None and choice.mode == "required":
         config["toolChoice"] = {"any": {}}
-    elif isinstance(choice, dict) and (choice.get("function") or {}).get("name"):
-        config["toolChoice"] = {"tool": {"name": choice["function"]["name"]}}
+    elif choice is not None and choice.mode == "function":
+        config["toolChoice"] = {"tool": {"name": choice.name}}
     return config
 
 
@@ -310,24 +282,25 @@ def model_fields(payload: dict[str, Any], model: str, inference: dict[str, Any])
 
 
 def converse_body(payload: dict[str, Any], model: str) -> dict[str, Any]:
-    system, messages = converse_messages(payload.get("messages") or [])
+    request = ChatRequest.parse(payload)
+    system, messages = converse_messages(request.messages)
     body: dict[str, Any] = {"messages": messages}
     if system:
         body["system"] = system
     inference: dict[str, Any] = {}
-    if (limit := max_tokens_of(payload)) is not None:
-        inference["maxTokens"] = limit
-    if payload.get("temperature") is not None:
-        inference["temperature"] = payload["temperature"]
-    if payload.get("top_p") is not None:
-        inference["topP"] = payload["top_p"]
-    if stops := stop_list(payload):
-        inference["stopSequences"] = stops
+    if request.max_tokens is not None:
+        inference["maxTokens"] = request.max_tokens
+    if (temperature := request.number("temperature")) is not None:
+        inference["temperature"] = temperature
+    if (top_p := request.number("top_p")) is not None:
+        inference["topP"] = top_p
+    if request.stop:
+        inference["stopSequences"] = request.stop
     if extra := model_fields(payload, model, inference):
         body["additionalModelRequestFields"] = extra
     if inference:
         body["inferenceConfig"] = inference
-    if config := tool_config(payload, messages):
+    if config := tool_config(request, messages):
         body["toolConfig"] = config
     return body
 
