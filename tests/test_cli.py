@@ -227,7 +227,7 @@ def test_openai_compatible_endpoints_from_the_cli_reach_a_running_hub(
     added = ok(
         run_cli(
             "providers", "add-compatible", "myvllm", "--base-url", fake.base_url,
-            "--api-key", str(fake.api_key), data_dir=data,
+            "--api-key", str(fake.api_key), "--header", "X-Team: research", data_dir=data,
         )
     ).stdout  # fmt: skip
     assert added.splitlines()[0] == f"Added OpenAI-compatible provider myvllm (id 1) at {fake.base_url}."
@@ -237,6 +237,7 @@ def test_openai_compatible_endpoints_from_the_cli_reach_a_running_hub(
         model="myvllm/gpt-4o-mini", messages=[{"role": "user", "content": "from the cli"}]
     )
     assert ask().choices[0].message.content == "Echo: from the cli"
+    assert fake.requests[-1]["headers"]["X-Team"] == "research"
     streamed = client.chat.completions.create(
         model="myvllm/gpt-4o-mini", messages=[{"role": "user", "content": "a stream"}], stream=True
     )
@@ -288,6 +289,10 @@ def test_openai_compatible_errors_are_clean(tmp_path, fake_openai_thread):
     assert_clean_failure(run_cli(*add, "Bad/Name", "--base-url", base, data_dir=data), "name must be")
     assert_clean_failure(run_cli(*add, "x", "--base-url", "ftp://h/v1", data_dir=data), "http(s) URL")
     assert_clean_failure(run_cli(*add, "x", data_dir=data), "Missing option '--base-url'")
+    bad_header = run_cli(*add, "x", "--base-url", base, "--header", "no-colon", data_dir=data)
+    assert_clean_failure(bad_header, "is not 'Name: value'")
+    own_header = run_cli(*add, "x", "--base-url", base, "--header", "Authorization: Bearer x", data_dir=data)
+    assert_clean_failure(own_header, "not a header the hub lets you set")
     refused = run_cli(*add, "x", "--base-url", base, "--api-key", "sk-wrong-000000000", data_dir=data)
     assert_clean_failure(refused, "Invalid credentials: ")
     assert "sk-wrong-000000000" not in refused.stderr

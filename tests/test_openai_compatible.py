@@ -195,6 +195,43 @@ def test_the_anthropic_sdk_reaches_an_endpoint_through_the_messages_dialect(
         assert "".join(stream.text_stream) == "Echo: streamed"
 
 
+def test_extra_headers_and_no_stream_options_for_servers_that_want_them(server, admin, keyless_fake):
+    config = {"headers": {"X-Tenant": "acme", "OpenAI-Organization": "org-1"}, "streamUsage": False}
+    added = add(admin, keyless_fake, name="proxy", models=["m-1"], config=config)
+    assert added.status == 201, added.text
+    assert added.body["config"] == {**config, "models": ["m-1"]}
+    client = openai_client(server)
+    chunks = list(
+        client.chat.completions.create(
+            model="proxy/m-1", messages=[{"role": "user", "content": "s"}], stream=True
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Echo: s"
+    sent = keyless_fake.requests[-1]
+    assert (sent["headers"]["X-Tenant"], sent["headers"]["OpenAI-Organization"]) == ("acme", "org-1")
+    assert "stream_options" not in sent["body"]
+
+    record_id = added.body["id"]
+    changed = admin("PUT", f"/api/ai-providers/{record_id}", {"config": {"headers": {"X-Tenant": "globex"}}})
+    assert changed.status == 200, changed.text
+    client.chat.completions.create(model="proxy/m-1", messages=[{"role": "user", "content": "again"}])
+    sent = keyless_fake.requests[-1]
+    assert sent["headers"]["X-Tenant"] == "globex" and "OpenAI-Organization" not in sent["headers"]
+    assert sent["body"]["model"] == "m-1"
+
+    for bad, says in [
+        ({"headers": {"Authorization": "Bearer x"}}, "not a header the hub lets you set"),
+        ({"headers": {"Bad Name": "x"}}, "not a header the hub lets you set"),
+        ({"headers": {"X-A": "line\nbreak"}}, "one line of text"),
+        ({"headers": {"X-A": 5}}, "one line of text"),
+        ({"headers": ["X-A"]}, "config.headers must be an object"),
+        ({"streamUsage": "no"}, "streamUsage must be a boolean"),
+        ("x", "config must be an object"),
+    ]:
+        assert_error(admin("PUT", f"/api/ai-providers/{record_id}", {"config": bad}), 400, says=says)
+        assert_error(add(admin, keyless_fake, name="other", config=bad), 400, says=says)
+
+
 def test_a_refused_key_is_switched_off_and_never_replaced_by_no_key(server, admin, fake_openai_thread):
     """Credential health as for a plugin's provider: the upstream refuses the stored key, the hub switches it
     off with the upstream's words, answers 503 rather than calling the endpoint without a key, and a

@@ -12,6 +12,7 @@ from hub_core.admin.providers import (
     _client,
     _masked,
     adapter_for,
+    check_endpoint_config,
     check_endpoint_url,
     check_models,
     get_provider,
@@ -26,6 +27,7 @@ from hub_core.providers.compatible import (
     NAME_PATTERN,
     OPTIONAL_API_KEY_SCHEMA,
     compatible_provider,
+    endpoint_options,
 )
 from hub_core.routing.health import Outcome, classify
 from hub_core.routing.verify import check_credential, list_models, raise_unless_valid
@@ -70,12 +72,13 @@ async def discover_models(
     api_key: str | None,
     *,
     name: str = "endpoint",
+    headers: dict[str, str] | None = None,
     upstream: UpstreamClient | None = None,
 ) -> list[str]:
     """Ask an endpoint for its models (``GET <baseUrl>/models``) now. A refused key is a 400
     ``invalid_credentials``, any other failure a 400 ``models_unavailable``, each with the upstream's words as
     ``detail``."""
-    provider = compatible_provider(name, name, base_url)
+    provider = compatible_provider(name, name, base_url, headers=headers)
     credential = Credential(None, "check", {"api_key": api_key}) if api_key else None
     route = Route(provider, name, "", base_url, credential, None, {}, None)
     try:
@@ -114,6 +117,7 @@ async def add_compatible_provider(
     display_name: str | None = None,
     enabled: bool = True,
     verify: bool = True,
+    config: Any = None,
     upstream: UpstreamClient | None = None,
 ) -> tuple[m.Provider, list[str]]:
     """Store an OpenAI-compatible endpoint (and its key, encrypted, as its first credential). With `verify`
@@ -122,14 +126,20 @@ async def add_compatible_provider(
     name = check_name(host, name)
     url = check_endpoint_url(base_url)
     key = api_key_of(api_key)
-    fixed = check_models(models)
+    stored = check_endpoint_config(config)
+    fixed = check_models(models) if models is not None else stored.pop("models", None)
+    if fixed:
+        stored["models"] = fixed
+    headers, stream_usage = endpoint_options(stored)
     if await m.Provider.exists(name=name):
         raise HubError(409, "conflict", f"Provider {name!r} already exists", param="name")
     found: list[str] = []
     if verify and fixed is None:
-        found = await discover_models(settings, url, key, name=name, upstream=upstream)
+        found = await discover_models(settings, url, key, name=name, headers=headers, upstream=upstream)
     elif verify:
-        provider = compatible_provider(name, display_name, url, fixed or ())
+        provider = compatible_provider(
+            name, display_name, url, fixed or (), headers=headers, stream_usage=stream_usage
+        )
         async with _client(settings, upstream) as client:
             result = await check_credential(
                 client, name, provider, {"api_key": key} if key else {}, base_url=url
@@ -142,7 +152,7 @@ async def add_compatible_provider(
             display_name=(display_name or name)[:100],
             base_url=url,
             enabled=enabled,
-            config={"models": fixed} if fixed else {},
+            config=stored,
         )
         if key is not None:
             values = {"api_key": key}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from hub_core.infra import schemas
 from hub_core.infra.crypto import Keyring, mask
 from hub_core.infra.plugin_host import PluginHost
 from hub_core.providers.base import Provider
-from hub_core.providers.compatible import KIND, compatible_provider, configured_models
+from hub_core.providers.compatible import KIND, compatible_provider, configured_models, endpoint_options
 from hub_core.runtime.state import bump_generation
 
 if TYPE_CHECKING:
@@ -142,7 +143,46 @@ def adapter_for(host: PluginHost, row: m.Provider) -> Provider | None:
     owner = host.provider_plugin(row.name)
     if owner not in (None, KIND) or not host.is_enabled(KIND) or not row.base_url:
         return None
-    return compatible_provider(row.name, row.display_name, row.base_url, configured_models(row.config))
+    headers, stream_usage = endpoint_options(row.config)
+    models = configured_models(row.config)
+    return compatible_provider(
+        row.name, row.display_name, row.base_url, models, headers=headers, stream_usage=stream_usage
+    )
+
+
+#: header names the hub sets itself (the key goes in a credential, encrypted)
+_OWN_HEADERS = {"authorization", "content-type", "content-length", "host", "transfer-encoding", "connection"}
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+
+
+def check_endpoint_config(config: Any) -> dict[str, Any]:
+    """An OpenAI-compatible record's ``config``: ``models``, ``headers`` (name to value, sent with every
+    request; not for secrets, which belong in a credential) and ``streamUsage`` (bool)."""
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise bad_request("config must be an object", param="config")
+    out = dict(config)
+    if "models" in out:
+        models = check_models(out.pop("models"))
+        if models:
+            out["models"] = models
+    headers = out.get("headers")
+    if headers is not None:
+        if not isinstance(headers, dict) or len(headers) > 50:
+            raise bad_request("config.headers must be an object of at most 50 headers", param="config")
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name) or name.lower() in _OWN_HEADERS:
+                raise bad_request(
+                    f"config.headers: {name[:100]!r} is not a header the hub lets you set", param="config"
+                )
+            if not isinstance(value, str) or len(value) > 2000 or any(c in value for c in "\r\n\0"):
+                raise bad_request(
+                    f"config.headers: the value of {name!r} must be one line of text", param="config"
+                )
+    if "streamUsage" in out and not isinstance(out["streamUsage"], bool):
+        raise bad_request("config.streamUsage must be a boolean", param="config")
+    return out
 
 
 async def add_provider(
@@ -192,7 +232,7 @@ async def update_provider(settings: Settings, ref: str | int, changes: dict[str,
     if "config" in changes:
         if not isinstance(changes["config"], dict):
             raise bad_request("config must be an object", param="config")
-        row.config = changes["config"]
+        row.config = check_endpoint_config(changes["config"]) if row.kind == KIND else changes["config"]
     if "models" in changes:
         models = check_models(changes["models"])
         row.config = {k: v for k, v in (row.config or {}).items() if k != "models"}

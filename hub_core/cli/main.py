@@ -303,6 +303,8 @@ async def providers_add(
 @click.option(
     "--model", "models", multiple=True, help="A model it serves (repeat); default: ask its /models."
 )
+@click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (repeat).")
+@click.option("--no-stream-usage", is_flag=True, help="Leave stream_options out (servers that refuse it).")
 @click.option("--display-name", default=None)
 @click.option("--disabled", is_flag=True, help="Add it disabled.")
 @click.option("--no-verify", is_flag=True, help="Save without asking the endpoint first (offline setups).")
@@ -314,6 +316,8 @@ async def providers_add_compatible(
     base_url: str,
     api_key: str | None,
     models: tuple[str, ...],
+    headers: tuple[str, ...],
+    no_stream_usage: bool,
     display_name: str | None,
     disabled: bool,
     no_verify: bool,
@@ -323,6 +327,14 @@ async def providers_add_compatible(
     from hub_core.admin import compatible
     from hub_core.admin import providers as svc
 
+    config: dict[str, Any] = {}
+    for header in headers:
+        key, sep, val = header.partition(":")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--header {header!r} is not 'Name: value'")
+        config.setdefault("headers", {})[key.strip()] = val.strip()
+    if no_stream_usage:
+        config["streamUsage"] = False
     hub = _host(settings)
     row, found = await compatible.add_compatible_provider(
         settings,
@@ -335,6 +347,7 @@ async def providers_add_compatible(
         display_name=display_name,
         enabled=not disabled,
         verify=not no_verify,
+        config=config,
     )
     await row.fetch_related("credentials")
     lines = [f"Added OpenAI-compatible provider {row.name} (id {row.id}) at {row.base_url}."]

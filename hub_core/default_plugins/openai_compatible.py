@@ -10,14 +10,20 @@ from __future__ import annotations
 import structlog
 
 from hub_core.infra.plugin_host import PluginHost
-from hub_core.providers.compatible import KIND, CompatibleEndpoint, compatible_provider, configured_models
+from hub_core.providers.compatible import (
+    KIND,
+    CompatibleEndpoint,
+    compatible_provider,
+    configured_models,
+    endpoint_options,
+)
 from hub_core.runtime.state import ProviderConfig, RuntimeState
 
 log = structlog.get_logger("hub_core.default_plugins.openai_compatible")
 
 PLUGIN_NAME = "openai_compatible"
 
-_Key = tuple[str, str, tuple[str, ...], bool]
+_Key = tuple[str, str, tuple[str, ...], bool, tuple[tuple[str, str], ...], bool]
 
 
 class OpenAICompatiblePlugin:
@@ -48,8 +54,18 @@ class OpenAICompatiblePlugin:
         assert cfg.base_url is not None
         models = tuple(configured_models(cfg.config))
         keyed = cfg.stored_credentials > 0
-        key = (cfg.display_name, cfg.base_url, models, keyed)
+        headers, stream_usage = endpoint_options(cfg.config)
+        key = (cfg.display_name, cfg.base_url, models, keyed, tuple(sorted(headers.items())), stream_usage)
         known = self._built.get(cfg.name)
         if known is not None and known[0] == key:
             return known
-        return key, compatible_provider(cfg.name, cfg.display_name, cfg.base_url, models, keyed=keyed)
+        provider = compatible_provider(
+            cfg.name,
+            cfg.display_name,
+            cfg.base_url,
+            models,
+            keyed=keyed,
+            headers=headers,
+            stream_usage=stream_usage,
+        )
+        return key, provider

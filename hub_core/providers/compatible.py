@@ -8,7 +8,7 @@ like a plugin's provider (`hub_core.default_plugins.openai_compatible` keeps the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub_core.providers.base import API_KEY_SCHEMA
@@ -40,11 +40,15 @@ def compatible_provider(
     models: Sequence[str] = (),
     *,
     keyed: bool = False,
+    headers: Mapping[str, str] | None = None,
+    stream_usage: bool = True,
 ) -> CompatibleEndpoint:
     """The provider for one record. Its first listed model is the credential check's test model; without a
     list the check asks the upstream's ``/models`` instead (`hub_core.routing.verify`). A `keyed` endpoint
     (its record stores a key) requires one: once its keys are all switched off (refused by the upstream),
-    routing answers 503 instead of calling it without a key."""
+    routing answers 503 instead of calling it without a key. `headers` go with every request (the record's
+    ``config.headers``); `stream_usage` False leaves ``stream_options`` out of streamed requests, for servers
+    that refuse it (``config.streamUsage``)."""
     attrs: dict[str, Any] = {
         "name": name,
         "display_name": display_name or name,
@@ -53,8 +57,21 @@ def compatible_provider(
     }
     if keyed:
         attrs["credential_schema"] = API_KEY_SCHEMA
+    if headers:
+        attrs["extra_headers"] = dict(headers)
+    if not stream_usage:
+        attrs["stream_usage_option"] = False
     # a class per endpoint: a provider's name and base URL are class attributes of the contract
     return type(f"CompatibleEndpoint[{name}]", (CompatibleEndpoint,), attrs)()
+
+
+def endpoint_options(config: dict[str, Any] | None) -> tuple[dict[str, str], bool]:
+    """A record's extra request headers (``config.headers``) and whether streams ask for usage
+    (``config.streamUsage``, default true); wrongly typed values are ignored (the admin API refuses them)."""
+    config = config or {}
+    raw = config.get("headers")
+    headers = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return headers, config.get("streamUsage") is not False
 
 
 def configured_models(config: dict[str, Any] | None) -> list[str]:

@@ -96,7 +96,6 @@ async def create_provider() -> Response:
 async def _create_compatible(body: dict[str, Any]) -> Response:
     """An OpenAI-compatible endpoint without a plugin: name, baseUrl, apiKey?, models? (else discovered)."""
     hub = current_hub()
-    config = body.get("config") if isinstance(body.get("config"), dict) else {}
     row, found = await compatible.add_compatible_provider(
         hub.settings,
         hub.host,
@@ -104,10 +103,11 @@ async def _create_compatible(body: dict[str, Any]) -> Response:
         body.get("name"),
         body.get("baseUrl"),
         api_key=body.get("apiKey"),
-        models=body["models"] if "models" in body else config.get("models"),
+        models=body.get("models"),
         display_name=body.get("displayName"),
         enabled=_flag(body, "enabled", True),
         verify=_flag(body, "verify", True),
+        config=body.get("config"),
         upstream=hub.upstream,
     )
     await hub.state.reload()
