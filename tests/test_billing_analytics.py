@@ -339,3 +339,30 @@ def test_rollup_aggregation_matches_adding_each_call_to_its_hour_and_day(seed):
     for key, totals in got.items():
         assert totals.sums == pytest.approx(expected[key])
         assert totals.last_call_at == latest[key]
+
+
+def test_cost_breakdown_by_model_user_project_and_key(history):
+    """`/api/usage/breakdown`: credits and tokens per group, most credits first; members see only theirs."""
+    hub, (_, alice_key), _ = history
+    admin = hub.admin_key
+
+    def rows(key: str, by: str, **extra) -> list[tuple]:
+        answer = ok(get(hub, key, "/api/usage/breakdown", by=by, **RANGE, **extra))
+        return [(r["name"], r["calls"], r["totalCredits"]) for r in answer["list"]]
+
+    assert rows(admin, "user", allUsers="true") == [("bob", 1, 2.0), ("alice", 4, 1.5)]
+    assert rows(admin, "model", allUsers="true") == [
+        ("openai/gpt-4o-mini", 4, 3.0),
+        ("openai/gpt-4o", 1, 0.5),
+    ]
+    assert rows(admin, "project", allUsers="true") == [
+        ("app-c", 1, 2.0),
+        ("app-b", 2, 1.0),
+        ("app-a", 2, 0.5),
+    ]
+    assert rows(admin, "key", allUsers="true") == [(None, 5, 3.5)]  # these calls were written without a key
+    assert rows(alice_key, "model") == [("openai/gpt-4o-mini", 3, 1.0), ("openai/gpt-4o", 1, 0.5)]
+    tokens = ok(get(hub, alice_key, "/api/usage/breakdown", by="project", **RANGE))["list"][0]
+    assert (tokens["inputTokens"], tokens["outputTokens"]) == (20, 10)
+    assert get(hub, alice_key, "/api/usage/breakdown", by="user", allUsers="true").status == 403
+    assert get(hub, alice_key, "/api/usage/breakdown", by="planet").status == 400

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.functions import Max, Sum
+from tortoise.functions import Count, Max, Sum
 
 from hub_core.billing.pricing import from_units, to_units
 from hub_core.db import models as m
@@ -301,6 +301,69 @@ async def top_models(scope: Scope, window: Window, limit: int = 5) -> dict[str, 
         for r in rows
     ]
     return {"modelStats": {"list": items, "totalModelCount": count}}
+
+
+#: what the cost breakdown groups by, and the rollup columns that say it (keys are only in the raw log)
+BREAKDOWNS = {"model": ("provider", "model"), "user": ("user_id",), "project": ("app_did",)}
+
+
+async def breakdown(scope: Scope, window: Window, by: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Calls, tokens and credits per model, user, project or access key, most credits first (then calls).
+    Models, users and projects come from the rollups; keys from the raw call log."""
+    if by == "key":
+        return await _by_key(scope, window, limit)
+    columns = BREAKDOWNS[by]
+    rows = (
+        await _rollups(scope, window)
+        .annotate(**SUMS)
+        .group_by(*columns)
+        .order_by("-s_credits", "-s_calls")
+        .limit(limit)
+        .values(*columns, *SUMS)
+    )
+    names: dict[Any, str] = {}
+    if by == "user":
+        ids = {r["user_id"] for r in rows if r["user_id"] is not None}
+        names = dict(await m.User.filter(id__in=ids).values_list("id", "name")) if ids else {}
+    out = []
+    for r in rows:
+        if by == "model":
+            ident = f"{r['provider']}/{r['model']}" if r["provider"] else r["model"]
+            name = ident
+        else:
+            ident = r[columns[0]]
+            name = names.get(ident) if by == "user" else ident
+        out.append({"id": ident, "name": name, **_stats(_totals(r))})
+    return out
+
+
+async def _by_key(scope: Scope, window: Window, limit: int) -> list[dict[str, Any]]:
+    query = call_query(scope, {"start": window.start, "end": window.end})
+    rows = (
+        await query.annotate(
+            n=Count("id"),
+            s_in=Sum("input_tokens"),
+            s_out=Sum("output_tokens"),
+            s_credits=Sum("credits"),
+        )
+        .group_by("key_id")
+        .order_by("-s_credits", "-n")
+        .limit(limit)
+        .values("key_id", "n", "s_in", "s_out", "s_credits")
+    )
+    ids = {r["key_id"] for r in rows if r["key_id"] is not None}
+    names = dict(await m.AccessKey.filter(id__in=ids).values_list("id", "name")) if ids else {}
+    return [
+        {
+            "id": r["key_id"],
+            "name": names.get(r["key_id"]),
+            "calls": int(r["n"] or 0),
+            "inputTokens": int(r["s_in"] or 0),
+            "outputTokens": int(r["s_out"] or 0),
+            "totalCredits": float(from_units(int(r["s_credits"] or 0))),
+        }
+        for r in rows
+    ]
 
 
 PROJECT_SORTS = {"totalCalls": "s_calls", "totalCredits": "s_credits", "lastCallTime": "last"}

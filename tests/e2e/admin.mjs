@@ -387,6 +387,17 @@ const scenarios = {
     assert.ok(values.some((v) => v > 0), `credits chart is flat: ${values}`);
     const rates = await page.getByRole("img", { name: "Success rate (%)" }).locator("circle").evaluateAll((cs) => cs.map((c) => Number(c.dataset.value)));
     assert.ok(!rates.includes(0), `days without calls drawn as 0 % success: ${rates}`);
+    // cost by model, user, key and project: who spent what, exportable
+    const breakdown = page.getByTestId("cost-breakdown");
+    await breakdown.locator('tr[data-row="openai/gpt-4o-mini"]').waitFor();
+    await breakdown.getByRole("tab", { name: "User" }).click();
+    await breakdown.locator('tr[data-row="member-user"]').waitFor();
+    await breakdown.getByRole("tab", { name: "Key" }).click();
+    await breakdown.locator('tr[data-row="member-user"]').waitFor();
+    const [costs] = await Promise.all([page.waitForEvent("download"), breakdown.getByRole("button", { name: "Export table (CSV)" }).click()]);
+    const costCsv = (await import("node:fs")).readFileSync(await costs.path(), "utf8");
+    assert.match(costCsv, /^key,calls,input tokens,output tokens,credits\nmember-user,\d+,/);
+    await shot(page, "usage-cost-by");
     // the CSV export speaks Chinese when the console does
     await page.getByRole("combobox", { name: "Language" }).selectOption("zh");
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "导出 CSV" }).click()]);

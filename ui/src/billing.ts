@@ -172,6 +172,16 @@ export interface PurchaseInfo {
   options: { name: string; displayName: string; link: string | null }[];
 }
 
+/** One group of `GET /api/usage/breakdown`: a model ("provider/model"), user, key or project. */
+export interface BreakdownRow {
+  id: string | number | null;
+  name: string | null;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalCredits: number;
+}
+
 export interface CallFilters {
   page: number;
   pageSize: number;
@@ -216,6 +226,7 @@ export const billing = {
 
   summary: (r: Range) => get<Stats>(`/api/usage/summary${qs(r)}`),
   trends: (r: Range) => get<{ trends: TrendPoint[]; granularity: string }>(`/api/usage/trends${qs(r)}`),
+  breakdown: (r: Range & { by: string }) => get<{ by: string; list: BreakdownRow[] }>(`/api/usage/breakdown${qs(r)}`).then((b) => b.list),
   topModels: (r: Range) => get<{ modelStats: { list: TopModel[] } }>(`/api/usage/models${qs({ ...r, limit: 5 })}`),
   projects: (r: Range & { page: number; pageSize: number }) =>
     get<{ projects: Project[]; total: number; page: number; pageSize: number }>(`/api/usage/projects${qs(r)}`),

@@ -198,6 +198,19 @@ async def top_models() -> Response:
     return json_response(await analytics.top_models(_scope(caller), _window(), limit))
 
 
+@bp.get("/api/usage/breakdown")
+async def breakdown() -> Response:
+    """``?by=model|user|key|project``: calls, tokens and credits per group over the window (most credits
+    first), for the console's "cost by" tables; members see their own calls, admins everyone's with
+    ``allUsers``."""
+    caller = await require_user()
+    by = request.args.get("by") or "model"
+    if by not in (*analytics.BREAKDOWNS, "key"):
+        raise bad_request("by must be model, user, key or project", param="by")
+    limit = min(100, max(1, _int_arg("limit", 20) or 20))
+    return json_response({"by": by, "list": await analytics.breakdown(_scope(caller), _window(), by, limit)})
+
+
 @bp.get("/api/user/admin/user-stats")
 async def admin_top_models() -> Response:
     caller = await require_user()

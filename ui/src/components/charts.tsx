@@ -21,9 +21,10 @@ export function tickDigits(v: number): number {
 
 export function LineChart({ points, title, height = 160, max: fixedMax }: { points: Point[]; title: string; height?: number; max?: number }) {
   const width = 600;
-  const pad = { l: 52, r: 12, t: 12, b: 24 };
   const values = points.map((p) => p.value).filter((v): v is number => v !== null);
   const max = fixedMax ?? chartMax(values);
+  // room for the longest tick label (small credit totals have many decimals)
+  const pad = { l: Math.max(44, formatNumber(max, tickDigits(max)).length * 7 + 12), r: 12, t: 12, b: 24 };
   const w = width - pad.l - pad.r;
   const h = height - pad.t - pad.b;
   const x = (i: number) => pad.l + (points.length <= 1 ? w / 2 : (i * w) / (points.length - 1));
@@ -93,7 +94,7 @@ export function BarList({ items, title, unit }: { items: { label: string; value:
               <span className="bar-fill" style={{ width: `${(it.value / max) * 100}%` }} />
             </span>
             <span className="bar-value">
-              {formatNumber(it.value, 2)}
+              {formatNumber(it.value, Math.max(2, tickDigits(it.value)))}
               {unit ? ` ${unit}` : ""}
             </span>
           </li>

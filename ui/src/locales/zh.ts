@@ -486,4 +486,6 @@ export const zh: Record<string, string> = {
   "{ok} of {n} credentials valid": "{n} 个凭证中 {ok} 个有效",
   "Checking…": "检查中…",
   "Test all credentials": "测试全部凭证",
+  "Cost by": "费用分布",
+  "Export table (CSV)": "导出表格 (CSV)",
 };

@@ -7,6 +7,7 @@ import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
 import { BarList, LineChart, type Point } from "../components/charts";
 import { CallLog, useQueryState } from "../components/callLog";
+import { CostBreakdown } from "../components/costBreakdown";
 import { PagedList, usePaged } from "../components/paged";
 import { AsyncView, Empty, Table, useAsync } from "../components/ui";
 import { Stat } from "./Account";
@@ -98,6 +99,7 @@ export function UsagePage({ scope, appDid }: { scope: "all" | "mine"; appDid?: s
         {({ summary, series }) => <Overview summary={summary} points={series.trends} granularity={series.granularity} />}
       </AsyncView>
       {!appDid && <TopModels range={range} allUsers={allUsers} />}
+      {!appDid && <CostBreakdown range={range} allUsers={allUsers} />}
       {!appDid && <Projects range={range} allUsers={allUsers} base={base} />}
       <CallLog range={range} allUsers={allUsers} appDid={appDid} />
     </section>
