@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -131,6 +132,10 @@ class UpstreamResponse(aiohttp.ClientResponse):
     a body brings another `BODY_PROGRESS_BYTES`; bytes that complete nothing do not reset the clock, so an
     upstream that drips junk or a byte a second is cut off like a silent one. Before the first progress the
     first-byte timeout applies (counted from sending the request), and the total timeout always.
+
+    One timer per answer keeps the deadline (a timer per wait for bytes cost more than the reading): when it
+    fires early, because there was progress meanwhile, it sets itself again; when the deadline has passed,
+    it closes the response, which ends a read waiting for bytes, and the reader reports the timeout.
     """
 
     label = "upstream"
@@ -139,6 +144,8 @@ class UpstreamResponse(aiohttp.ClientResponse):
     _first_at = 0.0
     _total_at = 0.0
     _progress_at: float | None = None
+    _watch: asyncio.TimerHandle | None = None
+    _expired: str | None = None  # why the deadline closed the response
 
     def limit(self, label: str, settings: Settings, sent: float) -> None:
         self.label = label
@@ -150,6 +157,28 @@ class UpstreamResponse(aiohttp.ClientResponse):
     def progress(self) -> None:
         self._progress_at = asyncio.get_running_loop().time()
 
+    def _watch_deadline(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline, why = self._deadline()
+        if loop.time() >= deadline:
+            self._expired = why
+            self.close()
+        else:
+            self._watch = loop.call_at(deadline, self._watch_deadline)
+
+    def _unwatch(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+
+    def close(self) -> None:
+        self._unwatch()
+        super().close()
+
+    def release(self) -> Any:
+        self._unwatch()
+        return super().release()
+
     def _deadline(self) -> tuple[float, str]:
         if self._progress_at is None:
             return self._first_at, "sent nothing within the first-byte timeout"
@@ -159,27 +188,30 @@ class UpstreamResponse(aiohttp.ClientResponse):
         return self._total_at, "took longer than the total timeout"
 
     async def pieces(self) -> AsyncIterator[bytes]:
-        """The body as the socket delivers it, each wait for more bytes under the current deadline."""
+        """The body as the socket delivers it, under the deadline."""
         content = self.content
         loop = asyncio.get_running_loop()
-        while True:
-            piece = content.read_nowait()  # what is already buffered: no wait, no timer
-            if piece and loop.time() > self._total_at:  # (an upstream that never lets the buffer run dry)
-                self.close()
-                raise timeout_error(self.label, "took longer than the total timeout")
-            if not piece:
-                if content.at_eof():
-                    return
-                deadline, why = self._deadline()
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        piece = await content.readany()
-                except TimeoutError as exc:
-                    self.close()
-                    raise timeout_error(self.label, why) from exc
+        if self._watch is None and self._expired is None:
+            self._watch_deadline()
+        try:
+            while True:
+                piece = content.read_nowait()  # what is already buffered
                 if not piece:
-                    return
-            yield piece
+                    if content.at_eof():
+                        return
+                    piece = await content.readany()
+                    if not piece:
+                        return
+                elif loop.time() > self._total_at:  # an upstream that never lets the buffer run dry
+                    self._expired = "took longer than the total timeout"
+                    self.close()
+                yield piece
+        except aiohttp.ClientError as exc:
+            if self._expired is not None:
+                raise timeout_error(self.label, self._expired) from exc
+            raise
+        finally:
+            self._unwatch()
 
     async def read_body(self, limit: int | None = None, *, truncate: bool = False) -> bytes:
         """The whole body, at most `limit` bytes (the body cap by default): 502 upstream_response_too_large
