@@ -43,8 +43,9 @@ def test_the_cost_header_is_the_charge_when_the_upstream_ignores_max_tokens(cred
     settled(hub)
     charges = [-Decimal(e["amount"]) / 10**10 for e in ledger(hub, user_id) if e["kind"] == "charge"]
     assert sorted(headers) == sorted(charges)
-    assert len(headers) == 6
-    rows = hub.calls()
+    assert len(headers) >= 4  # (the rest: 402 once the free balance cannot cover a hold)
+    rows = hub.calls(status="success")
+    assert len(rows) == len(headers)
     assert all(r["metadata"].get("output_over_limit") for r in rows)
     assert all(r["output_tokens"] > 2 for r in rows)  # the log keeps what the upstream reported
     acct = account(hub, user_id)
@@ -55,7 +56,7 @@ def test_a_client_that_leaves_before_the_first_byte_aborted_its_call(credits_hub
     """Before: logged as HTTP 500 "CancelledError"."""
     hub = credits_hub
     user_id, key = new_user(hub)
-    grant(hub, user_id, 5)
+    grant(hub, user_id, 50)  # room for both calls' holds, whenever the first is settled
     for stream in (False, True):
         body = json.dumps(
             {"model": "openai/slow-2", "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
@@ -72,4 +73,4 @@ def test_a_client_that_leaves_before_the_first_byte_aborted_its_call(credits_hub
     assert [(r["status"], r["http_status"]) for r in rows] == [("aborted", 499)] * 2, rows
     settled(hub)
     acct = account(hub, user_id)
-    assert acct["balance"] == 5 and acct["held"] == acct["holds"] == 0
+    assert acct["balance"] == 50 and acct["held"] == acct["holds"] == 0
