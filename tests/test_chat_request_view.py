@@ -59,6 +59,9 @@ def test_messages_parts_tool_calls_and_results_as_objects():
     assert isinstance(other, OtherPart) and other.type == "refusal"
     assert assistant.tool_calls == [ToolCall("c1", "f", {"a": 1})]
     assert (tool.role, tool.tool_call_id, tool.tool_name, tool.text) == ("tool", "c1", "f", "42")
+    assert tool.json_object is None  # a result that is not a JSON object stays text
+    structured = ChatRequest.parse({"messages": [{"role": "tool", "content": '{"temp": 21}'}]}).messages[0]
+    assert structured.json_object == {"temp": 21}
     assert [t.name for t in request.tools] == ["f"] and request.tool_choice == ToolChoice("function", "f")
     assert (request.max_tokens, request.stop) == (100, ["END"])
     assert [m.role for m in request.conversation] == ["user", "assistant", "tool"]

@@ -16,6 +16,7 @@ from hub_core.providers.base import (
     upstream_payment_required,
 )
 from hub_core.providers.image_edit import IMAGE_EDIT, INPUT_IMAGES, INPUT_MASK, InputImage, is_edit
+from hub_core.providers.multipart import FilePart, form_data
 from hub_core.providers.openai_compat import OpenAICompatibleProvider, usage_from_openai
 from hub_core.providers.request import (
     Audio,
@@ -63,6 +64,7 @@ __all__ = [
     "Chunks",
     "Credential",
     "File",
+    "FilePart",
     "HubError",
     "Image",
     "Inline",
@@ -89,6 +91,7 @@ __all__ = [
     "embeddings_response",
     "encoding_format",
     "estimate_tokens",
+    "form_data",
     "images_response",
     "is_edit",
     "load_json_object",

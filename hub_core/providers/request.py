@@ -163,6 +163,15 @@ class Message:
         return [p for p in self.parts if isinstance(p, Image)]
 
     @property
+    def json_object(self) -> dict[str, Any] | None:
+        """The text as a JSON object when it is one (a tool's structured result), else None."""
+        try:
+            value = json.loads(self.text)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    @property
     def content_is_list(self) -> bool:
         """Whether the content came as an array of parts (a tool result's blocks) rather than a string."""
         return isinstance(self.raw.get("content"), list)

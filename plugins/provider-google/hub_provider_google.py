@@ -111,13 +111,9 @@ def user_parts(msg: Message) -> list[dict[str, Any]]:
     return parts
 
 
-def function_response(text: str) -> dict[str, Any]:
+def function_response(msg: Message) -> dict[str, Any]:
     """Gemini wants an object as a function's response; a JSON object result is sent as itself."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    return value if isinstance(value, dict) else {"result": text}
+    return msg.json_object or {"result": msg.text}
 
 
 def gemini_contents(messages: list[Message]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -142,7 +138,7 @@ def gemini_contents(messages: list[Message]) -> tuple[dict[str, Any] | None, lis
             contents.append({"role": "model", "parts": parts or [{"text": ""}]})
         else:
             name = msg.tool_name or "tool"
-            part = {"functionResponse": {"name": name, "response": function_response(msg.text)}}
+            part = {"functionResponse": {"name": name, "response": function_response(msg)}}
             if contents and contents[-1]["role"] == "user" and "functionResponse" in contents[-1]["parts"][0]:
                 contents[-1]["parts"].append(part)
             else:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from hub_core.providers import (
     NormalizedResponse,
     Normalizer,
     bad_request,
+    form_data,
     images_response,
     load_json_object,
     upstream_message,
@@ -134,16 +134,6 @@ def form_fields(payload: dict[str, Any], model: str) -> list[tuple[str, str]]:
     return fields
 
 
-def multipart(fields: list[tuple[str, str]]) -> tuple[bytes, str]:
-    boundary = "aignehub" + secrets.token_hex(12)
-    out = bytearray()
-    for name, value in fields:
-        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-        out += value.encode() + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out), f"multipart/form-data; boundary={boundary}"
-
-
 def created_epoch(value: Any) -> int | None:
     try:
         return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
@@ -180,7 +170,7 @@ class IdeogramProvider(Provider):
     known_models = {"image": ("ideogram-v3", "ideogram-v3-turbo", "ideogram-v3-quality")}
 
     def build_image(self, payload: dict[str, Any], route: Route, stream: bool) -> UpstreamRequest:
-        body, content_type = multipart(form_fields(payload, route.model))
+        body, content_type = form_data(form_fields(payload, route.model))
         headers = {"Content-Type": content_type, "Accept": "application/json"}
         return UpstreamRequest("POST", generate_url(route.base_url), headers=headers, body=body)
 

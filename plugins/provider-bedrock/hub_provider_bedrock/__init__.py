@@ -185,11 +185,8 @@ def assistant_blocks(msg: Message) -> list[dict[str, Any]]:
 
 def tool_result_block(msg: Message) -> dict[str, Any]:
     """A tool message; a JSON object result travels as ``json``, anything else as text."""
-    try:
-        value = json.loads(msg.text)
-    except ValueError:
-        value = None
-    content = [{"json": value}] if isinstance(value, dict) else [{"text": msg.text or " "}]
+    value = msg.json_object
+    content = [{"json": value}] if value is not None else [{"text": msg.text or " "}]
     result: dict[str, Any] = {"toolUseId": msg.tool_call_id or "", "content": content}
     if msg.raw.get("is_error"):
         result["status"] = "error"
