@@ -411,6 +411,29 @@ const scenarios = {
     await api("PUT", "/api/admin/billing", { mode: "free" });
   },
 
+  // Bulk actions: select rows (or the whole page) and act on all of them, with a count of what was done.
+  async bulk({ page }) {
+    const made = [];
+    for (const name of ["bulk-k1", "bulk-k2"]) made.push((await api("POST", "/api/admin/keys", { name, createUser: true, role: "member" })).body.key);
+    await signIn(page, env.ADMIN_KEY, "/console/users");
+    await page.getByLabel("Search keys").fill("bulk-k");
+    await page.locator('tr[data-key="bulk-k2"]').waitFor();
+    await page.getByRole("checkbox", { name: "Select all active keys on this page" }).check();
+    await page.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Revoke" }).click();
+    await page.getByTestId("bulk-report").filter({ hasText: "Revoke: 2 of 2 done." }).waitFor();
+    await page.locator('tr[data-key="bulk-k1"]').getByText("revoked").waitFor();
+    for (const key of made) assert.equal((await chatStatus(key)).status, 401);
+    await page.getByRole("checkbox", { name: "Select user bulk-k1" }).check();
+    await page.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Disable" }).click();
+    await page.getByTestId("bulk-report").filter({ hasText: "Disable: 1 of 1 done." }).waitFor();
+    await page.goto(`${HUB}/console/models`);
+    await page.getByRole("checkbox", { name: "Select rate openai/dall-e-3" }).check();
+    await shot(page, "bulk-actions");
+    await page.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByTestId("bulk-report").filter({ hasText: "Delete: 1 of 1 done." }).waitFor();
+    await page.locator("tbody tr", { hasText: "dall-e-3" }).waitFor({ state: "detached" });
+  },
+
   // Console assets as browsers expect them: Brotli, a year of caching for hashed files, 304 on revalidation.
   async assets({ page }) {
     const seen = [];

@@ -137,6 +137,10 @@ def test_dark_mode_and_contrast(browser: Browser) -> None:
     browser.run("themes", timeout=300)
 
 
+def test_bulk_revoke_disable_and_delete(browser: Browser) -> None:
+    browser.run("bulk")
+
+
 def test_buy_credits_page_from_the_402_link(browser: Browser) -> None:
     browser.run("buyCredits", timeout=300)
 

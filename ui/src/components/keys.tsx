@@ -3,6 +3,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import type { AccessKey } from "../api";
 import { formatDate, useI18n } from "../i18n";
+import { BulkBar, SelectAll, SelectRow, useSelection, type Selection } from "./bulk";
 import { ExpiryField, ModalForm, TextField, expiryFromDate } from "./forms";
 import { PagedList, type Paged } from "./paged";
 import { Badge, ConfirmButton, CopyButton, InlineError, Modal, SectionHead, Table, useAction } from "./ui";
@@ -38,6 +39,7 @@ export function KeysSection({
   const action = useAction();
   const { setError } = action;
   useEffect(() => setError(null), [keys.page, setError]);
+  const picked = useSelection((keys.data?.list ?? []).filter((k) => k.status === "active").map((k) => k.id));
   const newKey = (
     <button type="button" className="btn primary small" onClick={() => setCreating(true)}>
       {t("New key")}
@@ -56,9 +58,15 @@ export function KeysSection({
         )}
       </SectionHead>
       <InlineError error={action.error} />
+      <BulkBar
+        selection={picked}
+        actions={[{ label: t("Revoke"), danger: true, confirm: t("Revoke {n} keys? Apps using them stop working at once."), run: (id: number) => revoke(id) }]}
+        onDone={keys.reload}
+      />
       <PagedList paged={keys}>
         {(list) => (
           <KeyTable
+            picked={picked}
             keys={list}
             busy={action.busy}
             userName={userName}
@@ -86,7 +94,9 @@ export function KeyTable({
   onRevoke,
   userName,
   busy,
+  picked,
 }: {
+  picked?: Selection<number>;
   keys: AccessKey[];
   onRevoke: (k: AccessKey) => void;
   userName?: (id: number) => string;
@@ -95,11 +105,17 @@ export function KeyTable({
   const { t } = useI18n();
   return (
     <Table
+      pick={picked && <SelectAll selection={picked} label={t("Select all active keys on this page")} />}
       columns={[t("Name"), t("Key"), userName && t("User"), t("Role"), t("Status"), t("Created"), t("Expires"), t("Last used")]}
       actions
     >
       {keys.map((k) => (
         <tr key={k.id} data-key={k.name}>
+          {picked && (
+            <td className="pick">
+              {k.status === "active" && <SelectRow selection={picked} id={k.id} label={t("Select key {name}", { name: k.name })} />}
+            </td>
+          )}
           <td>
             {k.name}
             {k.current && <div className="muted small">{t("this session")}</div>}

@@ -282,9 +282,12 @@ export function Table({
   compact,
   caption,
   testId,
+  pick,
   children,
 }: {
   columns: Column[];
+  /** a leading column for row checkboxes, headed by this (the page's "select all" box) */
+  pick?: ReactNode;
   actions?: boolean;
   compact?: boolean;
   caption?: string;
@@ -298,6 +301,7 @@ export function Table({
         {caption && <caption className="sr-only">{caption}</caption>}
         <thead>
           <tr>
+            {pick && <th className="pick">{pick}</th>}
             {columns.map((c, i) =>
               !c ? null : typeof c === "string" ? (
                 <th key={i}>{c}</th>

@@ -5,6 +5,7 @@ import { admin, type ModelAvailability, type Provider } from "../api";
 import { billing, type ModelRate } from "../billing";
 import { formatDate, useI18n } from "../i18n";
 import { perMillion } from "./Pricing";
+import { BulkBar, SelectAll, SelectRow, useSelection } from "../components/bulk";
 import { ModalForm, TextField } from "../components/forms";
 import { PagedList, usePaged } from "../components/paged";
 import { Badge, ConfirmButton, Empty, Field, InlineError, SearchInput, Table, useAction, useAsync } from "../components/ui";
@@ -48,6 +49,7 @@ export function ModelRatesPage() {
   const byModel = new Map((status.data ?? []).map((st) => [`${st.provider}/${st.model}`, st]));
   const rates = usePaged((page, pageSize) => billing.rates({ page, pageSize, provider, model }), [provider, model], PAGE);
   const action = useAction();
+  const picked = useSelection((rates.data?.list ?? []).map((r) => r.id));
   const toolbar = (
     <>
       <div className="row gap wrap filters">
@@ -69,6 +71,11 @@ export function ModelRatesPage() {
         </button>
       </div>
       <InlineError error={action.error} />
+      <BulkBar
+        selection={picked}
+        actions={[{ label: t("Delete"), danger: true, confirm: t("Delete {n} rates?"), run: (id: number) => billing.deleteRate(id) }]}
+        onDone={rates.reload}
+      />
       {notice && (
         <p role="status" className="ok-text small" data-testid="rates-notice">
           {notice}
@@ -83,6 +90,7 @@ export function ModelRatesPage() {
       <PagedList paged={rates} feature={t("Model rates")} toolbar={toolbar} empty={<Empty>{t("No model rates yet.")}</Empty>}>
         {(list) => (
           <Table
+            pick={<SelectAll selection={picked} label={t("Select all rates on this page")} />}
             columns={[
               t("Provider"),
               t("Model"),
@@ -97,6 +105,9 @@ export function ModelRatesPage() {
           >
             {list.map((r) => (
               <tr key={r.id}>
+                <td className="pick">
+                  <SelectRow selection={picked} id={r.id} label={t("Select rate {model}", { model: `${providerName(r)}/${r.model}` })} />
+                </td>
                 <td>{providerName(r)}</td>
                 <td>
                   <code>{r.model}</code>

@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 import { admin, type Role, type User } from "../api";
 import { useAuth } from "../auth";
 import { formatDate, useI18n } from "../i18n";
+import { BulkBar, SelectAll, SelectRow, useSelection } from "../components/bulk";
 import { ModalForm, TextField } from "../components/forms";
 import { KeysSection, NewKeyForm, type KeyFormProps } from "../components/keys";
 import { PagedList, usePaged } from "../components/paged";
@@ -35,6 +36,7 @@ export function UsersPage() {
   const keys = usePaged((page, size) => admin.keys(page, { q: keyQ, userId: keyUser }, size), [keyQ, keyUser], PAGE);
   const names = new Map((users.data?.list ?? []).map((u) => [u.id, u.name]));
   const [creatingUser, setCreatingUser] = useState(false);
+  const pickedUsers = useSelection((users.data?.list ?? []).map((u) => u.id));
   const action = useAction();
   const { setError } = action;
   // an error belongs to the action that caused it: searching, paging or another list clears it
@@ -53,11 +55,22 @@ export function UsersPage() {
         </div>
       </SectionHead>
       <InlineError error={action.error} />
+      <BulkBar
+        selection={pickedUsers}
+        actions={[
+          { label: t("Enable"), run: (id: number) => admin.updateUser(id, { disabled: false }) },
+          { label: t("Disable"), danger: true, confirm: t("Disable {n} users? Their keys stop working at once."), run: (id: number) => admin.updateUser(id, { disabled: true }) },
+        ]}
+        onDone={users.reload}
+      />
       <PagedList paged={users}>
         {(list) => (
-          <Table columns={[t("Name"), t("Email"), t("Role"), t("Created"), t("Active")]} actions>
+          <Table pick={<SelectAll selection={pickedUsers} label={t("Select all users on this page")} />} columns={[t("Name"), t("Email"), t("Role"), t("Created"), t("Active")]} actions>
             {list.map((u: User) => (
               <tr key={u.id} data-user={u.name}>
+                <td className="pick">
+                  <SelectRow selection={pickedUsers} id={u.id} label={t("Select user {name}", { name: u.name })} />
+                </td>
                 <td>{u.name}</td>
                 <td>{u.email ?? "–"}</td>
                 <td>
