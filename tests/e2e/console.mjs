@@ -128,6 +128,9 @@ const scenarios = {
     const picker = page.getByRole("combobox", { name: "Model" });
     await picker.locator('option[value="openai/dall-e-3"]').waitFor({ state: "attached" });
     await picker.selectOption("openai/dall-e-3");
+    // only the sizes the model accepts are offered (dall-e-3 refuses 256x256 and 512x512)
+    const sizes = await page.getByLabel("Size").locator("option").allTextContents();
+    assert.deepEqual(sizes, ["1024x1024", "1792x1024", "1024x1792"]);
     await page.getByLabel("Prompt").fill("a lighthouse at dusk");
     await page.getByRole("button", { name: "Generate" }).click();
     const img = page.getByRole("img", { name: /Generated image 1/ });

@@ -397,10 +397,22 @@ interface ImageResult {
   usage?: { input_tokens?: number; output_tokens?: number };
 }
 
+/** The sizes an image model accepts (OpenAI's documented lists); other vendors' models get the common square
+ * sizes, which OpenAI-compatible image APIs take. */
+export function imageSizes(model: string): string[] {
+  const id = model.toLowerCase();
+  if (id.includes("dall-e-2")) return ["256x256", "512x512", "1024x1024"];
+  if (id.includes("dall-e-3")) return ["1024x1024", "1792x1024", "1024x1792"];
+  if (id.includes("gpt-image")) return ["1024x1024", "1536x1024", "1024x1536", "auto"];
+  return ["1024x1024", "512x512", "256x256"];
+}
+
 function ImageGen({ model }: { model: string }) {
   const { t } = useI18n();
   const [prompt, setPrompt] = useState("");
-  const [size, setSize] = useState("1024x1024");
+  const sizes = imageSizes(model);
+  const [chosen, setSize] = useState(sizes[0]);
+  const size = sizes.includes(chosen) ? chosen : sizes[0];
   const [n, setN] = useState(1);
   const [result, setResult] = useState<ImageResult | null>(null);
   const action = useAction();
@@ -435,8 +447,8 @@ function ImageGen({ model }: { model: string }) {
         <div className="row gap wrap">
           <label className="field">
             <span className="field-label">{t("Size")}</span>
-            <select value={size} onChange={(e) => setSize(e.target.value)}>
-              {["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"].map((s) => (
+            <select value={sizes.includes(size) ? size : sizes[0]} onChange={(e) => setSize(e.target.value)}>
+              {sizes.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
