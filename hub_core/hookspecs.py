@@ -135,6 +135,45 @@ def register_routes(
     """
 
 
+@registration()
+def register_commands(
+    register: Callable[..., None], hub: HubAPI, settings: Settings, config: dict[str, Any]
+) -> None:
+    """Add subcommands to the ``aigne-hub`` command line.
+
+    Called when the ``aigne-hub`` command looks for a command the core does not have (and for ``--help``),
+    and once at hub startup, so that ``/-/plugins`` lists the commands. Call ``register(command)`` with a
+    ``click.Command`` or ``click.Group``: it becomes ``aigne-hub NAME``; ``register(cmd, group="billing")``
+    puts it under a command group of the core instead (``aigne-hub billing NAME``; a nested group is named
+    by its path, ``"billing rates"``). Commands that open the database use ``hub_core.cli.run_async``, which
+    also makes the plugins' tables usable. A name another plugin registered in the same group is refused
+    with an error that names both plugins; a name the core uses is ignored with a warning (the core's
+    command wins).
+
+    :param register: ``register(command, group=None)`` records one click command.
+    """
+
+
+@registration()
+def register_db_models(
+    register: Callable[[str, str, str], None], hub: HubAPI, settings: Settings, config: dict[str, Any]
+) -> None:
+    """Declare this plugin's own database tables: a Tortoise app with its models and migrations.
+
+    Called once when a hub or an ``aigne-hub`` command starts, before the database is migrated. Call
+    ``register(app_label, models_module, migrations_module)``: ``app_label`` names the Tortoise app (its
+    migrations are recorded under it; ``models`` is the core's), ``models_module`` is the dotted module of
+    its ``tortoise.models.Model`` classes, ``migrations_module`` the dotted package of its migrations (written
+    with ``tortoise makemigrations``). Every hub start, ``aigne-hub init``, ``aigne-hub db upgrade`` and every
+    command run with ``hub_core.cli.run_async`` apply the app's pending migrations with the core's, on the
+    hub's database; its models then work wherever that database is open. A label that is taken (by the core
+    or another plugin) or a module that cannot be imported is refused with a startup error (the plugin is
+    failed); a migration that fails stops the upgrade, and the hub's start, as a failing core migration would.
+
+    :param register: ``register(app_label, models_module, migrations_module)`` records the plugin's app.
+    """
+
+
 # --- Request pipeline: called once per API call, in this order --------------------------------------------
 
 

@@ -92,8 +92,9 @@ class Hub:
         return self.host.config(name)
 
     async def start(self) -> None:
-        await db.upgrade(self.settings)
-        self.db = await db.connect(self.settings)
+        apps = self.host.database_apps()
+        await db.upgrade(self.settings, apps)
+        self.db = await db.connect(self.settings, apps)
         self.initial_admin_key = await initialize_owner(
             announce=self.settings.announce_admin_key, admin_key=self.settings.admin_key
         )

@@ -8,27 +8,36 @@ datasette-style guards: a hook without a test here, or without documentation, fa
 from __future__ import annotations
 
 import ast
+import asyncio
 import inspect
+import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import openai
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
 from hubtest_plugins import (
+    PLUGINS_DIR,
     entry_point,
     installed,
     vault,
     witness,
+    write_dist_info,
 )
 from hubtest_plugins import hooks as hubtest
+from hubtest_plugins.cli import ok, run_cli
 from hubtest_plugins.http import call, chat
 
-from hub_core import hookspecs
+from hub_core import db, hookimpl, hookspecs
+from hub_core.config import Settings
+from hub_core.hub import build_plugin_host
 from hub_core.testing.pytest_plugin import make_settings
 from hub_core.testing.server import HubServer
 
@@ -129,6 +138,108 @@ def test_register_routes_mounts_routes_that_follow_the_plugin_state(start_hub):
     assert gone.status == 404 and gone.error["code"] == "not_found"
     assert call("PUT", toggle, key=server.admin_key, json_body={"enabled": True}).status == 200
     assert call("GET", f"{server.url}/hubtest/ping").status == 200
+
+
+def test_register_commands_adds_top_level_and_billing_subcommands_and_the_core_keeps_its_names(tmp_path):
+    site = tmp_path / "site"
+    write_dist_info(site, "hubtest-notes", "0.0.1", {"hubtest_notes": "hubtest_plugins.notes"})
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS_DIR)])}
+    data = tmp_path / "data"
+
+    top = ok(run_cli("--help", data_dir=data, env=env))
+    assert "hubtest-notes" in top.stdout and "Notes kept in the plugin's own table." in top.stdout
+    assert "warning: command 'keys' of plugin 'hubtest_notes' is ignored" in top.stderr
+
+    assert ok(run_cli("hubtest-notes", "add", "first", data_dir=data, env=env)).stdout == "Kept note #1.\n"
+    ok(run_cli("hubtest-notes", "add", "second", data_dir=data, env=env))
+    listed = ok(run_cli("hubtest-notes", "list", "--json", data_dir=data, env=env))
+    assert json.loads(listed.stdout) == [{"id": 1, "text": "first"}, {"id": 2, "text": "second"}]
+    assert "hubtest-notes-count" in ok(run_cli("billing", "--help", data_dir=data, env=env)).stdout
+    assert ok(run_cli("billing", "hubtest-notes-count", data_dir=data, env=env)).stdout == "2 note(s)\n"
+
+    core_keys = ok(run_cli("keys", "list", "--json", data_dir=data, env=env))  # the core's, not the plugin's
+    assert "the plugin's keys" not in core_keys.stdout and json.loads(core_keys.stdout)[0]["role"] == "owner"
+
+    listed_plugins = json.loads(ok(run_cli("plugins", "list", "--json", data_dir=data, env=env)).stdout)
+    registered = next(p for p in listed_plugins if p["name"] == "hubtest_notes")["registered"]
+    assert registered["commands"] == ["hubtest-notes", "billing hubtest-notes-count", "keys"]
+
+
+def test_register_commands_refuses_a_name_another_plugin_took_in_the_same_group():
+    class Other:
+        @hookimpl
+        def register_commands(self, register):
+            register(click.Command("hubtest-notes"))  # taken by hubtest_notes, which loads first
+            register(click.Command("hubtest-notes-count"))  # free at the top level (the other is in billing)
+
+    host = build_plugin_host(Settings(), [entry_point("notes")])
+    host.register_builtin("zz_other", Other())
+    host.run_registrations()
+    other = host.infos["zz_other"]
+    assert other.status == "failed"
+    assert "command 'hubtest-notes' is registered by both 'hubtest_notes' and 'zz_other'" in (
+        other.error or ""
+    )
+    assert ("", "hubtest-notes-count") not in host.plugin_commands()  # a failed plugin offers no commands
+    assert host.infos["hubtest_notes"].status == "enabled"
+
+
+NOTES_DB = ("hubtest_plugins.notes_db.models", "hubtest_plugins.notes_db.migrations")
+
+
+def test_register_db_models_migrates_the_plugins_tables_with_the_core_and_serves_them(
+    hub_server_factory, tmp_path
+):
+    from hubtest_plugins.notes_db.models import Note
+
+    settings = make_settings(tmp_path / "hub")
+    server = hub_server_factory(settings, entry_points=[entry_point("notes")])
+    assert plugin_info(server, "hubtest_notes")["registered"]["db_models"] == ["hubtest_notes"]
+
+    async def keep() -> list[str]:
+        await Note.create(text="kept by the hub")
+        return [n.text for n in await Note.all()]
+
+    assert server.run(keep) == ["kept by the hub"]  # created by the hub's start (db.upgrade)
+    apps = server.hub.host.database_apps()
+    assert apps == {
+        "hubtest_notes": ("hubtest_plugins.notes_db.models", "hubtest_plugins.notes_db.migrations")
+    }
+    assert asyncio.run(db.upgrade(settings, apps)) == []  # recorded under the plugin's app label
+
+
+def test_register_db_models_refuses_the_cores_label_a_taken_label_and_a_missing_module():
+    class Reserved:
+        @hookimpl
+        def register_db_models(self, register):
+            register("models", *NOTES_DB)
+
+    class Taken:
+        @hookimpl
+        def register_db_models(self, register):
+            register(
+                "hubtest_notes", "hubtest_plugins.notes_db.models", "hubtest_plugins.notes_db.migrations"
+            )
+
+    class Missing:
+        @hookimpl
+        def register_db_models(self, register):
+            register(
+                "hubtest_missing", "hubtest_plugins.no_such_models", "hubtest_plugins.notes_db.migrations"
+            )
+
+    host = build_plugin_host(Settings(), [entry_point("notes")])
+    for name, plugin in (("zz_reserved", Reserved()), ("zz_taken", Taken()), ("zz_missing", Missing())):
+        host.register_builtin(name, plugin)
+    host.run_registrations()
+    errors = {name: host.infos[name].error or "" for name in ("zz_reserved", "zz_taken", "zz_missing")}
+    assert "cannot use the database app label 'models'" in errors["zz_reserved"]
+    assert (
+        "database app 'hubtest_notes' is registered by both 'hubtest_notes' and 'zz_taken'"
+        in errors["zz_taken"]
+    )
+    assert "No module named 'hubtest_plugins.no_such_models'" in errors["zz_missing"]
+    assert set(host.database_apps()) == {"hubtest_notes"}
 
 
 # --- auth_from_request -------------------------------------------------------------------------------

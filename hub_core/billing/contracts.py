@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from hub_core.billing.pricing import (
     OUTPUT_LIMIT_KEYS,
@@ -21,9 +21,6 @@ from hub_core.billing.pricing import (
 )
 from hub_core.errors import HubError
 from hub_core.types import Caller, CallRecord, Usage
-
-if TYPE_CHECKING:
-    import click
 
 CREDITS_HEADER = "x-aigne-hub-credits"
 PAYMENT_LINK_HEADER = "x-aigne-hub-payment-link"
@@ -178,10 +175,6 @@ class BillingMode:
 
     def payment_link(self, base_url: str) -> str | None:
         return None
-
-    def cli_commands(self) -> list[click.Command]:
-        """Extra ``aigne-hub billing ...`` commands of this mode."""
-        return []
 
     def describe(self) -> dict[str, Any]:
         return {

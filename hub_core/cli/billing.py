@@ -1,5 +1,6 @@
 """``aigne-hub billing ...``: choose the billing mode, change its settings, manage model rates; billing
-plugins add their own subcommands (`BillingMode.cli_commands`, e.g. ``billing grant`` of the credits mode).
+plugins add their own subcommands (``register_commands`` with ``group="billing"``, e.g. ``billing grant`` of
+the credits mode) and reach their configured mode with `billing_mode`.
 """
 
 from __future__ import annotations
@@ -9,43 +10,27 @@ from typing import Any
 
 import click
 
-from hub_core.cli.main import _emit, _host, run_async
+from hub_core.cli.helpers import PluginCommandGroup, command_hub, emit, run_async
 
 
-class BillingGroup(click.Group):
-    """Core subcommands plus those of the installed billing modes (loaded only when asked for)."""
-
-    def _plugin_commands(self) -> dict[str, click.Command]:
-        from hub_core.billing.contracts import BillingMode
-        from hub_core.config import Settings
-        from hub_core.hub import build_plugin_host
-
-        host = build_plugin_host(Settings.from_env())
-        host.run_registrations()
-        out: dict[str, click.Command] = {}
-        for mode in host.billing_modes.values():
-            if isinstance(mode, BillingMode):
-                for command in mode.cli_commands():
-                    if command.name and command.name not in self.commands:
-                        out.setdefault(command.name, command)
-        return out
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*self.commands, *self._plugin_commands()})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self.commands.get(cmd_name) or self._plugin_commands().get(cmd_name)
-
-
-@click.group(cls=BillingGroup)
+@click.group(cls=PluginCommandGroup)
 def billing() -> None:
     """Billing: the active mode, its settings, model rates (and the commands of billing plugins)."""
 
 
 async def _billing(settings: Any) -> Any:
-    hub = _host(settings)
+    hub = command_hub(settings)
     await hub.gateway.billing.refresh(force=True)
     return hub.gateway.billing
+
+
+async def billing_mode(settings: Any, name: str) -> Any:
+    """The hub's billing mode `name` with its stored settings, for a billing plugin's commands (call it inside
+    `run_async`). Raises `click.ClickException` when no installed plugin registered that mode."""
+    mode = (await _billing(settings)).modes.get(name)
+    if mode is None:
+        raise click.ClickException(f"The {name} billing mode is not installed")
+    return mode
 
 
 @billing.command("mode")
@@ -70,7 +55,7 @@ async def mode(settings: Any, name: str | None, as_json: bool) -> None:
         mark = "*" if m["name"] == data["active"] else " "
         state = "" if m["pluginEnabled"] else " (plugin disabled)"
         lines.append(f" {mark} {m['name']:<10} {m['displayName']}{state}: {m['description']}")
-    _emit(data, as_json, lines)
+    emit(data, as_json, lines)
 
 
 @billing.command("settings")
@@ -91,7 +76,7 @@ async def settings_cmd(settings: Any, mode_name: str | None, pairs: tuple[str, .
         changes = dict(_pair(p) for p in pairs)
         await manager.update_settings(target.name, changes)
         await bump_generation(settings)
-    _emit(target.settings, as_json, [f"{k} = {json.dumps(v)}" for k, v in sorted(target.settings.items())])
+    emit(target.settings, as_json, [f"{k} = {json.dumps(v)}" for k, v in sorted(target.settings.items())])
 
 
 def _pair(text: str) -> tuple[str, Any]:
@@ -132,7 +117,7 @@ async def rates_list(settings: Any, provider: str | None, as_json: bool) -> None
         f"{r['outputRate']:>14}{'  (deprecated)' if r['deprecated'] else ''}"
         for r in rows
     ]
-    _emit(rows, as_json, lines if rows else ["No rates."])
+    emit(rows, as_json, lines if rows else ["No rates."])
 
 
 @rates_group.command("set")
@@ -172,7 +157,7 @@ async def rates_set(settings: Any, provider: str, model: str, kind: str, **opts:
             body["deprecated"] = value
     row = await rates.upsert_rate(settings, body)
     data = rates.rate_dict(row)
-    _emit(
+    emit(
         data,
         as_json,
         [

@@ -1,7 +1,8 @@
 """The ``aigne-hub`` command: serve, initialize, and administer the hub from scripts.
 
 Every command works on the database in ``AIGNE_HUB_DATA_DIR`` or ``AIGNE_HUB_DATABASE_URL`` and tells running
-hubs about its changes (see `hub_core.runtime.state`). List and create commands take ``--json``.
+hubs about its changes (see `hub_core.runtime.state`). List and create commands take ``--json``. Plugins add
+commands with the ``register_commands`` hook (`hub_core.cli.helpers`).
 """
 
 from __future__ import annotations
@@ -10,83 +11,24 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from hub_core.cli.billing import billing
+from hub_core.cli.helpers import (
+    PluginCommandGroup,
+    command_hub,
+    emit,
+    plugin_db_apps,
+    run_async,
+    settings_from_env,
+)
 from hub_core.cli.scaffold import plugins_new
 
-T = TypeVar("T")
 
-
-def _settings() -> Any:
-    from hub_core.config import ConfigError, Settings
-    from hub_core.infra.access_keys import operator_key_problem
-    from hub_core.infra.logging import configure_logging
-
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if settings.admin_key is not None and (problem := operator_key_problem(settings.admin_key)):
-        raise click.ClickException(problem)  # before anything starts, for every command
-    configure_logging(settings)  # log lines go to stderr, so stdout stays parseable (--json, keys create)
-    return settings
-
-
-def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
-    """Run an async command with the database open, turning `HubError` into a clean exit 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        from hub_core.errors import HubError
-
-        async def main() -> T:
-            from hub_core import db
-            from hub_core.hub import initialize_owner
-
-            settings = _settings()
-            await db.upgrade(settings)
-            ctx = await db.connect(settings)
-            try:
-                token = await initialize_owner(announce=False, admin_key=settings.admin_key)
-                if token and token != settings.admin_key:
-                    _announce_to_stderr(token)
-                return await fn(settings, *args, **kwargs)
-            finally:
-                await db.close(ctx)
-
-        try:
-            return asyncio.run(main())
-        except HubError as exc:
-            detail = exc.extra.get("detail")  # the upstream's words when it refused or failed a check
-            raise click.ClickException(f"{exc.message}: {detail}" if detail else exc.message) from exc
-
-    return wrapper
-
-
-def _announce_to_stderr(token: str) -> None:
-    click.echo(f"First start: the owner's admin key (shown once, store it now):\n    {token}", err=True)
-
-
-def _host(settings: Any) -> Any:
-    from hub_core.hub import Hub
-
-    return Hub(settings)
-
-
-def _emit(data: Any, as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
-    else:
-        for line in lines:
-            click.echo(line)
-
-
-@click.group()
+@click.group(cls=PluginCommandGroup)
 @click.version_option(package_name="aigne-hub")
 def main() -> None:
     """AIGNE Hub: one endpoint for every model."""
@@ -105,7 +47,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
     from hub_core.infra.logging import log_uncaught_exceptions
 
-    settings = _settings()
+    settings = settings_from_env()
     log_uncaught_exceptions()
     config = Config()
     config.bind = [f"{host or settings.host}:{port or settings.port}"]
@@ -135,8 +77,9 @@ def _init_sync(settings: Any) -> str | None:
     from hub_core.hub import initialize_owner
 
     async def go() -> str | None:
-        await db.upgrade(settings)
-        ctx = await db.connect(settings)
+        apps = plugin_db_apps(settings)
+        await db.upgrade(settings, apps)
+        ctx = await db.connect(settings, apps)
         try:
             return await initialize_owner(announce=True, admin_key=settings.admin_key)
         finally:
@@ -149,7 +92,7 @@ def _init_sync(settings: Any) -> str | None:
 def init() -> None:
     """Create the data dir, apply migrations, and create the owner with the admin key from
     AIGNE_HUB_ADMIN_KEY / AIGNE_HUB_ADMIN_KEY_FILE, or a generated one printed once."""
-    settings = _settings()
+    settings = settings_from_env()
     from hub_core.infra.crypto import Keyring
     from hub_core.infra.files import private_dir
 
@@ -174,7 +117,8 @@ def db_upgrade() -> None:
     from hub_core import db
 
     async def go() -> list[str]:
-        return await db.upgrade(_settings())
+        settings = settings_from_env()
+        return await db.upgrade(settings, plugin_db_apps(settings))
 
     applied = asyncio.run(go())
     click.echo("\n".join(f"applied {name}" for name in applied) or "database is up to date")
@@ -234,7 +178,7 @@ async def keys_list(settings: Any, as_json: bool) -> None:
         f"{k['id']:>4}  {k['prefix']:<14} {k['role']:<7} {k['status']:<8} {k['userId']:>4}  {k['name']}"
         for k in rows
     ]
-    _emit(rows, as_json, lines)
+    emit(rows, as_json, lines)
 
 
 @keys.command("revoke")
@@ -279,7 +223,7 @@ async def providers_add(
     """Configure an installed provider plugin."""
     from hub_core.admin import providers as svc
 
-    hub = _host(settings)
+    hub = command_hub(settings)
     row = await svc.add_provider(
         settings,
         hub.host,
@@ -289,7 +233,7 @@ async def providers_add(
         region=region,
         enabled=not disabled,
     )
-    _emit(
+    emit(
         svc.provider_dict(row, hub.host),
         as_json,
         [f"Added provider {row.name} (id {row.id}) at {row.base_url or 'its default base URL'}."],
@@ -335,7 +279,7 @@ async def providers_add_compatible(
         config.setdefault("headers", {})[key.strip()] = val.strip()
     if no_stream_usage:
         config["streamUsage"] = False
-    hub = _host(settings)
+    hub = command_hub(settings)
     row, found = await compatible.add_compatible_provider(
         settings,
         hub.host,
@@ -356,7 +300,7 @@ async def providers_add_compatible(
     elif found:
         lines.append(f"Models listed by the endpoint ({len(found)}): {', '.join(found[:20])}")
         lines += ["  ..."] if len(found) > 20 else []
-    _emit({**svc.provider_dict(row, hub.host), "discoveredModels": found}, as_json, lines)
+    emit({**svc.provider_dict(row, hub.host), "discoveredModels": found}, as_json, lines)
 
 
 @providers.command("models")
@@ -367,11 +311,11 @@ async def providers_models(settings: Any, name: str, as_json: bool) -> None:
     """The models a provider's record lists and those its upstream lists now."""
     from hub_core.admin import compatible
 
-    hub = _host(settings)
+    hub = command_hub(settings)
     found = await compatible.record_models(settings, hub.host, hub.keyring, name)
     lines = [f"configured: {', '.join(found['configured']) or '(none: the upstream list is used)'}"]
     lines += [f"upstream:   {model}" for model in found["upstream"]]
-    _emit(found, as_json, lines)
+    emit(found, as_json, lines)
 
 
 @providers.command("enable")
@@ -416,7 +360,7 @@ async def providers_list(settings: Any, as_json: bool) -> None:
     from hub_core.admin import providers as svc
     from hub_core.db import models as m
 
-    hub = _host(settings)
+    hub = command_hub(settings)
     rows = [svc.provider_dict(p, hub.host) for p in await m.Provider.all().prefetch_related("credentials")]
     lines = []
     for p in rows:
@@ -428,7 +372,7 @@ async def providers_list(settings: Any, as_json: bool) -> None:
             f"{'active' if c['active'] else 'inactive'}"
             for c in p["credentials"]
         ]
-    _emit(rows, as_json, lines or ["No providers configured."])
+    emit(rows, as_json, lines or ["No providers configured."])
 
 
 @main.group()
@@ -460,7 +404,7 @@ async def credentials_add(
     from hub_core.admin import providers as svc
     from hub_core.errors import HubError
 
-    hub = _host(settings)
+    hub = command_hub(settings)
     parsed: Any = value
     if value.startswith("{"):
         try:
@@ -482,7 +426,7 @@ async def credentials_add(
     except HubError as exc:
         detail = exc.extra.get("detail")
         raise click.ClickException(f"{exc.message}: {detail}" if detail else exc.message) from exc
-    _emit(
+    emit(
         svc.credential_dict(cred),
         as_json,
         [f"Added credential #{cred.id} {cred.name} ({cred.masked}) to {provider}."],
@@ -507,7 +451,7 @@ async def plugins_list(settings: Any, as_json: bool) -> None:
     """Name, version, kind, status, hooks, what each registered, and load errors."""
     from hub_core.admin.plugin_state import disabled_plugins
 
-    hub = _host(settings)
+    hub = command_hub(settings)
     hub.host.set_disabled(await disabled_plugins())
     rows = hub.host.describe()
     lines = [f"{'NAME':<20} {'VERSION':<9} {'KIND':<10} {'STATUS':<9} REGISTERED / HOOKS"]
@@ -519,7 +463,7 @@ async def plugins_list(settings: Any, as_json: bool) -> None:
         )
         if p["error"]:
             lines.append(f"{'':<20} error: {p['error']}")
-    _emit(rows, as_json, lines)
+    emit(rows, as_json, lines)
 
 
 @plugins.command("enable")
@@ -530,7 +474,7 @@ async def plugins_enable(settings: Any, name: str) -> None:
     enabled: the command says why and exits 1."""
     from hub_core.admin.plugin_state import set_plugin_enabled
 
-    resolved = await set_plugin_enabled(settings, _host(settings).host, name, True)
+    resolved = await set_plugin_enabled(settings, command_hub(settings).host, name, True)
     click.echo(f"Enabled plugin {resolved}.")
 
 
@@ -541,7 +485,7 @@ async def plugins_disable(settings: Any, name: str) -> None:
     """Disable a plugin; running hubs apply it on their next request."""
     from hub_core.admin.plugin_state import set_plugin_enabled
 
-    resolved = await set_plugin_enabled(settings, _host(settings).host, name, False)
+    resolved = await set_plugin_enabled(settings, command_hub(settings).host, name, False)
     click.echo(f"Disabled plugin {resolved}.")
 
 
@@ -563,7 +507,7 @@ async def plugins_config(
     from hub_core.admin import plugin_config as svc
     from hub_core.infra.schemas import missing_required
 
-    hub = _host(settings)
+    hub = command_hub(settings)
     resolved, schema = svc.schema_of(hub.host, name)
     stored = await svc.stored(hub.keyring, resolved)
     if key is not None and key not in (schema.get("properties") or {}):
@@ -592,7 +536,7 @@ async def plugins_config(
         shown = view["effective"].get(field_name)
         origin = "" if field_name in stored else "  (default)" if shown is not None else ""
         lines.append(f"{field_name} = {_shown(shown)}{origin}")
-    _emit(view, as_json, lines)
+    emit(view, as_json, lines)
 
 
 def _shown(value: Any) -> str:
@@ -643,10 +587,4 @@ async def secrets_rotate(settings: Any) -> None:
         click.echo(f"Removed old key(s): {', '.join(result['droppedKeyIds'])}.")
 
 
-def _add_billing_commands() -> None:
-    from hub_core.cli.billing import billing  # imports this module's helpers, so it comes last
-
-    main.add_command(billing)
-
-
-_add_billing_commands()
+main.add_command(billing)

@@ -1,7 +1,9 @@
-"""Database setup: Tortoise configuration, migrations and connection lifecycle."""
+"""Database setup: Tortoise configuration, migrations and connection lifecycle, for the core's tables and the
+apps plugins declare (``register_db_models``), all on the hub's one database connection."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,17 @@ from hub_core.infra.files import private_dir, private_file
 
 MODELS_MODULE = "hub_core.db.models"
 MIGRATIONS_MODULE = "hub_core.db.migrations"
+CORE_APP = "models"
+
+#: plugin apps: Tortoise app label -> (models module, migrations package) (`PluginHost.database_apps`)
+PluginApps = Mapping[str, tuple[str, str]]
 
 
-def tortoise_config(settings: Settings, *, timeout: bool = True) -> dict[str, Any]:
-    """The ORM configuration; `timeout=False` for migrations, which may rightly run longer than a query."""
+def tortoise_config(
+    settings: Settings, apps: PluginApps | None = None, *, timeout: bool = True
+) -> dict[str, Any]:
+    """The ORM configuration: the core's app plus the plugins' `apps`; `timeout=False` for migrations, which
+    may rightly run longer than a query."""
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgres://" + url[len("postgresql://") :]
@@ -32,14 +41,12 @@ def tortoise_config(settings: Settings, *, timeout: bool = True) -> dict[str, An
     # Tortoise caches compiled SQL per connection *name*; naming it by dialect keeps SQLite and PostgreSQL
     # hubs in one process (the test suite) from sharing statements.
     name = "sqlite" if settings.is_sqlite else "postgres"
+    every = {CORE_APP: (MODELS_MODULE, MIGRATIONS_MODULE), **(apps or {})}
     return {
         "connections": {name: connection},
         "apps": {
-            "models": {
-                "models": [MODELS_MODULE],
-                "default_connection": name,
-                "migrations": MIGRATIONS_MODULE,
-            }
+            label: {"models": [models], "default_connection": name, "migrations": migrations}
+            for label, (models, migrations) in every.items()
         },
         "use_tz": True,
     }
@@ -63,8 +70,9 @@ def _postgres(url: str, timeout: float | None) -> dict[str, Any]:
     return config
 
 
-async def upgrade(settings: Settings) -> list[str]:
-    """Apply pending migrations; returns the names applied. Safe to run on every start."""
+async def upgrade(settings: Settings, apps: PluginApps | None = None) -> list[str]:
+    """Apply pending migrations of the core and of the plugins' `apps`; returns the names applied
+    (``app.migration``). Safe to run on every start."""
     from tortoise.migrations.api import migrate
 
     if settings.is_sqlite:
@@ -78,7 +86,7 @@ async def upgrade(settings: Settings) -> list[str]:
     ctx = TortoiseContext()
     with ctx:
         try:
-            await migrate(config=tortoise_config(settings, timeout=False), progress=progress)
+            await migrate(config=tortoise_config(settings, apps, timeout=False), progress=progress)
         finally:
             await ctx.close_connections()
     return applied
@@ -95,14 +103,14 @@ def private_sqlite(settings: Settings) -> None:
             private_file(beside)
 
 
-async def connect(settings: Settings) -> TortoiseContext:
+async def connect(settings: Settings, apps: PluginApps | None = None) -> TortoiseContext:
     """Open this hub's own ORM context (connections and models) and make it current for this task and the
     tasks it creates. Each hub has its own, so several hubs can live in one process (tests)."""
     if settings.is_sqlite:
         private_sqlite(settings)
     ctx = TortoiseContext()
     ctx.__enter__()
-    await ctx.init(config=tortoise_config(settings))
+    await ctx.init(config=tortoise_config(settings, apps))
     return ctx
 
 

@@ -8,6 +8,7 @@ the failure policy of each kind of hook.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata as metadata
 import inspect
 import traceback
@@ -29,6 +30,8 @@ log = structlog.get_logger("hub_core.infra.plugin_host")
 
 ENTRY_POINT_GROUP = "aigne_hub"
 CORE_DISTRIBUTION = "aigne-hub"
+#: Tortoise app labels a plugin may not take: the core's tables and Tortoise's migration records
+RESERVED_APP_LABELS = frozenset({"models", "_migrations"})
 
 
 PluginStatus = Literal["enabled", "disabled", "failed", "excluded"]
@@ -97,6 +100,12 @@ class PluginHost:
         self.payment_providers: dict[str, Any] = {}
         self.payment_owner: dict[str, str] = {}
         self.blueprints: list[tuple[str, Any]] = []
+        #: click commands by (core group name, "" for the top level; command name)
+        self.commands: dict[tuple[str, str], Any] = {}
+        self.command_owner: dict[tuple[str, str], str] = {}
+        #: Tortoise apps of plugins: label -> (models module, migrations package)
+        self.db_apps: dict[str, tuple[str, str]] = {}
+        self.db_app_owner: dict[str, str] = {}
         #: stored plugin settings by plugin name (kept current by `RuntimeState.reload`)
         self.stored_config: dict[str, dict[str, Any]] = {}
         #: keyword arguments every hook call is offered (``hub``, ``settings``; see `offer`)
@@ -202,8 +211,10 @@ class PluginHost:
         self._register_each("register_billing_modes", "billing_modes", self._add_billing_mode)
         self._register_each("register_payment_providers", "payment_providers", self._add_payment_provider)
         self._register_each("register_routes", "routes", self._add_blueprint)
+        self._register_each("register_commands", "commands", self._add_command)
+        self._register_each("register_db_models", "db_models", self._add_db_app)
 
-    def _register_each(self, hook_name: str, label: str, add: Callable[[str, Any], str]) -> None:
+    def _register_each(self, hook_name: str, label: str, add: Callable[..., str]) -> None:
         # Load order (entry points sorted by name, then the built-ins), not pluggy's LIFO call order, so that
         # of two plugins claiming one name the first loaded keeps it, whatever the names.
         loaded = {name: i for i, name in enumerate(self.infos)}
@@ -214,8 +225,8 @@ class PluginHost:
             if info.status == "failed":
                 continue
 
-            def register(obj: Any, _name: str = name) -> None:
-                key = add(_name, obj)
+            def register(*args: Any, _name: str = name, **kwargs: Any) -> None:
+                key = add(_name, *args, **kwargs)
                 self.infos[_name].registered.setdefault(label, []).append(key)
 
             try:
@@ -275,6 +286,50 @@ class PluginHost:
     def _add_blueprint(self, plugin: str, blueprint: Any) -> str:
         self.blueprints.append((plugin, blueprint))
         return str(blueprint.name)
+
+    def _add_command(self, plugin: str, command: Any, group: str | None = None) -> str:
+        import click  # only here: the hub itself never needs it
+
+        if not isinstance(command, click.Command) or not command.name:
+            raise TypeError(f"plugin {plugin!r} registered {command!r}, which is not a named click command")
+        key = (group or "", command.name)
+        owner = self.command_owner.get(key)
+        shown = " ".join(filter(None, key))
+        if owner is not None and owner != plugin:
+            raise ValueError(f"command {shown!r} is registered by both {owner!r} and {plugin!r}")
+        self.commands[key] = command
+        self.command_owner[key] = plugin
+        return shown
+
+    def _add_db_app(self, plugin: str, app_label: str, models_module: str, migrations_module: str) -> str:
+        if not app_label.isidentifier() or app_label in RESERVED_APP_LABELS:
+            raise ValueError(f"plugin {plugin!r} cannot use the database app label {app_label!r}")
+        owner = self.db_app_owner.get(app_label)
+        if owner is not None and owner != plugin:
+            raise ValueError(f"database app {app_label!r} is registered by both {owner!r} and {plugin!r}")
+        # Imported now, so that a typo fails this plugin at startup instead of the hub's migrations.
+        importlib.import_module(models_module)
+        importlib.import_module(migrations_module)
+        self.db_apps[app_label] = (models_module, migrations_module)
+        self.db_app_owner[app_label] = plugin
+        return app_label
+
+    def database_apps(self) -> dict[str, tuple[str, str]]:
+        """The Tortoise apps of the plugins that loaded (disabled ones included: their tables stay current,
+        so enabling them again needs no migration)."""
+        return {
+            label: modules
+            for label, modules in self.db_apps.items()
+            if self.infos[self.db_app_owner[label]].status != "failed"
+        }
+
+    def plugin_commands(self) -> dict[tuple[str, str], Any]:
+        """The click commands of the plugins that loaded, by (core group name or "", command name)."""
+        return {
+            key: command
+            for key, command in self.commands.items()
+            if self.infos[self.command_owner[key]].status != "failed"
+        }
 
     # --- state ----------------------------------------------------------------------------------------
 

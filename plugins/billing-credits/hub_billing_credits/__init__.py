@@ -25,3 +25,11 @@ def register_routes(register: Callable[[Blueprint], None]) -> None:
     from hub_billing_credits.api import bp
 
     register(bp)
+
+
+@hookimpl
+def register_commands(register: Callable[..., None]) -> None:
+    from hub_billing_credits.cli import commands
+
+    for command in commands():
+        register(command, group="billing")  # aigne-hub billing grant, balance, ledger ...

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hub_core.billing import credits_str
-from hub_core.cli.main import run_async
+from hub_core.cli import billing_mode, run_async
 
 if TYPE_CHECKING:
     from hub_billing_credits.mode import CreditsMode
@@ -17,13 +17,10 @@ if TYPE_CHECKING:
 
 async def _mode(settings: Any) -> CreditsMode:
     from hub_billing_credits.mode import CreditsMode
-    from hub_core.hub import Hub
 
-    hub = Hub(settings)
-    await hub.gateway.billing.refresh(force=True)
-    mode = hub.gateway.billing.modes.get("credits")
+    mode = await billing_mode(settings, CreditsMode.name)
     if not isinstance(mode, CreditsMode):
-        raise click.ClickException("The credits billing mode is not installed")
+        raise click.ClickException("The credits billing mode is not the one of this plugin")
     return mode
 
 

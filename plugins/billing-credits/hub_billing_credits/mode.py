@@ -18,8 +18,6 @@ from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_e
 from hub_core.db import models as m
 
 if TYPE_CHECKING:
-    import click
-
     from hub_core import Caller, CallRecord
 
 log = structlog.get_logger("hub_billing_credits")
@@ -294,11 +292,6 @@ class CreditsMode(BillingMode):
             idempotency_key=f"payment:{provider}:{event.event_id}"[:200],
             metadata={"provider": provider, "eventId": event.event_id, **event.metadata},
         )
-
-    def cli_commands(self) -> list[click.Command]:
-        from hub_billing_credits.cli import commands
-
-        return commands()
 
 
 def _credits(value: Any, name: str, *, positive: bool = False) -> Decimal:
