@@ -63,14 +63,27 @@ def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
     return wrapper
 
 
+class InstalledPlugins:
+    """The `hub` the command line offers the two registration hooks it calls (``register_commands``,
+    ``register_db_models``): no hub runs here, so it has the settings and each plugin's schema defaults
+    (stored plugin settings need the database, which is not open yet)."""
+
+    def __init__(self, settings: Any) -> None:
+        from hub_core.hub import build_plugin_host
+
+        self.settings = settings
+        self.host = build_plugin_host(settings)
+        self.host.offer(hub=self, settings=settings)
+        self.host.run_registrations(only=("register_commands", "register_db_models"))
+
+    def plugin_config(self, name: str) -> dict[str, Any]:
+        return self.host.config(name)
+
+
 def plugin_db_apps(settings: Any) -> dict[str, tuple[str, str]]:
     """The database apps the installed plugins declare (``register_db_models``), so that every command
     migrates and can query their tables too."""
-    from hub_core.hub import build_plugin_host
-
-    host = build_plugin_host(settings)
-    host.run_registrations()
-    return host.database_apps()
+    return InstalledPlugins(settings).host.database_apps()
 
 
 def _announce_to_stderr(token: str) -> None:
@@ -137,12 +150,10 @@ _PLUGIN_COMMANDS = "aigne_hub.plugin_commands"
 
 def _load_plugin_commands() -> dict[tuple[str, str], tuple[str, click.Command]]:
     from hub_core.config import ConfigError, Settings
-    from hub_core.hub import build_plugin_host
 
     try:
         settings = Settings.from_env()
     except ConfigError:
         return {}  # the core command that runs next says what is wrong
-    host = build_plugin_host(settings)
-    host.run_registrations()
+    host = InstalledPlugins(settings).host
     return {key: (host.command_owner[key], cmd) for key, cmd in host.plugin_commands().items()}

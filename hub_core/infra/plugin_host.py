@@ -205,14 +205,21 @@ class PluginHost:
             kwargs = {**kwargs, "config": self.config(impl.plugin_name)}
         return impl.function(*map(kwargs.__getitem__, impl.argnames))
 
-    def run_registrations(self) -> None:
-        """Call the ``register_*`` hooks once, recording what each plugin registered."""
-        self._register_each("register_providers", "providers", self._add_provider)
-        self._register_each("register_billing_modes", "billing_modes", self._add_billing_mode)
-        self._register_each("register_payment_providers", "payment_providers", self._add_payment_provider)
-        self._register_each("register_routes", "routes", self._add_blueprint)
-        self._register_each("register_commands", "commands", self._add_command)
-        self._register_each("register_db_models", "db_models", self._add_db_app)
+    def run_registrations(self, only: Iterable[str] | None = None) -> None:
+        """Call the ``register_*`` hooks once (`only` those named: the command line needs just its commands
+        and the plugins' tables), recording what each plugin registered."""
+        every = {
+            "register_providers": ("providers", self._add_provider),
+            "register_billing_modes": ("billing_modes", self._add_billing_mode),
+            "register_payment_providers": ("payment_providers", self._add_payment_provider),
+            "register_routes": ("routes", self._add_blueprint),
+            "register_commands": ("commands", self._add_command),
+            "register_db_models": ("db_models", self._add_db_app),
+        }
+        wanted = set(every if only is None else only)
+        for hook_name, (label, add) in every.items():
+            if hook_name in wanted:
+                self._register_each(hook_name, label, add)
 
     def _register_each(self, hook_name: str, label: str, add: Callable[..., str]) -> None:
         # Load order (entry points sorted by name, then the built-ins), not pluggy's LIFO call order, so that
