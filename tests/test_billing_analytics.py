@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hub_billing_credits.testing import grant, ledger
 
-from hub_core.testing.billing import call, grant, ledger, new_user, ok, set_rate, settled, use_mode
+from hub_core.testing.billing import call, new_user, ok, set_rate, settled, use_mode
 from hub_core.types import CallRecord, Usage
 
 SUMMED = ("input_tokens", "output_tokens", "cached_tokens", "credits")

@@ -18,8 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hub_billing_credits.testing import account, grant, ledger
 
-from hub_core.testing.billing import account, call, grant, ledger, new_user, set_rate, use_mode
+from hub_core.testing.billing import call, new_user, set_rate, use_mode
 from hub_core.testing.server import free_port
 
 SECRET = "a1" * 32  # both hubs must decrypt the provider credential the other stored

@@ -12,8 +12,9 @@ from decimal import Decimal
 import anthropic
 import openai
 import pytest
+from hub_billing_credits.testing import account, grant, ledger
 
-from hub_core.testing.billing import account, call, grant, ledger, new_user, ok, set_rate, settled, use_mode
+from hub_core.testing.billing import call, new_user, ok, set_rate, settled, use_mode
 
 IN, OUT = Decimal("0.001"), Decimal("0.002")
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import openai
 import pytest
+from hub_billing_credits.testing import account, grant
 
 from hub_core.billing import Rate, cost_of, credits_str, from_units, to_units
 from hub_core.billing.rates import suggested_rate
-from hub_core.testing.billing import account, call, grant, new_user, ok, set_rate, settled, use_mode
+from hub_core.testing.billing import call, new_user, ok, set_rate, settled, use_mode
 from hub_core.types import Usage
 
 D = Decimal

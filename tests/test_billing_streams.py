@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import openai
 import pytest
+from hub_billing_credits.testing import account, grant, ledger
 
 from hub_core.billing.pricing import fair_prompt_tokens
-from hub_core.testing.billing import account, grant, ledger, new_user, set_rate, settled, use_mode
+from hub_core.testing.billing import new_user, set_rate, settled, use_mode
 from hub_core.testing.fake_openai import FakeOpenAI
 
 IN, OUT = Decimal("0.001"), Decimal("0.002")

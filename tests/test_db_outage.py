@@ -113,7 +113,9 @@ def test_an_outage_is_a_503_for_new_lookups_known_keys_keep_working_and_the_hub_
 def test_credits_mode_refuses_with_503_during_an_outage_and_charges_again_after(
     hub_server_factory, hub_settings, pg_url, database, fake_openai_thread
 ):
-    from hub_core.testing.billing import account, grant, new_user, set_rate, settled, use_mode
+    from hub_billing_credits.testing import account, grant
+
+    from hub_core.testing.billing import new_user, set_rate, settled, use_mode
 
     server = hub_server_factory(hub_settings.with_(database_url=pg_url))
     server.add_provider("openai", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)

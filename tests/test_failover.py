@@ -20,12 +20,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
+from hub_billing_credits.testing import account, grant
 from hubtest_plugins import entry_point, installed
 from hubtest_plugins.http import call
 
 from hub_core import Provider
 from hub_core.routing.candidates import BareModelRouter, served_id
-from hub_core.testing.billing import account, grant, new_user, set_rate, use_mode
+from hub_core.testing.billing import new_user, set_rate, use_mode
 from hub_core.testing.fake_openai import FakeOpenAI, fake_in_thread
 from hub_core.testing.pytest_plugin import make_settings
 from hub_core.testing.server import HubServer

@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hub_billing_credits.testing import account, grant, ledger
 
-from hub_core.testing.billing import account, grant, ledger, new_user, set_rate, settled, use_mode
+from hub_core.testing.billing import new_user, set_rate, settled, use_mode
 from hub_core.testing.server import HubServer
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))

@@ -168,9 +168,9 @@ class Session(Model):
         table = "sessions"
 
 
-# --- billing and usage analytics (hub_core.billing, hub_core.usage.analytics, plugins billing-*) ---------
+# --- billing and usage analytics (hub_core.billing, hub_core.usage.analytics) ------------------------------
 # Credit amounts are integers in units of 1e-10 credit (`hub_core.billing.pricing.UNIT`): SQL arithmetic on
-# them is exact on SQLite and PostgreSQL alike, which the atomic holds depend on.
+# them is exact on SQLite and PostgreSQL alike. Billing plugins keep their own tables (register_db_models).
 
 
 class ModelRate(Model):
@@ -198,72 +198,6 @@ class ModelRate(Model):
     class Meta:
         table = "model_rates"
         unique_together = (("provider", "model", "kind"),)
-
-
-class CreditAccount(Model):
-    """Credits of one user: balance is the sum of the ledger, held is reserved by calls in flight."""
-
-    user_id = fields.IntField(primary_key=True, generated=False)
-    balance = fields.BigIntField(default=0)
-    held = fields.BigIntField(default=0)
-    credited = fields.BigIntField(default=0)  # sum of positive ledger entries
-    debited = fields.BigIntField(default=0)  # sum of negative ledger entries, as a positive number
-    version = fields.BigIntField(default=0)  # bumped by every write; the first UPDATE locks the row
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    class Meta:
-        table = "credit_accounts"
-
-
-class CreditLedger(Model):
-    """Append-only: every change of a balance, with its reason and the admin, payment or call behind it."""
-
-    id = fields.BigIntField(primary_key=True)
-    user_id = fields.IntField(db_index=True)
-    kind = fields.CharField(max_length=16)  # grant | topup | charge | refund | expiry | adjust
-    amount = fields.BigIntField()  # signed, units of 1e-10 credit
-    balance_after = fields.BigIntField()
-    reason = fields.CharField(max_length=500, null=True)
-    actor_user_id = fields.IntField(null=True)
-    call_id = fields.CharField(max_length=64, null=True, db_index=True)
-    request_id = fields.CharField(max_length=64, null=True)
-    grant_id = fields.IntField(null=True)
-    idempotency_key = fields.CharField(max_length=200, null=True, unique=True)
-    metadata = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(db_index=True)
-
-    class Meta:
-        table = "credit_ledger"
-
-
-class CreditGrant(Model):
-    """A lot of credits that may expire. Charges use the lots that expire first."""
-
-    id = fields.IntField(primary_key=True)
-    user_id = fields.IntField(db_index=True)
-    source = fields.CharField(max_length=16)  # welcome | admin | payment | refund
-    amount = fields.BigIntField()
-    remaining = fields.BigIntField()
-    expires_at = fields.DatetimeField(null=True, db_index=True)
-    expired_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "credit_grants"
-
-
-class CreditHold(Model):
-    """Credits reserved by one call in flight, deleted when the call settles."""
-
-    id = fields.CharField(max_length=32, primary_key=True)  # the call id
-    user_id = fields.IntField(db_index=True)
-    amount = fields.BigIntField()
-    request_id = fields.CharField(max_length=64, null=True)
-    created_at = fields.DatetimeField(db_index=True)
-
-    class Meta:
-        table = "credit_holds"
 
 
 class UsageRollup(Model):

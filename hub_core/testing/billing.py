@@ -1,7 +1,7 @@
-"""Helpers for tests of billing modes and payment plugins, against a running `HubServer`.
-
-Everything goes through the hub's admin HTTP API (as an operator would), except reading the ledger, which
-runs inside the hub (`HubServer.run`) so tests can compare the numbers a user sees with what is stored.
+"""Helpers for tests of billing modes and payment plugins, against a running `HubServer`: HTTP calls, the
+active mode, model rates, users, and waiting until calls are settled. Everything goes through the hub's admin
+HTTP API, as an operator would. A billing plugin ships the helpers for its own tables (the credits mode's are
+`hub_billing_credits.testing`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from hub_core.testing.server import HubServer
@@ -99,11 +98,6 @@ def user_did(server: HubServer, user_id: int) -> str:
     return server.run(go)
 
 
-def grant(server: HubServer, user_id: int, amount: Any, **extra: Any) -> dict[str, Any]:
-    body = {"userId": user_id, "amount": str(amount), **extra}
-    return ok(call("POST", f"{server.url}/api/admin/credits/grants", server.admin_key, body))
-
-
 def settled(server: HubServer) -> None:
     """Wait until every finished call is settled and in the usage log."""
 
@@ -112,37 +106,3 @@ def settled(server: HubServer) -> None:
         await server.hub.writer.flush()
 
     server.run(go)
-
-
-def account(server: HubServer, user_id: int) -> dict[str, Decimal]:
-    """The stored account, in credits: balance, held, and the sums of the ledger, grants and holds."""
-    from hub_core.billing.pricing import from_units
-    from hub_core.db import models as m
-
-    async def go() -> dict[str, Decimal]:
-        await server.hub.gateway.drain()
-        row = await m.CreditAccount.get_or_none(user_id=user_id)
-        entries = await m.CreditLedger.filter(user_id=user_id).values_list("amount", flat=True)
-        grants = await m.CreditGrant.filter(user_id=user_id, expired_at=None).values_list(
-            "remaining", flat=True
-        )
-        holds = await m.CreditHold.filter(user_id=user_id).values_list("amount", flat=True)
-        return {
-            "balance": from_units(row.balance if row else 0),
-            "held": from_units(row.held if row else 0),
-            "ledger": from_units(sum(entries)),
-            "grants": from_units(sum(grants)),
-            "holds": from_units(sum(holds)),
-        }
-
-    return server.run(go)
-
-
-def ledger(server: HubServer, user_id: int) -> list[dict[str, Any]]:
-    from hub_core.db import models as m
-
-    async def go() -> list[dict[str, Any]]:
-        await server.hub.gateway.drain()
-        return await m.CreditLedger.filter(user_id=user_id).order_by("id").values()
-
-    return server.run(go)

@@ -9,18 +9,20 @@ from typing import Any
 from quart import Blueprint, Response, request
 
 from hub_billing_credits import ledger
-from hub_billing_credits.mode import CreditsMode
+from hub_billing_credits.mode import CreditsMode, for_hub
+from hub_billing_credits.models import CreditAccount, CreditGrant, CreditLedger
 from hub_core import HubError
 from hub_core.billing import credits_str
 from hub_core.db import models as m
-from hub_core.web.api.admin_auth import require_admin, require_user
-from hub_core.web.api.common import (
+from hub_core.web import (
     admin_error,
     as_hub_error,
     current_hub,
     json_body,
     json_response,
     request_base_url,
+    require_admin,
+    require_user,
 )
 
 bp = Blueprint("billing_credits", __name__)
@@ -32,8 +34,8 @@ async def _error(exc: Exception) -> Response:
 
 
 def credits_mode() -> CreditsMode:
-    mode = current_hub().gateway.billing.modes.get("credits")
-    if not isinstance(mode, CreditsMode):
+    mode = for_hub(current_hub())
+    if mode is None:
         raise HubError(404, "not_found", "The credits billing mode is not installed")
     return mode
 
@@ -47,7 +49,7 @@ def _paging() -> tuple[int, int]:
     return page, size
 
 
-def entry_dict(row: m.CreditLedger) -> dict[str, Any]:
+def entry_dict(row: CreditLedger) -> dict[str, Any]:
     return {
         "id": row.id,
         "userId": row.user_id,
@@ -64,7 +66,7 @@ def entry_dict(row: m.CreditLedger) -> dict[str, Any]:
     }
 
 
-def grant_dict(row: m.CreditGrant) -> dict[str, Any]:
+def grant_dict(row: CreditGrant) -> dict[str, Any]:
     return {
         "id": row.id,
         "userId": row.user_id,
@@ -97,7 +99,7 @@ async def balance_dict(mode: CreditsMode, user_id: int) -> dict[str, Any]:
 
 async def _ledger_page(user_id: int | None) -> dict[str, Any]:
     page, size = _paging()
-    query = m.CreditLedger.all()
+    query = CreditLedger.all()
     if user_id is not None:
         query = query.filter(user_id=user_id)
     if kind := request.args.get("kind"):
@@ -126,7 +128,7 @@ async def my_transactions() -> Response:
 async def my_grants() -> Response:
     caller = await require_user()
     page, size = _paging()
-    query = m.CreditGrant.filter(user_id=caller.user_id)
+    query = CreditGrant.filter(user_id=caller.user_id)
     count = await query.count()
     rows = await query.order_by("-id").offset((page - 1) * size).limit(size)
     return json_response(
@@ -169,7 +171,7 @@ async def my_payment_link() -> Response:
 async def accounts() -> Response:
     await require_admin()
     page, size = _paging()
-    query = m.CreditAccount.all()
+    query = CreditAccount.all()
     if q := request.args.get("q"):
         ids = await m.User.filter(name__icontains=q).limit(1000).values_list("id", flat=True)
         query = query.filter(user_id__in=list(ids))
@@ -214,7 +216,7 @@ async def account_ledger(user_id: int) -> Response:
 @bp.get("/api/admin/credits/accounts/<int:user_id>/grants")
 async def account_grants(user_id: int) -> Response:
     await require_admin()
-    rows = await m.CreditGrant.filter(user_id=user_id).order_by("-id").limit(200)
+    rows = await CreditGrant.filter(user_id=user_id).order_by("-id").limit(200)
     return json_response({"list": [grant_dict(g) for g in rows]})
 
 

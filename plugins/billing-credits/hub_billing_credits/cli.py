@@ -132,11 +132,11 @@ async def balance(settings: Any, user_ref: str, as_json: bool) -> None:
 @run_async
 async def ledger_cmd(settings: Any, user_ref: str, limit: int, as_json: bool) -> None:
     """USER's latest ledger entries, newest first."""
-    from hub_core.db import models as m
+    from hub_billing_credits.models import CreditLedger
 
     await _mode(settings)
     user = await _user(user_ref)
-    rows = await m.CreditLedger.filter(user_id=user.id).order_by("-id").limit(limit)
+    rows = await CreditLedger.filter(user_id=user.id).order_by("-id").limit(limit)
     data = [
         {
             "id": r.id,

@@ -21,6 +21,7 @@ from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
+from hub_billing_credits.models import CreditAccount, CreditGrant, CreditHold, CreditLedger
 from hub_core.db import models as m
 
 log = structlog.get_logger("hub_billing_credits.ledger")
@@ -41,16 +42,16 @@ def _now() -> datetime:
 
 async def _lock(user_id: int) -> bool:
     """Write the account row first thing in a transaction (see the module docstring)."""
-    return bool(await m.CreditAccount.filter(user_id=user_id).update(version=F("version") + 1))
+    return bool(await CreditAccount.filter(user_id=user_id).update(version=F("version") + 1))
 
 
 async def ensure_account(user_id: int, welcome: Welcome | None = None) -> bool:
     """Create the user's account (with the welcome grant, once per user ever); True when created now."""
-    if await m.CreditAccount.exists(user_id=user_id):
+    if await CreditAccount.exists(user_id=user_id):
         return False
     try:
         async with in_transaction():
-            await m.CreditAccount.create(user_id=user_id)
+            await CreditAccount.create(user_id=user_id)
             if welcome is not None and welcome.amount > 0:
                 await _credit(
                     user_id,
@@ -81,7 +82,7 @@ async def credit(
     expires_at: datetime | None = None,
     idempotency_key: str | None = None,
     metadata: dict[str, Any] | None = None,
-) -> m.CreditLedger | None:
+) -> CreditLedger | None:
     """Add credits as a grant (optionally expiring). Returns the ledger entry, or None when an entry with
     the same `idempotency_key` exists (a webhook delivered twice)."""
     if amount <= 0:
@@ -90,7 +91,7 @@ async def credit(
     try:
         async with in_transaction():
             await _lock(user_id)
-            if idempotency_key and await m.CreditLedger.exists(idempotency_key=idempotency_key):
+            if idempotency_key and await CreditLedger.exists(idempotency_key=idempotency_key):
                 return None
             return await _credit(
                 user_id,
@@ -109,19 +110,19 @@ async def credit(
         raise
 
 
-async def _credit(user_id: int, amount: int, **kw: Any) -> m.CreditLedger:
-    grant = await m.CreditGrant.create(
+async def _credit(user_id: int, amount: int, **kw: Any) -> CreditLedger:
+    grant = await CreditGrant.create(
         user_id=user_id,
         source=kw.get("source") or "admin",
         amount=amount,
         remaining=amount,
         expires_at=kw.get("expires_at"),
     )
-    await m.CreditAccount.filter(user_id=user_id).update(
+    await CreditAccount.filter(user_id=user_id).update(
         balance=F("balance") + amount, credited=F("credited") + amount
     )
-    account = await m.CreditAccount.get(user_id=user_id)
-    return await m.CreditLedger.create(
+    account = await CreditAccount.get(user_id=user_id)
+    return await CreditLedger.create(
         user_id=user_id,
         kind=kw.get("kind") or "grant",
         amount=amount,
@@ -167,7 +168,7 @@ async def debit(
 async def _take(user_id: int, wanted: int, **kw: Any) -> int:
     """Inside a locked transaction: debit up to `wanted` from the unreserved balance, earliest-expiring
     grants first; one ledger entry. Returns the units taken."""
-    account = await m.CreditAccount.get(user_id=user_id)
+    account = await CreditAccount.get(user_id=user_id)
     amount = min(wanted, max(0, account.balance - account.held))
     if amount <= 0:
         return 0
@@ -175,10 +176,10 @@ async def _take(user_id: int, wanted: int, **kw: Any) -> int:
     if amount < wanted:  # the call cost more than its hold and the free balance: the rest is not charged
         metadata["uncharged"] = wanted - amount
     await _consume_grants(user_id, amount)
-    await m.CreditAccount.filter(user_id=user_id).update(
+    await CreditAccount.filter(user_id=user_id).update(
         balance=F("balance") - amount, debited=F("debited") + amount
     )
-    await m.CreditLedger.create(
+    await CreditLedger.create(
         user_id=user_id,
         kind=kw.get("kind") or "charge",
         amount=-amount,
@@ -195,7 +196,7 @@ async def _take(user_id: int, wanted: int, **kw: Any) -> int:
 
 
 async def _consume_grants(user_id: int, amount: int) -> None:
-    grants = await m.CreditGrant.filter(user_id=user_id, remaining__gt=0, expired_at=None)
+    grants = await CreditGrant.filter(user_id=user_id, remaining__gt=0, expired_at=None)
     far = datetime.max.replace(tzinfo=UTC)
     grants.sort(key=lambda g: (g.expires_at or far, g.id))
     left = amount
@@ -203,7 +204,7 @@ async def _consume_grants(user_id: int, amount: int) -> None:
         if left <= 0:
             break
         take = min(grant.remaining, left)
-        await m.CreditGrant.filter(id=grant.id).update(remaining=F("remaining") - take)
+        await CreditGrant.filter(id=grant.id).update(remaining=F("remaining") - take)
         left -= take
     if left > 0:  # the balance said the credits were there: the grants disagree, which verify() reports
         log.error("grants do not cover a debit", user_id=user_id, missing=left)
@@ -221,13 +222,13 @@ async def reserve(
     async with in_transaction():
         if not await _lock(user_id):
             return None
-        account = await m.CreditAccount.get(user_id=user_id)
+        account = await CreditAccount.get(user_id=user_id)
         free = account.balance - account.held
         if free < minimum or free <= 0:
             return None
         amount = min(wanted, free)
-        await m.CreditAccount.filter(user_id=user_id).update(held=F("held") + amount)
-        await m.CreditHold.create(
+        await CreditAccount.filter(user_id=user_id).update(held=F("held") + amount)
+        await CreditHold.create(
             id=call_id, user_id=user_id, amount=amount, request_id=(request_id or "")[:64], created_at=_now()
         )
     return amount
@@ -247,12 +248,12 @@ async def settle(
     async with in_transaction():
         if not await _lock(user_id):
             return 0
-        hold = await m.CreditHold.get_or_none(id=call_id)
+        hold = await CreditHold.get_or_none(id=call_id)
         if hold is not None:
-            await m.CreditHold.filter(id=call_id).delete()
-            await m.CreditAccount.filter(user_id=user_id).update(held=F("held") - hold.amount)
+            await CreditHold.filter(id=call_id).delete()
+            await CreditAccount.filter(user_id=user_id).update(held=F("held") - hold.amount)
         else:
-            done = await m.CreditLedger.get_or_none(idempotency_key=key)
+            done = await CreditLedger.get_or_none(idempotency_key=key)
             if done is not None:
                 return -done.amount  # settled before
         if cost <= 0:
@@ -275,7 +276,7 @@ async def release_stale_holds(older_than_seconds: float) -> int:
     hub priced it when it ended); a call it never recorded is released free."""
     cutoff = _now() - timedelta(seconds=older_than_seconds)
     released = 0
-    for hold in await m.CreditHold.filter(created_at__lt=cutoff).limit(500):
+    for hold in await CreditHold.filter(created_at__lt=cutoff).limit(500):
         released += await _close(hold, "after a missed settlement")
     return released
 
@@ -284,7 +285,7 @@ async def recover_holds(call_id_prefix: str, started_before: datetime) -> int:
     """Close the holds of calls an earlier run of one hub process left open when it died (their ids start
     with its `call_id_prefix`), as `release_stale_holds` does, without waiting for the hold time-out."""
     closed, seen = 0, set()
-    query = m.CreditHold.filter(id__startswith=call_id_prefix, created_at__lt=started_before)
+    query = CreditHold.filter(id__startswith=call_id_prefix, created_at__lt=started_before)
     while batch := [h for h in await query.limit(500) if h.id not in seen]:  # one pass over each hold
         for hold in batch:
             seen.add(hold.id)
@@ -292,7 +293,7 @@ async def recover_holds(call_id_prefix: str, started_before: datetime) -> int:
     return closed
 
 
-async def _close(hold: m.CreditHold, why: str) -> int:
+async def _close(hold: CreditHold, why: str) -> int:
     """Charge an open hold what the usage log recorded for its call, or release it free when the log has no
     row for it; 1 when this closed it."""
     cost = await _logged_cost(hold)
@@ -308,14 +309,14 @@ async def _close(hold: m.CreditHold, why: str) -> int:
         return 1
     async with in_transaction():
         await _lock(hold.user_id)
-        if await m.CreditHold.filter(id=hold.id).delete():
-            await m.CreditAccount.filter(user_id=hold.user_id).update(held=F("held") - hold.amount)
+        if await CreditHold.filter(id=hold.id).delete():
+            await CreditAccount.filter(user_id=hold.user_id).update(held=F("held") - hold.amount)
             log.warning("released an open hold", call_id=hold.id, user_id=hold.user_id, why=why)
             return 1
     return 0
 
 
-async def _logged_cost(hold: m.CreditHold) -> int | None:
+async def _logged_cost(hold: CreditHold) -> int | None:
     """The credits (units) the usage log recorded for the hold's call, or None when it has no such row."""
     if not hold.request_id:
         return None
@@ -332,25 +333,25 @@ async def _logged_cost(hold: m.CreditHold) -> int | None:
 async def expire_due(user_id: int | None = None, now: datetime | None = None) -> int:
     """Expire the unused part of every grant past its expiry; returns how many grants expired."""
     now = now or _now()
-    query = m.CreditGrant.filter(expires_at__lte=now, expired_at=None)
+    query = CreditGrant.filter(expires_at__lte=now, expired_at=None)
     if user_id is not None:
         query = query.filter(user_id=user_id)
     count = 0
     for grant in await query.limit(500):
         async with in_transaction():
             await _lock(grant.user_id)
-            fresh = await m.CreditGrant.get(id=grant.id)
+            fresh = await CreditGrant.get(id=grant.id)
             if fresh.expired_at is not None:
                 continue
-            await m.CreditGrant.filter(id=grant.id).update(remaining=0, expired_at=now)
+            await CreditGrant.filter(id=grant.id).update(remaining=0, expired_at=now)
             count += 1
             if fresh.remaining <= 0:
                 continue
-            await m.CreditAccount.filter(user_id=grant.user_id).update(
+            await CreditAccount.filter(user_id=grant.user_id).update(
                 balance=F("balance") - fresh.remaining, debited=F("debited") + fresh.remaining
             )
-            account = await m.CreditAccount.get(user_id=grant.user_id)
-            await m.CreditLedger.create(
+            account = await CreditAccount.get(user_id=grant.user_id)
+            await CreditLedger.create(
                 user_id=grant.user_id,
                 kind="expiry",
                 amount=-fresh.remaining,
@@ -367,10 +368,10 @@ async def expire_due(user_id: int | None = None, now: datetime | None = None) ->
 
 
 async def figures(user_id: int) -> dict[str, int]:
-    account = await m.CreditAccount.get_or_none(user_id=user_id)
+    account = await CreditAccount.get_or_none(user_id=user_id)
     if account is None:
         return {"balance": 0, "held": 0, "credited": 0, "debited": 0, "grant_count": 0}
-    grants = await m.CreditGrant.filter(user_id=user_id, expired_at=None, remaining__gt=0).count()
+    grants = await CreditGrant.filter(user_id=user_id, expired_at=None, remaining__gt=0).count()
     return {
         "balance": account.balance,
         "held": account.held,
@@ -382,10 +383,10 @@ async def figures(user_id: int) -> dict[str, int]:
 
 async def verify(user_id: int) -> dict[str, Any]:
     """Recompute the account from the ledger, grants and holds; ``ok`` says whether everything agrees."""
-    account = await m.CreditAccount.get_or_none(user_id=user_id)
-    ledger = await _sum(m.CreditLedger.filter(user_id=user_id), "amount")
-    grants = await _sum(m.CreditGrant.filter(user_id=user_id, expired_at=None), "remaining")
-    holds = await _sum(m.CreditHold.filter(user_id=user_id), "amount")
+    account = await CreditAccount.get_or_none(user_id=user_id)
+    ledger = await _sum(CreditLedger.filter(user_id=user_id), "amount")
+    grants = await _sum(CreditGrant.filter(user_id=user_id, expired_at=None), "remaining")
+    holds = await _sum(CreditHold.filter(user_id=user_id), "amount")
     balance = account.balance if account else 0
     held = account.held if account else 0
     ok = balance == ledger == grants and held == holds and balance >= 0 and held >= 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from hub_billing_credits import ledger
+from hub_billing_credits.models import CreditLedger
 from hub_core import HubError
 from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, to_units
 from hub_core.db import models as m
@@ -28,6 +30,8 @@ MIN_OUTPUT_RESERVE = 16  # output tokens a chat call without max_tokens must be 
 
 
 class CreditsMode(BillingMode):
+    """One instance per hub (`for_hub`): it holds that hub's sweeper and account cache."""
+
     name = "credits"
     display_name = "Credits"
     description = (
@@ -246,7 +250,7 @@ class CreditsMode(BillingMode):
         expires_at: datetime | None = None,
         idempotency_key: str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> m.CreditLedger | None:
+    ) -> CreditLedger | None:
         units = to_units(_credits(amount, "amount", positive=True))
         if not await m.User.exists(id=user_id):
             raise HubError(404, "not_found", f"User {user_id} not found")
@@ -269,7 +273,7 @@ class CreditsMode(BillingMode):
         await self.ensure_account(user_id)
         return await ledger.debit(user_id, units, reason=reason, actor_user_id=actor_user_id)
 
-    async def apply_payment(self, provider: str, event: PaymentEvent) -> m.CreditLedger | None:
+    async def apply_payment(self, provider: str, event: PaymentEvent) -> CreditLedger | None:
         """Credit a verified payment once per (provider, event id); None when it was credited before."""
         user = None
         if event.user_id is not None:
@@ -292,6 +296,21 @@ class CreditsMode(BillingMode):
             idempotency_key=f"payment:{provider}:{event.event_id}"[:200],
             metadata={"provider": provider, "eventId": event.event_id, **event.metadata},
         )
+
+
+#: each hub's mode, so that the plugin's routes find the one of the hub serving the request
+_BY_HUB: weakref.WeakKeyDictionary[Any, CreditsMode] = weakref.WeakKeyDictionary()
+
+
+def new_for_hub(hub: Any) -> CreditsMode:
+    """A fresh mode for `hub` (the ``hub`` a registration hook is offered)."""
+    mode = _BY_HUB[hub] = CreditsMode()
+    return mode
+
+
+def for_hub(hub: Any) -> CreditsMode | None:
+    """The mode registered for `hub`, or None when this plugin registered none for it."""
+    return _BY_HUB.get(hub)
 
 
 def _credits(value: Any, name: str, *, positive: bool = False) -> Decimal:

@@ -1,0 +1,135 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0002_ui_sessions')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='CreditAccount',
+            fields=[
+                ('user_id', fields.IntField(primary_key=True, unique=True, db_index=True)),
+                ('balance', fields.BigIntField(default=0)),
+                ('held', fields.BigIntField(default=0)),
+                ('credited', fields.BigIntField(default=0)),
+                ('debited', fields.BigIntField(default=0)),
+                ('version', fields.BigIntField(default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'credit_accounts', 'app': 'models', 'pk_attr': 'user_id', 'table_description': 'Credits of one user: balance is the sum of the ledger, held is reserved by calls in flight.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CreditGrant',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.IntField(db_index=True)),
+                ('source', fields.CharField(max_length=16)),
+                ('amount', fields.BigIntField()),
+                ('remaining', fields.BigIntField()),
+                ('expires_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+                ('expired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'credit_grants', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A lot of credits that may expire. Charges use the lots that expire first.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CreditHold',
+            fields=[
+                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('user_id', fields.IntField(db_index=True)),
+                ('amount', fields.BigIntField()),
+                ('request_id', fields.CharField(null=True, max_length=64)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'credit_holds', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Credits reserved by one call in flight, deleted when the call settles.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CreditLedger',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.IntField(db_index=True)),
+                ('kind', fields.CharField(max_length=16)),
+                ('amount', fields.BigIntField()),
+                ('balance_after', fields.BigIntField()),
+                ('reason', fields.CharField(null=True, max_length=500)),
+                ('actor_user_id', fields.IntField(null=True)),
+                ('call_id', fields.CharField(null=True, db_index=True, max_length=64)),
+                ('request_id', fields.CharField(null=True, max_length=64)),
+                ('grant_id', fields.IntField(null=True)),
+                ('idempotency_key', fields.CharField(null=True, unique=True, max_length=200)),
+                ('metadata', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'credit_ledger', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Append-only: every change of a balance, with its reason and the admin, payment or call behind it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ModelRate',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('provider', fields.CharField(max_length=50)),
+                ('model', fields.CharField(max_length=200)),
+                ('kind', fields.CharField(max_length=20)),
+                ('display_name', fields.CharField(null=True, max_length=200)),
+                ('description', fields.TextField(null=True, unique=False)),
+                ('input_rate', fields.DecimalField(max_digits=24, decimal_places=12)),
+                ('output_rate', fields.DecimalField(max_digits=24, decimal_places=12)),
+                ('cache_read_rate', fields.DecimalField(null=True, max_digits=24, decimal_places=12)),
+                ('cache_write_rate', fields.DecimalField(null=True, max_digits=24, decimal_places=12)),
+                ('unit_cost_input', fields.DecimalField(null=True, max_digits=24, decimal_places=12)),
+                ('unit_cost_output', fields.DecimalField(null=True, max_digits=24, decimal_places=12)),
+                ('metadata', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('deprecated', fields.BooleanField(default=False)),
+                ('deprecated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('deprecated_reason', fields.TextField(null=True, unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'model_rates', 'app': 'models', 'unique_together': (('provider', 'model', 'kind'),), 'pk_attr': 'id', 'table_description': 'What a provider/model costs in credits, per kind of call, for every billing mode.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='UsageRollup',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('period', fields.CharField(max_length=4)),
+                ('bucket', fields.BigIntField()),
+                ('user_id', fields.IntField(default=0)),
+                ('app_did', fields.CharField(default='', max_length=200)),
+                ('provider', fields.CharField(default='', max_length=50)),
+                ('model', fields.CharField(default='', max_length=200)),
+                ('kind', fields.CharField(default='', max_length=20)),
+                ('calls', fields.BigIntField(default=0)),
+                ('success_calls', fields.BigIntField(default=0)),
+                ('failed_calls', fields.BigIntField(default=0)),
+                ('aborted_calls', fields.BigIntField(default=0)),
+                ('input_tokens', fields.BigIntField(default=0)),
+                ('output_tokens', fields.BigIntField(default=0)),
+                ('cached_tokens', fields.BigIntField(default=0)),
+                ('cache_write_tokens', fields.BigIntField(default=0)),
+                ('images', fields.BigIntField(default=0)),
+                ('seconds', fields.FloatField(default=0)),
+                ('credits', fields.BigIntField(default=0)),
+                ('duration_ms_sum', fields.FloatField(default=0)),
+                ('ttfb_ms_sum', fields.FloatField(default=0)),
+                ('ttfb_count', fields.BigIntField(default=0)),
+                ('last_call_at', fields.FloatField(default=0)),
+            ],
+            options={'table': 'usage_rollups', 'app': 'models', 'unique_together': (('period', 'bucket', 'user_id', 'app_did', 'provider', 'model', 'kind'),), 'pk_attr': 'id', 'table_description': 'Hourly and daily totals per user, app, provider, model and kind, updated with every usage-log batch.'},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='ModelCall',
+            name='credits',
+            field=fields.BigIntField(default=0),
+        ),
+    ]
