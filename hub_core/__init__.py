@@ -3,8 +3,8 @@
 Plugins import what they need from here: `hookimpl`, the `Provider` contracts, the data types, `HubAPI` (the
 ``hub`` every hook is offered) and `HubError` with its helpers. The other public modules are
 `hub_core.providers` (the provider authoring kit), `hub_core.billing` (billing and payment contracts),
-`hub_core.web` (for plugin routes) and `hub_core.testing` (for plugin tests); nothing else is public
-(docs/plugins.md, "The public plugin API").
+`hub_core.web` (for plugin routes), `hub_core.cli` (for plugin commands) and `hub_core.testing` (for plugin
+tests); nothing else is public (docs/plugins.md, "The public plugin API").
 """
 
 from hub_core.errors import HubError, bad_request, forbidden, not_found, unauthorized, upstream_auth_failed

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLIC = ("hub_core", "hub_core.providers", "hub_core.billing", "hub_core.web", "hub_core.testing")
+PUBLIC = (
+    "hub_core",
+    "hub_core.providers",
+    "hub_core.billing",
+    "hub_core.web",
+    "hub_core.cli",
+    "hub_core.testing",
+)
 
 
 def hub_core_imports(path: Path) -> list[tuple[int, str]]:

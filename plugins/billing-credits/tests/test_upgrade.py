@@ -19,8 +19,8 @@ from tortoise.migrations.api import migrate
 
 from hub_core import db
 from hub_core.config import Settings
+from hub_core.testing import make_settings
 from hub_core.testing.billing import call, ok
-from hub_core.testing.pytest_plugin import make_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
