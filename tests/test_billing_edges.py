@@ -10,8 +10,9 @@ import time
 from decimal import Decimal
 
 import pytest
+from hub_billing_credits.testing import account, grant, ledger
 
-from hub_core.testing.billing import account, call, grant, ledger, new_user, set_rate, settled, use_mode
+from hub_core.testing.billing import call, new_user, set_rate, settled, use_mode
 
 IN, OUT = Decimal("0.001"), Decimal("0.002")
 WORDS = " ".join(f"w{i}" for i in range(24))

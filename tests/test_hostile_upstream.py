@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hub_billing_credits.testing import account, grant
 
-from hub_core.testing.billing import account, grant, new_user, set_rate, settled, use_mode
+from hub_core.testing.billing import new_user, set_rate, settled, use_mode
 from hub_core.testing.server import HubServer
 
 from .hostile_upstream import ATTACKS, HostileOpenAI
