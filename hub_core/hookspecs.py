@@ -160,15 +160,17 @@ def register_db_models(
 ) -> None:
     """Declare this plugin's own database tables: a Tortoise app with its models and migrations.
 
-    Called once when a hub or an ``aigne-hub`` command starts, before the database is migrated. Call
-    ``register(app_label, models_module, migrations_module)``: ``app_label`` names the Tortoise app (its
+    Called once when a hub starts, and by the ``aigne-hub`` commands that migrate the database or run a
+    plugin's command, before the database is migrated. Call ``register(app_label, models_module,
+    migrations_module)``: ``app_label`` names the Tortoise app (its
     migrations are recorded under it; ``models`` is the core's), ``models_module`` is the dotted module of
     its ``tortoise.models.Model`` classes, ``migrations_module`` the dotted package of its migrations (written
-    with ``tortoise makemigrations``). Every hub start, ``aigne-hub init``, ``aigne-hub db upgrade`` and every
-    command run with ``hub_core.cli.run_async`` apply the app's pending migrations with the core's, on the
-    hub's database; its models then work wherever that database is open. A label that is taken (by the core
-    or another plugin) or a module that cannot be imported is refused with a startup error (the plugin is
-    failed); a migration that fails stops the upgrade, and the hub's start, as a failing core migration would.
+    with ``tortoise makemigrations``). Every hub start, ``aigne-hub init``, ``aigne-hub db upgrade`` and the
+    plugins' own commands (run with ``hub_core.cli.run_async``) apply the app's pending migrations with the
+    core's, on the hub's database; its models then work wherever the hub or a plugin command has it open.
+    A label that is taken (by the core or another plugin) or a module that cannot be imported is refused
+    with a startup error (the plugin is failed); a migration that fails stops the upgrade, and the hub's
+    start, as a failing core migration would.
 
     :param register: ``register(app_label, models_module, migrations_module)`` records the plugin's app.
     """

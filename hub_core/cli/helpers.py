@@ -43,7 +43,7 @@ def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             from hub_core.hub import initialize_owner
 
             settings = settings_from_env()
-            apps = plugin_db_apps(settings)
+            apps = _apps_of_loaded_plugins()
             await db.upgrade(settings, apps)
             ctx = await db.connect(settings, apps)
             try:
@@ -81,9 +81,18 @@ class InstalledPlugins:
 
 
 def plugin_db_apps(settings: Any) -> dict[str, tuple[str, str]]:
-    """The database apps the installed plugins declare (``register_db_models``), so that every command
-    migrates and can query their tables too."""
+    """The database apps the installed plugins declare (``register_db_models``), for the commands that
+    migrate the whole database (``init``, ``db upgrade``)."""
     return InstalledPlugins(settings).host.database_apps()
+
+
+def _apps_of_loaded_plugins() -> dict[str, tuple[str, str]]:
+    """The plugins' database apps when the running command is a plugin's (its group loaded the plugins to
+    find it), so its tables are migrated and usable; a core command works on the core's tables only, without
+    importing every plugin (about 40 ms of CPU) or depending on a third party's migrations."""
+    ctx = click.get_current_context(silent=True)
+    installed = ctx.find_root().meta.get(_INSTALLED) if ctx is not None else None
+    return installed.host.database_apps() if installed is not None else {}
 
 
 def _announce_to_stderr(token: str) -> None:
@@ -115,10 +124,9 @@ class PluginCommandGroup(click.Group):
     group_class = type  # the core's groups (``@main.group()``) are of this class too
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
-        root = ctx.find_root()
-        every = root.meta.get(_PLUGIN_COMMANDS)
-        if every is None:
-            every = root.meta[_PLUGIN_COMMANDS] = _load_plugin_commands()
+        installed = _installed_plugins(ctx)
+        host = installed.host if installed is not None else None
+        every = {k: (host.command_owner[k], c) for k, c in host.plugin_commands().items()} if host else {}
         names: list[str] = []
         while ctx.parent is not None:  # this group's path below the root: "billing", "billing rates"
             names.append(ctx.info_name or "")
@@ -145,15 +153,18 @@ class PluginCommandGroup(click.Group):
         return self.commands.get(cmd_name) or self._plugin_commands(ctx).get(cmd_name)
 
 
-_PLUGIN_COMMANDS = "aigne_hub.plugin_commands"
+_INSTALLED = "aigne_hub.installed_plugins"
 
 
-def _load_plugin_commands() -> dict[tuple[str, str], tuple[str, click.Command]]:
+def _installed_plugins(ctx: click.Context) -> InstalledPlugins | None:
+    """The installed plugins, loaded once per command line (None when the settings are invalid: the core
+    command that runs next says what is wrong)."""
     from hub_core.config import ConfigError, Settings
 
-    try:
-        settings = Settings.from_env()
-    except ConfigError:
-        return {}  # the core command that runs next says what is wrong
-    host = InstalledPlugins(settings).host
-    return {key: (host.command_owner[key], cmd) for key, cmd in host.plugin_commands().items()}
+    root = ctx.find_root()
+    if _INSTALLED not in root.meta:
+        try:
+            root.meta[_INSTALLED] = InstalledPlugins(Settings.from_env())
+        except ConfigError:
+            root.meta[_INSTALLED] = None
+    return root.meta[_INSTALLED]
