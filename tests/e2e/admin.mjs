@@ -434,6 +434,68 @@ const scenarios = {
     await page.locator("tbody tr", { hasText: "dall-e-3" }).waitFor({ state: "detached" });
   },
 
+  // Every save says what it did: providers, credentials, users, keys and plugins (the rates page's notice).
+  async saveFeedback({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/providers");
+    const notice = page.getByTestId("providers-notice");
+    const card = page.locator('article[data-provider="openai"]');
+    await card.getByRole("button", { name: "Edit" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+    await notice.filter({ hasText: "Provider OpenAI saved." }).waitFor();
+    await card.getByRole("button", { name: "Add credential" }).click();
+    const cred = page.getByRole("dialog");
+    await cred.getByLabel("Name", { exact: true }).fill("fb-cred");
+    await cred.getByLabel("API key").fill(env.FAKE_KEY);
+    await cred.getByRole("button", { name: "Save credential" }).click();
+    await notice.filter({ hasText: "Credential fb-cred added to OpenAI." }).waitFor();
+    await card.getByRole("switch", { name: "Credential fb-cred active" }).click();
+    await notice.filter({ hasText: "Credential fb-cred deactivated." }).waitFor();
+    const xai = page.locator('article[data-provider="xai"]');
+    await xai.getByRole("button", { name: /^Add / }).click();
+    await page.getByRole("dialog").getByLabel("Base URL").fill("http://127.0.0.1:9/v1");
+    await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+    await notice.filter({ hasText: /^Provider .+ added\.$/ }).waitFor();
+    await xai.getByRole("switch", { name: /^Enable / }).click();
+    await notice.filter({ hasText: /^Provider .+ disabled\.$/ }).waitFor();
+    await shot(page, "save-feedback-provider");
+    const p = await openaiProvider();
+    const spare = p.credentials.find((c) => c.name === "fb-cred");
+    await api("DELETE", `/api/ai-providers/${p.id}/credentials/${spare.id}`);
+    const x = (await api("GET", "/api/ai-providers")).body.find((q) => q.name === "xai");
+    await api("DELETE", `/api/ai-providers/${x.id}`);
+
+    await page.goto(`${HUB}/console/users`);
+    await page.getByRole("button", { name: "New user" }).click();
+    await page.getByRole("dialog").getByLabel("Name").fill("fb-user");
+    await page.getByRole("dialog").getByRole("button", { name: "Create user" }).click();
+    const users = page.getByTestId("users-notice");
+    await users.filter({ hasText: "User fb-user created." }).waitFor();
+    await page.getByLabel("Search users").fill("fb-user");
+    await page.getByRole("combobox", { name: "Role of fb-user" }).selectOption("admin");
+    await users.filter({ hasText: "fb-user is now admin." }).waitFor();
+    await page.getByRole("switch", { name: "User fb-user active" }).click();
+    await users.filter({ hasText: "User fb-user disabled." }).waitFor();
+    await page.getByRole("button", { name: "New key" }).click();
+    await page.getByRole("dialog").getByLabel("Key name").fill("fb-key");
+    await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
+    await page.getByRole("dialog", { name: "Key created" }).getByRole("button", { name: "Close" }).first().click();
+    await page.getByTestId("keys-notice").filter({ hasText: "Key fb-key created." }).waitFor();
+
+    await page.goto(`${HUB}/console/plugins`);
+    const toggle = page.getByRole("switch", { name: "Enable plugin deepseek" });
+    await toggle.click();
+    await page.getByTestId("plugins-notice").filter({ hasText: "Plugin deepseek disabled; it applies from the next request." }).waitFor();
+    await toggle.click();
+    await page.getByTestId("plugins-notice").filter({ hasText: "Plugin deepseek enabled" }).waitFor();
+    // and in Chinese
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh");
+    await page.getByRole("switch", { name: "启用插件 deepseek" }).click();
+    await page.getByTestId("plugins-notice").filter({ hasText: "插件 deepseek 已停用，从下一个请求起生效。" }).waitFor();
+    await page.getByRole("switch", { name: "启用插件 deepseek" }).click();
+    await page.getByTestId("plugins-notice").filter({ hasText: "插件 deepseek 已启用" }).waitFor();
+    await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+  },
+
   // Console assets as browsers expect them: Brotli, a year of caching for hashed files, 304 on revalidation.
   async assets({ page }) {
     const seen = [];

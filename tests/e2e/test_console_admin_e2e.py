@@ -141,6 +141,10 @@ def test_bulk_revoke_disable_and_delete(browser: Browser) -> None:
     browser.run("bulk")
 
 
+def test_every_save_says_what_it_did(browser: Browser) -> None:
+    browser.run("saveFeedback")
+
+
 def test_buy_credits_page_from_the_402_link(browser: Browser) -> None:
     browser.run("buyCredits", timeout=300)
 

@@ -13,7 +13,7 @@ export function splitModels(text: string): string[] {
     .filter(Boolean);
 }
 
-export function CompatibleForm({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+export function CompatibleForm({ onClose, onSaved }: { onClose: () => void; onSaved: (p: Provider) => void }) {
   const { t } = useI18n();
   const [name, setName] = useState("");
   const [displayName, setDisplayName] = useState("");

@@ -5,6 +5,7 @@ import type { AccessKey } from "../api";
 import { formatDate, useI18n } from "../i18n";
 import { BulkBar, SelectAll, SelectRow, useSelection, type Selection } from "./bulk";
 import { ExpiryField, ModalForm, TextField, expiryFromDate } from "./forms";
+import { Notice, useNotice } from "./notice";
 import { PagedList, type Paged } from "./paged";
 import { Badge, ConfirmButton, CopyButton, InlineError, Modal, SectionHead, Table, useAction } from "./ui";
 
@@ -37,6 +38,7 @@ export function KeysSection({
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<AccessKey | null>(null);
   const action = useAction();
+  const notice = useNotice();
   const { setError } = action;
   useEffect(() => setError(null), [keys.page, setError]);
   const picked = useSelection((keys.data?.list ?? []).filter((k) => k.status === "active").map((k) => k.id));
@@ -58,6 +60,7 @@ export function KeysSection({
         )}
       </SectionHead>
       <InlineError error={action.error} />
+      <Notice notice={notice} testId="keys-notice" />
       <BulkBar
         selection={picked}
         actions={[{ label: t("Revoke"), danger: true, confirm: t("Revoke {n} keys? Apps using them stop working at once."), run: (id: number) => revoke(id) }]}
@@ -80,6 +83,7 @@ export function KeysSection({
           onCreated: (k) => {
             setCreating(false);
             setCreated(k);
+            notice.show(t("Key {name} created.", { name: k.name }));
             keys.reload();
             onCreated?.();
           },

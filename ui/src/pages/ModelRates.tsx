@@ -7,6 +7,7 @@ import { formatDate, useI18n } from "../i18n";
 import { perMillion } from "./Pricing";
 import { BulkBar, SelectAll, SelectRow, useSelection } from "../components/bulk";
 import { ModalForm, TextField } from "../components/forms";
+import { Notice, useNotice } from "../components/notice";
 import { PagedList, usePaged } from "../components/paged";
 import { Badge, ConfirmButton, Empty, Field, InlineError, SearchInput, Table, useAction, useAsync } from "../components/ui";
 
@@ -43,7 +44,8 @@ export function ModelRatesPage() {
   const [model, setModel] = useState("");
   const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
   const [repricing, setRepricing] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const notice = useNotice();
+  const setNotice = notice.show;
   const providers = useAsync(() => admin.providers(), []);
   const status = useAsync(() => admin.modelStatus(), []);
   const byModel = new Map((status.data ?? []).map((st) => [`${st.provider}/${st.model}`, st]));
@@ -76,11 +78,7 @@ export function ModelRatesPage() {
         actions={[{ label: t("Delete"), danger: true, confirm: t("Delete {n} rates?"), run: (id: number) => billing.deleteRate(id) }]}
         onDone={rates.reload}
       />
-      {notice && (
-        <p role="status" className="ok-text small" data-testid="rates-notice">
-          {notice}
-        </p>
-      )}
+      <Notice notice={notice} testId="rates-notice" />
     </>
   );
   return (

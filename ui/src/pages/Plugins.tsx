@@ -4,6 +4,7 @@ import { useState } from "react";
 import { admin, type ConfigSchema, type ConfigValues, type PluginInfo } from "../api";
 import { useI18n } from "../i18n";
 import { ModalForm } from "../components/forms";
+import { Notice, useNotice } from "../components/notice";
 import { AsyncView, Badge, InlineError, Switch, Table, useAction, useAsync } from "../components/ui";
 
 function statusTone(p: PluginInfo): "ok" | "warn" | "bad" | "muted" {
@@ -26,6 +27,7 @@ export function PluginsPage() {
   const state = useAsync(() => admin.plugins(), []);
   const action = useAction();
   const [configuring, setConfiguring] = useState<PluginInfo | null>(null);
+  const notice = useNotice();
   return (
     <section>
       <h1>{t("Plugins")}</h1>
@@ -33,6 +35,7 @@ export function PluginsPage() {
         {t("Plugins are discovered from installed packages. Turning one off takes effect on the next request; built-in defaults can be replaced by installing another plugin.")}
       </p>
       <InlineError error={action.error} />
+      <Notice notice={notice} testId="plugins-notice" />
       <AsyncView state={state}>
         {(plugins) => (
           <Table columns={[t("Plugin"), t("Version"), t("Kind"), t("Registered"), t("Hooks"), t("Status"), t("Enabled")]}>
@@ -65,6 +68,7 @@ export function PluginsPage() {
                     onChange={async (v) => {
                       const updated = await action.run(() => admin.setPlugin(p.name, v));
                       if (updated) state.setData(plugins.map((x) => (x.name === p.name ? updated : x)));
+                      notice.show(updated ? t(v ? "Plugin {name} enabled; it applies from the next request." : "Plugin {name} disabled; it applies from the next request.", { name: p.name }) : null);
                     }}
                   />
                   {p.configSchema && (

@@ -8,6 +8,7 @@ import { Link } from "../router";
 import { CompatibleForm } from "../components/CompatibleForm";
 import { SchemaFields, schemaFields } from "../components/SchemaForm";
 import { ModalForm, TextField } from "../components/forms";
+import { Notice, useNotice, type NoticeState } from "../components/notice";
 import { AsyncView, Badge, ConfirmButton, Empty, InlineError, Switch, Table, errorMessage, useAction, useAsync } from "../components/ui";
 
 interface Row {
@@ -30,6 +31,7 @@ export function ProvidersPage() {
   const [editing, setEditing] = useState<Row | null>(null);
   const [addingCred, setAddingCred] = useState<Row | null>(null);
   const [addingCompatible, setAddingCompatible] = useState(false);
+  const notice = useNotice();
   return (
     <section>
       <h1>{t("Providers and credentials")}</h1>
@@ -43,6 +45,7 @@ export function ProvidersPage() {
         <div className="spacer" />
         {state.data && <CheckAll rows={state.data} onDone={state.reload} />}
       </div>
+      <Notice notice={notice} testId="providers-notice" />
       <AsyncView state={state}>
         {(rows) =>
           rows.length === 0 ? (
@@ -56,6 +59,7 @@ export function ProvidersPage() {
                   key={row.name}
                   row={row}
                   onChanged={state.reload}
+                  notice={notice}
                   onEdit={() => setEditing(row)}
                   onAddCredential={() => setAddingCred(row)}
                 />
@@ -68,7 +72,8 @@ export function ProvidersPage() {
         <ProviderForm
           row={editing}
           onClose={() => setEditing(null)}
-          onSaved={() => {
+          onSaved={(p) => {
+            notice.show(t(editing.provider ? "Provider {name} saved." : "Provider {name} added.", { name: p.displayName }));
             setEditing(null);
             state.reload();
           }}
@@ -77,7 +82,8 @@ export function ProvidersPage() {
       {addingCompatible && (
         <CompatibleForm
           onClose={() => setAddingCompatible(false)}
-          onSaved={() => {
+          onSaved={(p) => {
+            notice.show(t("Provider {name} added.", { name: p.displayName }));
             setAddingCompatible(false);
             state.reload();
           }}
@@ -88,7 +94,8 @@ export function ProvidersPage() {
           provider={addingCred.provider}
           plugin={addingCred.plugin}
           onClose={() => setAddingCred(null)}
-          onSaved={() => {
+          onSaved={(c) => {
+            notice.show(t("Credential {cred} added to {name}.", { cred: c.name, name: addingCred.provider!.displayName }));
             setAddingCred(null);
             state.reload();
           }}
@@ -160,11 +167,13 @@ export function health(p: Provider): { tone: "ok" | "warn" | "bad" | "muted"; la
 function ProviderCard({
   row,
   onChanged,
+  notice,
   onEdit,
   onAddCredential,
 }: {
   row: Row;
   onChanged: () => void;
+  notice: NoticeState;
   onEdit: () => void;
   onAddCredential: () => void;
 }) {
@@ -194,7 +203,12 @@ function ProviderCard({
               checked={p.enabled}
               label={t("Enable {name}", { name: title })}
               disabled={action.busy}
-              onChange={(v) => action.run(() => admin.updateProvider(p.id, { enabled: v })).then(onChanged)}
+              onChange={(v) =>
+                action.run(() => admin.updateProvider(p.id, { enabled: v })).then((r) => {
+                  notice.show(r ? t(v ? "Provider {name} enabled." : "Provider {name} disabled.", { name: title }) : null);
+                  onChanged();
+                })
+              }
             />
           </div>
         ) : (
@@ -216,7 +230,7 @@ function ProviderCard({
               </>
             )}
           </dl>
-          <CredentialTable provider={p} onChanged={onChanged} />
+          <CredentialTable provider={p} onChanged={onChanged} notice={notice} />
           <InlineError error={action.error} />
           <div className="row gap wrap">
             <button type="button" className="btn small primary" onClick={onAddCredential}>
@@ -228,7 +242,12 @@ function ProviderCard({
             {testModel && <TestButton provider={p} model={testModel} />}
             <ConfirmButton
               question={t("Delete provider {name} and its credentials?", { name: title })}
-              onConfirm={() => action.run(() => admin.deleteProvider(p.id)).then(onChanged)}
+              onConfirm={() =>
+                action.run(() => admin.deleteProvider(p.id)).then((r) => {
+                  notice.show(r !== undefined ? t("Provider {name} deleted.", { name: title }) : null);
+                  onChanged();
+                })
+              }
             >
               {t("Delete")}
             </ConfirmButton>
@@ -245,7 +264,7 @@ function ProviderCard({
   );
 }
 
-function CredentialTable({ provider, onChanged }: { provider: Provider; onChanged: () => void }) {
+function CredentialTable({ provider, onChanged, notice }: { provider: Provider; onChanged: () => void; notice: NoticeState }) {
   const { t } = useI18n();
   const action = useAction();
   const [checked, setChecked] = useState<string | null>(null);
@@ -277,7 +296,12 @@ function CredentialTable({ provider, onChanged }: { provider: Provider; onChange
                 checked={c.active}
                 label={t("Credential {name} active", { name: c.name })}
                 disabled={action.busy}
-                onChange={(v) => action.run(() => admin.updateCredential(provider.id, c.id, { active: v })).then(onChanged)}
+                onChange={(v) =>
+                  action.run(() => admin.updateCredential(provider.id, c.id, { active: v })).then((r) => {
+                    notice.show(r ? t(v ? "Credential {name} activated." : "Credential {name} deactivated.", { name: c.name }) : null);
+                    onChanged();
+                  })
+                }
               />
             </td>
             <td className="row gap">
@@ -298,7 +322,12 @@ function CredentialTable({ provider, onChanged }: { provider: Provider; onChange
               <ConfirmButton
                 question={t("Delete credential {name}?", { name: c.name })}
                 label={t("Delete credential {name}", { name: c.name })}
-                onConfirm={() => action.run(() => admin.deleteCredential(provider.id, c.id)).then(onChanged)}
+                onConfirm={() =>
+                  action.run(() => admin.deleteCredential(provider.id, c.id)).then((r) => {
+                    notice.show(r !== undefined ? t("Credential {name} deleted.", { name: c.name }) : null);
+                    onChanged();
+                  })
+                }
               >
                 {t("Delete")}
               </ConfirmButton>
@@ -355,7 +384,7 @@ function TestButton({ provider, model }: { provider: Provider; model: string }) 
   );
 }
 
-function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void; onSaved: () => void }) {
+function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void; onSaved: (p: Provider) => void }) {
   const { t } = useI18n();
   // Once Save has created the provider, a refused first credential leaves the dialog open on that provider:
   // Save again retries the credential (and updates the provider) instead of creating it twice (409).
@@ -371,7 +400,7 @@ function ProviderForm({ row, onClose, onSaved }: { row: Row; onClose: () => void
   const [cred, setCred] = useState<Record<string, string>>({});
   const [check, setCheck] = useState<CheckOptions>({ verify: true, testModel: "" });
   const hasCred = Object.values(cred).some((v) => v.trim());
-  const close = () => (created ? onSaved() : onClose()); // the list must show a provider created meanwhile
+  const close = () => (created ? onSaved(created) : onClose()); // the list must show a provider created meanwhile
   return (
     <ModalForm
       title={row.provider ? t("Edit {name}", { name: title }) : t("Add {name}", { name: title })}
@@ -488,7 +517,7 @@ function CredentialForm({
   provider: Provider;
   plugin: AvailableProvider | null;
   onClose: () => void;
-  onSaved: () => void;
+  onSaved: (c: Credential) => void;
 }) {
   const { t } = useI18n();
   const [name, setName] = useState("");

@@ -6,6 +6,7 @@ import { useAuth } from "../auth";
 import { formatDate, useI18n } from "../i18n";
 import { BulkBar, SelectAll, SelectRow, useSelection } from "../components/bulk";
 import { ModalForm, TextField } from "../components/forms";
+import { Notice, useNotice } from "../components/notice";
 import { KeysSection, NewKeyForm, type KeyFormProps } from "../components/keys";
 import { PagedList, usePaged } from "../components/paged";
 import { Field, InlineError, SearchInput, SectionHead, Switch, Table, useAction } from "../components/ui";
@@ -38,6 +39,7 @@ export function UsersPage() {
   const [creatingUser, setCreatingUser] = useState(false);
   const pickedUsers = useSelection((users.data?.list ?? []).map((u) => u.id));
   const action = useAction();
+  const notice = useNotice();
   const { setError } = action;
   // an error belongs to the action that caused it: searching, paging or another list clears it
   useEffect(() => setError(null), [q, users.page, keyQ, keyUser, setError]);
@@ -55,6 +57,7 @@ export function UsersPage() {
         </div>
       </SectionHead>
       <InlineError error={action.error} />
+      <Notice notice={notice} testId="users-notice" />
       <BulkBar
         selection={pickedUsers}
         actions={[
@@ -78,7 +81,13 @@ export function UsersPage() {
                     aria-label={t("Role of {name}", { name: u.name })}
                     value={u.role}
                     disabled={action.busy}
-                    onChange={(e) => action.run(() => admin.updateUser(u.id, { role: e.target.value as Role })).then(users.reload)}
+                    onChange={(e) => {
+                      const role = e.target.value as Role;
+                      action.run(() => admin.updateUser(u.id, { role })).then((r) => {
+                        notice.show(r ? t("{name} is now {role}.", { name: u.name, role: t(role) }) : null);
+                        users.reload();
+                      });
+                    }}
                   >
                     <RoleOptions />
                   </select>
@@ -89,7 +98,12 @@ export function UsersPage() {
                     checked={!u.disabled}
                     label={t("User {name} active", { name: u.name })}
                     disabled={action.busy}
-                    onChange={(v) => action.run(() => admin.updateUser(u.id, { disabled: !v })).then(users.reload)}
+                    onChange={(v) =>
+                      action.run(() => admin.updateUser(u.id, { disabled: !v })).then((r) => {
+                        notice.show(r ? t(v ? "User {name} enabled." : "User {name} disabled.", { name: u.name }) : null);
+                        users.reload();
+                      })
+                    }
                   />
                 </td>
                 <td>
@@ -129,7 +143,8 @@ export function UsersPage() {
       {creatingUser && (
         <UserForm
           onClose={() => setCreatingUser(false)}
-          onSaved={() => {
+          onSaved={(u) => {
+            notice.show(t("User {name} created.", { name: u.name }));
             setCreatingUser(false);
             users.reload();
           }}
@@ -139,7 +154,7 @@ export function UsersPage() {
   );
 }
 
-function UserForm({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+function UserForm({ onClose, onSaved }: { onClose: () => void; onSaved: (u: User) => void }) {
   const { t } = useI18n();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
