@@ -364,9 +364,11 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return None if not a or not b else a / b
 
 
-def best(results: dict[str, dict[str, list[dict[str, Any]]]], target: str, scenario: str) -> dict[str, Any]:
-    """The best round (highest throughput): the one least disturbed by anything else on the machine."""
-    return max(results[target][scenario], key=lambda r: r["rps"])
+def median(results: dict[str, dict[str, list[dict[str, Any]]]], target: str, scenario: str) -> dict[str, Any]:
+    """The median round by throughput (the lower middle one of an even count): what a run typically gets,
+    not the round the machine happened to leave alone. One real round, so its latency and CPU agree."""
+    rounds = sorted(results[target][scenario], key=lambda r: r["rps"])
+    return rounds[(len(rounds) - 1) // 2]
 
 
 def tables(results: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
@@ -376,7 +378,7 @@ def tables(results: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
     ]
     for name, stream, _ in SCENARIOS:
         unit = "streams/s" if stream else "req/s"
-        d, p, h = (best(results, t, name) for t in TARGETS)
+        d, p, h = (median(results, t, name) for t in TARGETS)
         r = ratio(h["rps"], p["rps"])
         c = ratio(cpu_ms(p), cpu_ms(h))
         out.append(
@@ -391,7 +393,7 @@ def tables(results: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
     for name, _, _ in SCENARIOS:
         cells = [
             f"{fmt(r['p50_ms'], 2)} / {fmt(r['p99_ms'], 2)}"
-            for r in (best(results, t, name) for t in TARGETS)
+            for r in (median(results, t, name) for t in TARGETS)
         ]
         out.append(f"| {SCENARIO_LABELS[name]} | {' | '.join(cells)} |")
     out += [
@@ -400,7 +402,7 @@ def tables(results: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for name, _, _ in SCENARIOS:
-        p, h = best(results, "passthrough", name), best(results, "hub", name)
+        p, h = median(results, "passthrough", name), median(results, "hub", name)
         pc, hc = cpu_ms(p), cpu_ms(h)
         busy = None if h["cpu_s"].get("server") is None else 100 * h["cpu_s"]["server"] / h["seconds"]
         diff = None if pc is None or hc is None else hc - pc
@@ -422,7 +424,7 @@ def tables(results: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
 def verdict(results: dict[str, dict[str, list[dict[str, Any]]]]) -> tuple[str, bool]:
     lines, ok = [], True
     for name, label in (("json-16", "JSON"), ("stream-16", "streaming")):
-        hub, passthrough = best(results, "hub", name), best(results, "passthrough", name)
+        hub, passthrough = median(results, "hub", name), median(results, "passthrough", name)
         r = ratio(hub["rps"], passthrough["rps"]) or 0.0
         c = ratio(cpu_ms(passthrough), cpu_ms(hub)) or 0.0
         met = r >= TARGET_RATIO
@@ -463,7 +465,7 @@ def machine_note(cpus: tuple[int | None, int | None], args: argparse.Namespace, 
     how = (
         "RSS from /proc/<pid>/status."
         if soak
-        else f"Each figure is the best of {args.rounds} round(s) of {args.duration:g} s after "
+        else f"Each figure is the median of {args.rounds} round(s) of {args.duration:g} s after "
         f"{args.warmup:g} s of warm-up."
     )
     return (
@@ -634,7 +636,7 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=float, default=4.0, help="timed seconds per measurement")
     parser.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before each measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the whole matrix; best is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the matrix; median reported")
     parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS", help="run the soak instead")
     parser.add_argument(
         "--aborts", type=float, default=0.1, metavar="SHARE", help="soak: share of calls the client abandons"
