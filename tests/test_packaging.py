@@ -6,6 +6,8 @@ container image's definition (built with the same steps; no Docker engine runs h
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -28,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 from hubtest_plugins import dockerfile
 from hubtest_plugins.cli import cli_env
 from hubtest_plugins.http import call
+from hubtest_plugins.tutorial import PACKAGES as TUTORIAL
+from hubtest_plugins.tutorial import tutorial_projects
 
 import hub_core
 from hub_core.testing.server import free_port
@@ -132,6 +136,23 @@ def test_wheels_installed_with_pip_outside_the_repo_serve_the_console_and_a_plug
     run(*pip, "install", "--quiet", *wheels, cwd=home, timeout=600)
     run(*pip, "check", cwd=home)
 
+    # The tutorial's four plugins (docs/plugins.md), published as their authors would and installed with pip.
+    for project in tutorial_projects(tmp_path / "tutorial", f">={hub_core.__version__}"):
+        run(UV, "build", "--wheel", "--out-dir", tmp_path / "tutorial-dist", project, timeout=300)
+    tutorial_wheels = sorted((tmp_path / "tutorial-dist").glob("*.whl"))
+    assert len(tutorial_wheels) == len(TUTORIAL)
+    run(
+        *pip,
+        "install",
+        "--quiet",
+        "--no-index",
+        "--find-links",
+        dist,
+        *tutorial_wheels,
+        cwd=home,
+        timeout=300,
+    )
+
     # The installed package is the one that runs, with the console as its package data.
     where = "import hub_core.web.api.ui as ui; print(ui.ui_dist())"
     located = run(python, "-c", where, cwd=home).stdout.strip()
@@ -157,6 +178,10 @@ def test_wheels_installed_with_pip_outside_the_repo_serve_the_console_and_a_plug
     run(hub, "providers", "add", "openai", "--base-url", fake_openai_thread.base_url, env=env, cwd=home)
     run(hub, "credentials", "add", "openai", "--value", str(fake_openai_thread.api_key), env=env, cwd=home)
     app_key = run(hub, "keys", "create", "--name", "app", env=env, cwd=home).stdout.splitlines()[-1]
+    run(hub, "providers", "add", "acme", "--base-url", fake_openai_thread.base_url, env=env, cwd=home)
+    run(hub, "credentials", "add", "acme", "--value", str(fake_openai_thread.api_key), env=env, cwd=home)
+    org_secret = "tutorial-signing-secret"
+    run(hub, "plugins", "config", "org", "secret", org_secret, env=env, cwd=home)
 
     log = home / "serve.out"
     with log.open("w") as out:
@@ -202,10 +227,37 @@ def test_wheels_installed_with_pip_outside_the_repo_serve_the_console_and_a_plug
             model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "streamed"}], stream=True
         )
         assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == "Echo: streamed"
+
+        # The tutorial's plugins, pip-installed: loaded from their distributions, and each does its job.
+        for module, (name, distribution) in TUTORIAL.items():
+            assert plugins[name]["status"] == "enabled" and plugins[name]["distribution"] == distribution, (
+                module
+            )
+        assert plugins["parrot"]["registered"] == {"providers": ["parrot"]}
+        acme = client.chat.completions.create(
+            model="acme/acme-large", messages=[{"role": "user", "content": "via acme"}]
+        )
+        assert acme.choices[0].message.content == "Echo: via acme"
+        signature = hmac.new(org_secret.encode(), b"ada", hashlib.sha256).hexdigest()
+        me = call("GET", f"{url}/api/user/info", headers={"X-Org-User": f"ada.{signature}"})
+        assert me.status == 200, me.text
+        assert call("GET", f"{url}/api/user/info", headers={"X-Org-User": "ada.forged"}).status == 401
+        deadline = time.monotonic() + 10
+        while len(lines := _jsonl(data / "usage.jsonl")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [line["model"] for line in lines] == [
+            "openai/gpt-4o-mini",
+            "openai/gpt-4o-mini",
+            "acme/acme-large",
+        ]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     assert "Traceback" not in log.read_text()
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def _copy_checkout(target: Path) -> None:
