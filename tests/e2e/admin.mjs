@@ -496,6 +496,50 @@ const scenarios = {
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
   },
 
+  // Providers and credentials in bulk: enable / disable / delete several at once, with what failed.
+  async bulkProviders({ page }) {
+    for (const name of ["xai", "deepseek"]) await api("POST", "/api/ai-providers", { name, enabled: true, baseUrl: "http://127.0.0.1:9/v1" });
+    const p = await openaiProvider();
+    for (const name of ["bulk-c1", "bulk-c2"]) await api("POST", `/api/ai-providers/${p.id}/credentials`, { name, value: { api_key: env.FAKE_KEY }, verify: false });
+    await signIn(page, env.ADMIN_KEY, "/console/providers");
+    const bar = page.getByRole("group", { name: "Bulk actions" });
+    const cards = ["xai", "deepseek"].map((n) => page.locator(`article[data-provider="${n}"]`));
+    const pick = async () => {
+      for (const card of cards) await card.getByRole("checkbox", { name: /^Select provider / }).check();
+    };
+    await pick();
+    await bar.getByRole("button", { name: "Disable" }).click();
+    await page.getByTestId("bulk-report").filter({ hasText: "Disable: 2 of 2 done." }).waitFor();
+    for (const card of cards) await eventually(async () => (await card.getByRole("switch").getAttribute("aria-checked")) === "false", "disabled");
+    await pick();
+    await bar.getByRole("button", { name: "Enable" }).click();
+    await page.getByTestId("bulk-report").filter({ hasText: "Enable: 2 of 2 done." }).waitFor();
+    for (const card of cards) await eventually(async () => (await card.getByRole("switch").getAttribute("aria-checked")) === "true", "enabled");
+    // one of the two is deleted behind the console's back: the summary says one failed, and why
+    await pick();
+    const gone = (await api("GET", "/api/ai-providers")).body.find((q) => q.name === "deepseek");
+    await api("DELETE", `/api/ai-providers/${gone.id}`);
+    await bar.getByRole("button", { name: "Delete" }).click();
+    const report = page.getByTestId("bulk-report").filter({ hasText: "Delete: 1 of 2 done." });
+    await report.waitFor();
+    assert.equal(await report.getAttribute("class"), "error-text small");
+    for (const card of cards) await card.getByText("Not configured").waitFor();
+    // credentials of one provider
+    const openai = page.locator('article[data-provider="openai"]');
+    for (const name of ["bulk-c1", "bulk-c2"]) await openai.getByRole("checkbox", { name: `Select credential ${name}` }).check();
+    await shot(page, "bulk-credentials");
+    await openai.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Deactivate" }).click();
+    await openai.getByTestId("bulk-report").filter({ hasText: "Deactivate: 2 of 2 done." }).waitFor();
+    for (const name of ["bulk-c1", "bulk-c2"])
+      await eventually(async () => (await openai.getByRole("switch", { name: `Credential ${name} active` }).getAttribute("aria-checked")) === "false", "deactivated");
+    for (const name of ["bulk-c1", "bulk-c2"]) await openai.getByRole("checkbox", { name: `Select credential ${name}` }).check();
+    await openai.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Delete" }).click();
+    await openai.getByTestId("bulk-report").filter({ hasText: "Delete: 2 of 2 done." }).waitFor();
+    await openai.locator('tr[data-credential="bulk-c1"]').waitFor({ state: "detached" });
+    const left = (await openaiProvider()).credentials.map((c) => c.name);
+    assert.ok(!left.includes("bulk-c1") && !left.includes("bulk-c2") && left.length > 0, JSON.stringify(left));
+  },
+
   // Console assets as browsers expect them: Brotli, a year of caching for hashed files, 304 on revalidation.
   async assets({ page }) {
     const seen = [];

@@ -145,6 +145,10 @@ def test_every_save_says_what_it_did(browser: Browser) -> None:
     browser.run("saveFeedback")
 
 
+def test_bulk_providers_and_credentials(browser: Browser) -> None:
+    browser.run("bulkProviders")
+
+
 def test_buy_credits_page_from_the_402_link(browser: Browser) -> None:
     browser.run("buyCredits", timeout=300)
 

@@ -518,4 +518,13 @@ export const zh: Record<string, string> = {
   "Disable {n} users? Their keys stop working at once.": "停用 {n} 个用户？他们的密钥会立即失效。",
   "Select all users on this page": "选择本页所有用户",
   "Select user {name}": "选择用户 {name}",
+  "Select all providers": "选择所有服务商",
+  "Select provider {name}": "选择服务商 {name}",
+  "Disable {n} providers? Calls to their models stop at once.": "停用 {n} 个服务商？对其模型的调用会立即停止。",
+  "Delete {n} providers and their credentials?": "删除 {n} 个服务商及其所有凭证？",
+  "Activate": "启用",
+  "Deactivate": "停用",
+  "Delete {n} credentials?": "删除 {n} 个凭证？",
+  "Select all credentials of {name}": "选择 {name} 的所有凭证",
+  "Select credential {name}": "选择凭证 {name}",
 };

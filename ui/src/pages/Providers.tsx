@@ -5,6 +5,7 @@ import { useState } from "react";
 import { ApiError, admin, request, type AvailableProvider, type Credential, type Provider } from "../api";
 import { formatDate, formatNumber, useI18n } from "../i18n";
 import { Link } from "../router";
+import { BulkBar, SelectAll, SelectRow, useSelection, type Selection } from "../components/bulk";
 import { CompatibleForm } from "../components/CompatibleForm";
 import { SchemaFields, schemaFields } from "../components/SchemaForm";
 import { ModalForm, TextField } from "../components/forms";
@@ -32,6 +33,7 @@ export function ProvidersPage() {
   const [addingCred, setAddingCred] = useState<Row | null>(null);
   const [addingCompatible, setAddingCompatible] = useState(false);
   const notice = useNotice();
+  const picked = useSelection((state.data ?? []).flatMap((r) => (r.provider ? [r.provider.id] : [])));
   return (
     <section>
       <h1>{t("Providers and credentials")}</h1>
@@ -42,10 +44,24 @@ export function ProvidersPage() {
         <button type="button" className="btn small" onClick={() => setAddingCompatible(true)}>
           {t("Add OpenAI-compatible endpoint")}
         </button>
+        {(state.data ?? []).some((r) => r.provider) && (
+          <label className="check small">
+            <SelectAll selection={picked} label={t("Select all providers")} /> {t("Select all providers")}
+          </label>
+        )}
         <div className="spacer" />
         {state.data && <CheckAll rows={state.data} onDone={state.reload} />}
       </div>
       <Notice notice={notice} testId="providers-notice" />
+      <BulkBar
+        selection={picked}
+        actions={[
+          { label: t("Enable"), run: (id: number) => admin.updateProvider(id, { enabled: true }) },
+          { label: t("Disable"), confirm: t("Disable {n} providers? Calls to their models stop at once."), run: (id: number) => admin.updateProvider(id, { enabled: false }) },
+          { label: t("Delete"), danger: true, confirm: t("Delete {n} providers and their credentials?"), run: (id: number) => admin.deleteProvider(id) },
+        ]}
+        onDone={state.reload}
+      />
       <AsyncView state={state}>
         {(rows) =>
           rows.length === 0 ? (
@@ -60,6 +76,7 @@ export function ProvidersPage() {
                   row={row}
                   onChanged={state.reload}
                   notice={notice}
+                  picked={picked}
                   onEdit={() => setEditing(row)}
                   onAddCredential={() => setAddingCred(row)}
                 />
@@ -168,12 +185,14 @@ function ProviderCard({
   row,
   onChanged,
   notice,
+  picked,
   onEdit,
   onAddCredential,
 }: {
   row: Row;
   onChanged: () => void;
   notice: NoticeState;
+  picked: Selection<number>;
   onEdit: () => void;
   onAddCredential: () => void;
 }) {
@@ -188,7 +207,10 @@ function ProviderCard({
     <article className="card provider" aria-label={title} data-provider={row.name}>
       <header className="card-head">
         <div>
-          <h2>{title}</h2>
+          <div className="row gap">
+            {p && <SelectRow selection={picked} id={p.id} label={t("Select provider {name}", { name: title })} />}
+            <h2>{title}</h2>
+          </div>
           <div className="muted small">
             <code>{row.name}</code>
             {row.plugin?.plugin && <> · {t("plugin")} {row.plugin.plugin}</>}
@@ -268,17 +290,31 @@ function CredentialTable({ provider, onChanged, notice }: { provider: Provider; 
   const { t } = useI18n();
   const action = useAction();
   const [checked, setChecked] = useState<string | null>(null);
+  const picked = useSelection(provider.credentials.map((c) => c.id));
   if (!provider.credentials.length) return <p className="muted small">{t("No credentials yet.")}</p>;
   return (
     <>
+      <BulkBar
+        selection={picked}
+        actions={[
+          { label: t("Activate"), run: (id: number) => admin.updateCredential(provider.id, id, { active: true }) },
+          { label: t("Deactivate"), run: (id: number) => admin.updateCredential(provider.id, id, { active: false }) },
+          { label: t("Delete"), danger: true, confirm: t("Delete {n} credentials?"), run: (id: number) => admin.deleteCredential(provider.id, id) },
+        ]}
+        onDone={onChanged}
+      />
       <Table
         compact
+        pick={<SelectAll selection={picked} label={t("Select all credentials of {name}", { name: provider.displayName })} />}
         caption={t("Credentials of {name}", { name: provider.displayName })}
         columns={[t("Name"), t("Value"), t("Weight"), t("Used"), t("Last used"), t("Active")]}
         actions
       >
         {provider.credentials.map((c: Credential) => (
-          <tr key={c.id}>
+          <tr key={c.id} data-credential={c.name}>
+            <td className="pick">
+              <SelectRow selection={picked} id={c.id} label={t("Select credential {name}", { name: c.name })} />
+            </td>
             <td>{c.name}</td>
             <td>
               <code className="masked">{c.maskedValue}</code>
