@@ -17,10 +17,9 @@ from hub_billing_credits import ledger
 from hub_billing_credits.models import CreditLedger
 from hub_core import HubError
 from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, to_units
-from hub_core.db import models as m
 
 if TYPE_CHECKING:
-    from hub_core import Caller, CallRecord
+    from hub_core import Caller, CallRecord, HubAPI, Users
 
 log = structlog.get_logger("hub_billing_credits")
 
@@ -78,8 +77,10 @@ class CreditsMode(BillingMode):
         "sweep_interval_seconds": 30.0,
     }
 
-    def __init__(self) -> None:
+    def __init__(self, users: Users | None = None) -> None:
         super().__init__()
+        #: the hub's users service (``hub.users``): who may be granted credits or paid for
+        self.users = users
         self._accounts: set[int] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -239,6 +240,11 @@ class CreditsMode(BillingMode):
 
     # --- admin operations (API and CLI) -----------------------------------------------------------------
 
+    def _users(self) -> Users:
+        if self.users is None:
+            raise HubError(500, "internal_error", "The credits mode was registered without a hub")
+        return self.users
+
     async def grant(
         self,
         user_id: int,
@@ -252,7 +258,7 @@ class CreditsMode(BillingMode):
         metadata: dict[str, Any] | None = None,
     ) -> CreditLedger | None:
         units = to_units(_credits(amount, "amount", positive=True))
-        if not await m.User.exists(id=user_id):
+        if await self._users().find(id=user_id) is None:
             raise HubError(404, "not_found", f"User {user_id} not found")
         await self.ensure_account(user_id)
         source = {"topup": "payment", "refund": "refund"}.get(kind, "admin")
@@ -277,9 +283,9 @@ class CreditsMode(BillingMode):
         """Credit a verified payment once per (provider, event id); None when it was credited before."""
         user = None
         if event.user_id is not None:
-            user = await m.User.get_or_none(id=event.user_id)
+            user = await self._users().find(id=event.user_id)
         elif event.user_did:
-            user = await m.User.get_or_none(did=event.user_did)
+            user = await self._users().find(did=event.user_did)
         if user is None:
             raise HubError(404, "unknown_customer", "The payment names no user of this hub")
         expires = None
@@ -302,9 +308,9 @@ class CreditsMode(BillingMode):
 _BY_HUB: weakref.WeakKeyDictionary[Any, CreditsMode] = weakref.WeakKeyDictionary()
 
 
-def new_for_hub(hub: Any) -> CreditsMode:
-    """A fresh mode for `hub` (the ``hub`` a registration hook is offered)."""
-    mode = _BY_HUB[hub] = CreditsMode()
+def new_for_hub(hub: HubAPI) -> CreditsMode:
+    """A fresh mode for `hub` (the ``hub`` a registration hook is offered), using its users service."""
+    mode = _BY_HUB[hub] = CreditsMode(hub.users)
     return mode
 
 
