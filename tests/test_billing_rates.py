@@ -234,3 +234,35 @@ def test_rates_and_mode_from_the_cli(tmp_path):
     assert shown["welcome_amount"] == "5" and shown["credit_prefix"] == "$"
     bad = run("billing", "settings", "--set", "credit_prefix=£")
     assert bad.returncode != 0 and "credit_prefix" in bad.stderr
+
+
+def test_rate_catalog_lists_servable_models_and_marks_the_unrated(hub, admin):
+    before = ok(admin("GET", "/api/ai-providers/model-rates/catalog"))
+    assert before["count"] == len(before["list"]) >= 2
+    assert before["unrated"] == before["count"]  # a fresh hub has no rates
+    first = before["list"][0]
+    assert set(first) == {"provider", "providerDisplayName", "model", "kind", "type", "rated", "rateId"}
+    made = ok(
+        admin(
+            "POST",
+            "/api/ai-providers/model-rates",
+            {
+                "provider": first["provider"],
+                "model": first["model"],
+                "type": first["type"],
+                "inputRate": "1",
+                "outputRate": "1",
+            },
+        )
+    )
+    # credits mode offers only rated models on /v1/models; the catalog still lists every one
+    use_mode(hub, "credits")
+    after = ok(admin("GET", "/api/ai-providers/model-rates/catalog"))
+    assert after["count"] == before["count"] and after["unrated"] == before["unrated"] - 1
+    rated = [e for e in after["list"] if e["rated"]]
+    assert [(e["provider"], e["model"], e["rateId"]) for e in rated] == [
+        (first["provider"], first["model"], made["id"])
+    ]
+    assert all(e["rateId"] is None for e in after["list"] if not e["rated"])
+    _, member = new_user(hub)
+    assert call("GET", f"{hub.url}/api/ai-providers/model-rates/catalog", member).status == 403

@@ -8,6 +8,7 @@ from typing import Any
 from quart import Blueprint, Response, request
 
 from hub_core.billing import rates
+from hub_core.billing.pricing import ORIGINAL_TYPE
 from hub_core.db import models as m
 from hub_core.errors import bad_request
 from hub_core.runtime.state import bump_generation
@@ -112,6 +113,32 @@ async def create_rates() -> Response:
     row = await rates.create_rate(hub.settings, body)
     await _reloaded()
     return json_response(rates.rate_dict(row), 201)
+
+
+@bp.get("/api/ai-providers/model-rates/catalog")
+async def rate_catalog() -> Response:
+    """Every model the enabled providers serve (the ``/v1/models`` catalog, whatever the billing mode offers),
+    each with its rate's id or ``rated: false``, so the console can list the models that still need a rate."""
+    hub = current_hub()
+    await hub.state.check_for_changes()
+    rows = await m.ModelRate.all().values_list("id", "provider", "model", "kind")
+    rate_ids = {(provider, model, kind): rate_id for rate_id, provider, model, kind in rows}
+    entries = []
+    for entry in await hub.catalog.list_models():
+        rate_id = rate_ids.get((entry["provider"], entry["model"], entry["type"]))
+        entries.append(
+            {
+                "provider": entry["provider"],
+                "providerDisplayName": entry["providerDisplayName"],
+                "model": entry["model"],
+                "kind": entry["type"],
+                "type": ORIGINAL_TYPE.get(entry["type"], entry["type"]),
+                "rated": rate_id is not None,
+                "rateId": rate_id,
+            }
+        )
+    unrated = sum(1 for e in entries if not e["rated"])
+    return json_response({"count": len(entries), "unrated": unrated, "list": entries})
 
 
 @bp.get("/api/ai-providers/model-rates/<int:rate_id>")
