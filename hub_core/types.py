@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -198,6 +199,18 @@ class Users(Protocol):
     ) -> HubUser:
         """The user mapped to ``(issuer, subject)``; on its first sign-in a new user (DID derived from the
         identity) is created and mapped, in one step."""
+        ...
+
+    async def search(
+        self,
+        *,
+        name: str | None = None,
+        ids: Iterable[int] | None = None,
+        role: Role | None = None,
+        limit: int = 1000,
+    ) -> list[HubUser]:
+        """Users whose name contains `name` (any case), whose id is in `ids` and whose role is `role` (each
+        when given), oldest first, at most `limit`."""
         ...
 
     def caller(self, user: HubUser) -> Caller:

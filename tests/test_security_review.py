@@ -530,7 +530,9 @@ def test_a_missed_settlement_is_charged_from_the_usage_log_when_the_hold_goes_st
     async def sweep_now() -> dict[str, int]:
         from hub_billing_credits import ledger as credits_ledger
 
-        return {"released": await credits_ledger.release_stale_holds(0)}
+        return {
+            "released": await credits_ledger.release_stale_holds(0, hub.hub.gateway.billing.logged_credits)
+        }
 
     assert hub.run(sweep_now) == {"released": 1}
     acct = account(hub, user_id)
@@ -550,7 +552,7 @@ def test_a_stale_hold_without_a_logged_call_is_released_free(credits_hub):
         from hub_billing_credits import ledger as credits_ledger
 
         assert await credits_ledger.reserve(user_id, 10**10, 10**10, "c" * 32, "never-logged") == 10**10
-        return await credits_ledger.release_stale_holds(0)
+        return await credits_ledger.release_stale_holds(0, hub.hub.gateway.billing.logged_credits)
 
     assert hub.run(orphan_then_sweep) == 1
     acct = account(hub, user_id)

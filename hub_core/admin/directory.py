@@ -4,6 +4,7 @@ create on first sign-in, map external identities, and make the `Caller` an auth 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from tortoise.exceptions import IntegrityError
 
@@ -96,6 +97,23 @@ class UserDirectory:
             return found
         user = await self.get_or_create(identity_did(issuer, subject), name, email, role)
         return await self.link(issuer, subject, user)
+
+    async def search(
+        self,
+        *,
+        name: str | None = None,
+        ids: Iterable[int] | None = None,
+        role: Role | None = None,
+        limit: int = 1000,
+    ) -> list[HubUser]:
+        query = m.User.all()
+        if name:
+            query = query.filter(name__icontains=name)
+        if ids is not None:
+            query = query.filter(id__in=list(ids))
+        if role is not None:
+            query = query.filter(role=role)
+        return [hub_user(row) for row in await query.order_by("id").limit(max(0, limit))]
 
     def caller(self, user: HubUser) -> Caller:
         if user.disabled:

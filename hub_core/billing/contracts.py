@@ -38,6 +38,11 @@ class BillingHost(Protocol):
         """Reload the mode choice, settings and rates when the configuration changed."""
         ...
 
+    async def logged_credits(self, request_id: str, call_id: str) -> int | None:
+        """The credits (units) the usage log recorded for billed call `call_id` of request `request_id`,
+        or None when the log has no row for it (to settle a hold its hub left open)."""
+        ...
+
 
 @dataclass(slots=True)
 class BillingCall:

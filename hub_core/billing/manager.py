@@ -123,6 +123,14 @@ class BillingManager:
         """The registered payment providers, by name."""
         return self.host.payment_providers
 
+    async def logged_credits(self, request_id: str, call_id: str) -> int | None:
+        """`BillingHost.logged_credits`: what the usage row of the billed call says it cost."""
+        rows = await m.ModelCall.filter(request_id=request_id).limit(50).values("credits", "metadata")
+        for row in rows:
+            if (row["metadata"] or {}).get("billing_call_id") == call_id:
+                return int(row["credits"] or 0)
+        return None
+
     @property
     def modes(self) -> dict[str, BillingMode]:
         """The registered modes that implement the `BillingMode` contract."""

@@ -5,6 +5,7 @@ The pytest fixtures are opt-in: ``pytest -p hub_core.testing.pytest_plugin`` (or
 ["hub_core.testing.pytest_plugin"]`` in a conftest). See docs/plugins.md, "Testing a plugin".
 """
 
+from hub_core.testing.billing import call, new_user, ok, set_rate, settled, use_mode, user_did
 from hub_core.testing.client import HubClient, hub_client
 from hub_core.testing.conformance import (
     WEATHER_TOOL,
@@ -63,14 +64,21 @@ __all__ = [
     "OpenAIDialectFake",
     "ProviderCase",
     "Recorded",
+    "call",
     "fake_in_thread",
     "free_port",
     "hub_client",
     "load_module",
     "make_settings",
+    "new_user",
+    "ok",
     "openai_client",
     "provider_hub",
     "register_plugin",
     "reply_text",
+    "set_rate",
+    "settled",
+    "use_mode",
+    "user_did",
     "words_of",
 ]

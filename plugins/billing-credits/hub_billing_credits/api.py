@@ -13,7 +13,6 @@ from hub_billing_credits.mode import CreditsMode, for_hub
 from hub_billing_credits.models import CreditAccount, CreditGrant, CreditLedger
 from hub_core import HubError
 from hub_core.billing import credits_str
-from hub_core.db import models as m
 from hub_core.web import (
     admin_error,
     as_hub_error,
@@ -173,11 +172,11 @@ async def accounts() -> Response:
     page, size = _paging()
     query = CreditAccount.all()
     if q := request.args.get("q"):
-        ids = await m.User.filter(name__icontains=q).limit(1000).values_list("id", flat=True)
-        query = query.filter(user_id__in=list(ids))
+        found = await current_hub().users.search(name=q)
+        query = query.filter(user_id__in=[u.id for u in found])
     count = await query.count()
     rows = await query.order_by("user_id").offset((page - 1) * size).limit(size)
-    names = {u.id: u for u in await m.User.filter(id__in=[r.user_id for r in rows])}
+    names = {u.id: u for u in await current_hub().users.search(ids=[r.user_id for r in rows])}
     items = []
     for row in rows:
         user = names.get(row.user_id)
@@ -200,7 +199,7 @@ async def accounts() -> Response:
 @bp.get("/api/admin/credits/accounts/<int:user_id>")
 async def account(user_id: int) -> Response:
     await require_admin()
-    if not await m.User.exists(id=user_id):
+    if await current_hub().users.find(id=user_id) is None:
         raise HubError(404, "not_found", f"User {user_id} not found")
     out = await balance_dict(credits_mode(), user_id)
     out["consistency"] = await ledger.verify(user_id)

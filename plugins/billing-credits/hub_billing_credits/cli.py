@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hub_core.billing import credits_str
-from hub_core.cli import billing_mode, run_async
+from hub_core.cli import billing_mode, command_hub, run_async
 
 if TYPE_CHECKING:
     from hub_billing_credits.mode import CreditsMode
-    from hub_core.db import models as m
+    from hub_core import HubUser, Users
 
 
 async def _mode(settings: Any) -> CreditsMode:
@@ -24,10 +24,13 @@ async def _mode(settings: Any) -> CreditsMode:
     return mode
 
 
-async def _user(ref: str) -> m.User:
-    from hub_core.db import models as m
+def _users(settings: Any) -> Users:
+    return command_hub(settings).users
 
-    user = await (m.User.get_or_none(id=int(ref)) if ref.isdigit() else m.User.get_or_none(did=ref))
+
+async def _user(settings: Any, ref: str) -> HubUser:
+    users = _users(settings)
+    user = await (users.find(id=int(ref)) if ref.isdigit() else users.find(did=ref))
     if user is None:
         raise click.ClickException(f"No user {ref!r} (give a user id or DID)")
     return user
@@ -53,11 +56,9 @@ async def grant(
     """Give USER (id or DID) AMOUNT credits."""
     from datetime import UTC, datetime, timedelta
 
-    from hub_core.db import models as m
-
     mode = await _mode(settings)
-    user = await _user(user_ref)
-    owner = await m.User.filter(role="owner").order_by("id").first()
+    user = await _user(settings, user_ref)
+    owner = next(iter(await _users(settings).search(role="owner", limit=1)), None)
     expires = datetime.now(UTC) + timedelta(days=expires_in) if expires_in else None
     entry = await mode.grant(
         user.id,
@@ -90,7 +91,7 @@ async def grant(
 async def take(settings: Any, user_ref: str, amount: str, reason: str) -> None:
     """Take up to AMOUNT credits from USER (never what calls in flight reserved)."""
     mode = await _mode(settings)
-    user = await _user(user_ref)
+    user = await _user(settings, user_ref)
     taken = await mode.take(user.id, amount, reason=reason, actor_user_id=None)
     click.echo(f"Took {credits_str(taken)} credits from {user.name} (id {user.id}).")
 
@@ -104,7 +105,7 @@ async def balance(settings: Any, user_ref: str, as_json: bool) -> None:
     from hub_billing_credits import ledger
 
     mode = await _mode(settings)
-    user = await _user(user_ref)
+    user = await _user(settings, user_ref)
     await mode.ensure_account(user.id)
     await ledger.expire_due(user_id=user.id)
     f = await ledger.figures(user.id)
@@ -135,7 +136,7 @@ async def ledger_cmd(settings: Any, user_ref: str, limit: int, as_json: bool) ->
     from hub_billing_credits.models import CreditLedger
 
     await _mode(settings)
-    user = await _user(user_ref)
+    user = await _user(settings, user_ref)
     rows = await CreditLedger.filter(user_id=user.id).order_by("-id").limit(limit)
     data = [
         {
@@ -176,7 +177,7 @@ async def verify(settings: Any, user_ref: str) -> None:
     from hub_billing_credits import ledger
 
     await _mode(settings)
-    user = await _user(user_ref)
+    user = await _user(settings, user_ref)
     result = await ledger.verify(user.id)
     click.echo(json.dumps(result))
     if not result["ok"]:

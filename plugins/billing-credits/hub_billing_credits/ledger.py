@@ -11,6 +11,7 @@ Invariants (checked by `verify`): ``balance = Σ ledger.amount = Σ grant.remain
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,6 @@ from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from hub_billing_credits.models import CreditAccount, CreditGrant, CreditHold, CreditLedger
-from hub_core.db import models as m
 
 log = structlog.get_logger("hub_billing_credits.ledger")
 
@@ -270,18 +270,22 @@ async def settle(
         )
 
 
-async def release_stale_holds(older_than_seconds: float) -> int:
+#: what the usage log recorded a billed call cost: ``(request_id, call_id) -> units | None``
+LoggedCost = Callable[[str, str], Awaitable[int | None]]
+
+
+async def release_stale_holds(older_than_seconds: float, logged: LoggedCost) -> int:
     """Close holds of calls that never settled (their hub died, or the database was away longer than the
     settlement retries); returns how many. A call the usage log recorded is charged what it recorded (its
     hub priced it when it ended); a call it never recorded is released free."""
     cutoff = _now() - timedelta(seconds=older_than_seconds)
     released = 0
     for hold in await CreditHold.filter(created_at__lt=cutoff).limit(500):
-        released += await _close(hold, "after a missed settlement")
+        released += await _close(hold, "after a missed settlement", logged)
     return released
 
 
-async def recover_holds(call_id_prefix: str, started_before: datetime) -> int:
+async def recover_holds(call_id_prefix: str, started_before: datetime, logged: LoggedCost) -> int:
     """Close the holds of calls an earlier run of one hub process left open when it died (their ids start
     with its `call_id_prefix`), as `release_stale_holds` does, without waiting for the hold time-out."""
     closed, seen = 0, set()
@@ -289,14 +293,14 @@ async def recover_holds(call_id_prefix: str, started_before: datetime) -> int:
     while batch := [h for h in await query.limit(500) if h.id not in seen]:  # one pass over each hold
         for hold in batch:
             seen.add(hold.id)
-            closed += await _close(hold, "after a crash")
+            closed += await _close(hold, "after a crash", logged)
     return closed
 
 
-async def _close(hold: CreditHold, why: str) -> int:
+async def _close(hold: CreditHold, why: str, logged: LoggedCost) -> int:
     """Charge an open hold what the usage log recorded for its call, or release it free when the log has no
     row for it; 1 when this closed it."""
-    cost = await _logged_cost(hold)
+    cost = await logged(hold.request_id, hold.id) if hold.request_id else None
     if cost is not None:
         charged = await settle(
             hold.user_id,
@@ -314,17 +318,6 @@ async def _close(hold: CreditHold, why: str) -> int:
             log.warning("released an open hold", call_id=hold.id, user_id=hold.user_id, why=why)
             return 1
     return 0
-
-
-async def _logged_cost(hold: CreditHold) -> int | None:
-    """The credits (units) the usage log recorded for the hold's call, or None when it has no such row."""
-    if not hold.request_id:
-        return None
-    rows = await m.ModelCall.filter(request_id=hold.request_id).limit(50).values("credits", "metadata")
-    for row in rows:
-        if (row["metadata"] or {}).get("billing_call_id") == hold.id:
-            return int(row["credits"] or 0)
-    return None
 
 
 # --- expiry -----------------------------------------------------------------------------------------------

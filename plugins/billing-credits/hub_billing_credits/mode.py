@@ -142,11 +142,16 @@ class CreditsMode(BillingMode):
     async def sweep(self) -> dict[str, int]:
         """Expire grants past their date and release holds of calls that never settled."""
         expired = await ledger.expire_due()
-        released = await ledger.release_stale_holds(float(self.settings["hold_ttl_seconds"]))
+        released = await ledger.release_stale_holds(float(self.settings["hold_ttl_seconds"]), self._logged)
         return {"expired": expired, "released": released}
 
     async def recover(self, call_id_prefix: str, started_before: datetime) -> int:
-        return await ledger.recover_holds(call_id_prefix, started_before)
+        return await ledger.recover_holds(call_id_prefix, started_before, self._logged)
+
+    async def _logged(self, request_id: str, call_id: str) -> int | None:
+        if self.manager is None:
+            return None  # not run by a hub: nothing to read the usage log through
+        return await self.manager.logged_credits(request_id, call_id)
 
     # --- the call pipeline ------------------------------------------------------------------------------
 

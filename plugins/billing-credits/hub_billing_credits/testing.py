@@ -10,8 +10,7 @@ from typing import Any
 
 from hub_billing_credits.models import CreditAccount, CreditGrant, CreditHold, CreditLedger
 from hub_core.billing import from_units
-from hub_core.testing.billing import call, ok, settled
-from hub_core.testing.server import HubServer
+from hub_core.testing import HubServer, call, ok, settled
 
 
 def grant(server: HubServer, user_id: int, amount: Any, **extra: Any) -> dict[str, Any]:

@@ -16,8 +16,7 @@ import pytest
 from hub_billing_credits.testing import account, grant, ledger
 
 from hub_core.billing import to_units
-from hub_core.testing import make_settings
-from hub_core.testing.billing import call, new_user, ok, set_rate, settled, use_mode, user_did
+from hub_core.testing import call, make_settings, new_user, ok, set_rate, settled, use_mode, user_did
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from hub_core.testing.billing import call, new_user, ok, set_rate, settled, use_mode
+from hub_core.testing import call, new_user, ok, set_rate, settled, use_mode
 
 
 def sdk(server, key: str) -> openai.OpenAI:

@@ -22,7 +22,7 @@ from hub_core.config import Settings
 from hub_core.testing import make_settings
 from hub_core.testing.billing import call, ok
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "upgrade"))
 
 LEGACY_CORE_MIGRATIONS = "legacy_core_migrations"  # the core's migrations as of 9feeba3
 CREDITS_APP = {APP_LABEL: ("hub_billing_credits.models", "hub_billing_credits.migrations")}
