@@ -30,6 +30,11 @@ class BillingHost(Protocol):
     """What a billing mode may use of the hub's billing manager (``mode.manager``)."""
 
     @property
+    def mode_name(self) -> str | None:
+        """The active billing mode's name (None before the configuration is first loaded)."""
+        ...
+
+    @property
     def payment_providers(self) -> Mapping[str, PaymentProvider]:
         """The registered payment providers of enabled plugins, by name."""
         ...

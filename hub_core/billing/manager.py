@@ -120,8 +120,11 @@ class BillingManager:
 
     @property
     def payment_providers(self) -> Mapping[str, PaymentProvider]:
-        """The registered payment providers, by name."""
-        return self.host.payment_providers
+        """The payment providers of enabled plugins, by name."""
+        host = self.host
+        return {
+            n: p for n, p in host.payment_providers.items() if host.is_enabled(host.payment_owner.get(n, ""))
+        }
 
     async def logged_credits(self, request_id: str, call_id: str) -> int | None:
         """`BillingHost.logged_credits`: what the usage row of the billed call says it cost."""

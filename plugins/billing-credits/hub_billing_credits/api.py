@@ -141,11 +141,10 @@ async def my_purchase_options() -> Response:
     the admin's contact text, the welcome grant and one entry per way to pay (docs/billing.md)."""
     caller = await require_user()
     mode = credits_mode()
-    billing = current_hub().gateway.billing
     expiry = float(mode.settings.get("welcome_expiry_days") or 0)
     return json_response(
         {
-            "active": billing.mode_name == mode.name,
+            "active": mode.manager is not None and mode.manager.mode_name == mode.name,
             "balance": await balance_dict(mode, caller.user_id),
             "contact": str(mode.settings.get("contact_text") or ""),
             "welcome": {
@@ -292,10 +291,9 @@ def _expires(body: dict[str, Any]) -> datetime | None:
 async def payment_webhook(name: str) -> Response:
     """A payment service calls this; the named payment provider verifies it, then the user is credited
     once per event id (a redelivered event answers 200 with ``duplicate: true``)."""
-    hub = current_hub()
-    provider = hub.host.payment_providers.get(name)
-    owner = hub.host.payment_owner.get(name, "")
-    if provider is None or not hub.host.is_enabled(owner):
+    manager = credits_mode().manager
+    provider = manager.payment_providers.get(name) if manager is not None else None
+    if provider is None:  # unknown, or its plugin is disabled
         raise HubError(404, "not_found", f"No payment provider {name!r}")
     body = await request.get_data(cache=False)
     event = provider.verify_webhook(request.headers, body)

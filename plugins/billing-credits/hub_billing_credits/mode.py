@@ -218,7 +218,7 @@ class CreditsMode(BillingMode):
                 {"name": "link", "displayName": "", "link": base_url + link if link.startswith("/") else link}
             )
         if self.manager is not None:
-            for provider in self.manager.host.payment_providers.values():
+            for provider in self.manager.payment_providers.values():
                 found = provider.checkout_link(base_url, caller)
                 if found:
                     options.append(
