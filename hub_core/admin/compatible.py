@@ -15,9 +15,12 @@ from hub_core.admin.providers import (
     check_endpoint_config,
     check_endpoint_url,
     check_models,
+    credential_audit,
     get_provider,
+    provider_audit,
 )
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request
 from hub_core.infra.crypto import Keyring, SecretError
@@ -119,6 +122,7 @@ async def add_compatible_provider(
     verify: bool = True,
     config: Any = None,
     upstream: UpstreamClient | None = None,
+    actor: audit.Actor | None = None,
 ) -> tuple[m.Provider, list[str]]:
     """Store an OpenAI-compatible endpoint (and its key, encrypted, as its first credential). With `verify`
     the endpoint must answer first: its model list when no `models` are given (returned, and asked again by
@@ -154,15 +158,18 @@ async def add_compatible_provider(
             enabled=enabled,
             config=stored,
         )
+        await audit.record(actor, "provider.create", "provider", row.id, after=provider_audit(row))
         if key is not None:
             values = {"api_key": key}
-            await m.Credential.create(
+            cred = await m.Credential.create(
                 provider=row,
                 name=f"{name}-1",
                 credential_type="api_key",
                 ciphertext=keyring.encrypt(json.dumps(values)),
                 masked=_masked(values, OPTIONAL_API_KEY_SCHEMA),
             )
+            after = credential_audit(cred, row)
+            await audit.record(actor, "credential.create", "credential", cred.id, after=after)
     await bump_generation(settings)
     return row, found
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import bad_request, not_found
 from hub_core.infra import schemas
@@ -77,10 +78,26 @@ async def stored(keyring: Keyring, name: str) -> dict[str, Any]:
 
 
 async def save(
-    settings: Settings, keyring: Keyring, name: str, schema: dict[str, Any], values: dict[str, Any]
+    settings: Settings,
+    keyring: Keyring,
+    name: str,
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    actor: audit.Actor | None = None,
 ) -> None:
+    """Store a plugin's settings; the audit log keeps them with secret fields masked (`schemas.masked`)."""
+    before = await stored(keyring, name)
     sealed = schemas.seal(keyring, schema, values)
     await m.HubState.update_or_create(key=PLUGIN_CONFIG_PREFIX + name, defaults={"value": json.dumps(sealed)})
+    await audit.record(
+        actor,
+        "plugin.config",
+        "plugin",
+        name,
+        before=schemas.masked(schema, before),
+        after=schemas.masked(schema, values),
+    )
     await bump_generation(settings)
 
 

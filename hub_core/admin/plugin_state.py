@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import HubError, not_found
 from hub_core.infra.plugin_host import PluginHost
 from hub_core.runtime.state import bump_generation
 
 
-async def set_plugin_enabled(settings: Settings, host: PluginHost, name: str, enabled: bool) -> str:
+async def set_plugin_enabled(
+    settings: Settings, host: PluginHost, name: str, enabled: bool, *, actor: audit.Actor | None = None
+) -> str:
     resolved = host.resolve_name(name)
     if resolved is None:
         raise not_found(f"Plugin {name!r} not found; see `aigne-hub plugins list`")
@@ -17,7 +20,11 @@ async def set_plugin_enabled(settings: Settings, host: PluginHost, name: str, en
         _refuse_enabling_a_plugin_that_cannot_run(host, resolved)
     else:
         _refuse_locking_everyone_out(host, resolved)
+    row = await m.PluginState.get_or_none(name=resolved)
+    before = {"enabled": row.enabled if row is not None else host.is_enabled(resolved)}
     await m.PluginState.update_or_create(name=resolved, defaults={"enabled": enabled})
+    action = "plugin.enable" if enabled else "plugin.disable"
+    await audit.record(actor, action, "plugin", resolved, before=before, after={"enabled": enabled})
     await bump_generation(settings)
     return resolved
 

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 
 from hub_core.admin import plugin_config
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request, not_found
 from hub_core.infra import schemas
@@ -63,6 +64,32 @@ def provider_dict(row: m.Provider, host: PluginHost | None = None) -> dict[str, 
         "credentials": [credential_dict(c) for c in creds],
         "createdAt": row.created_at.isoformat() if row.created_at else None,
         "updatedAt": row.updated_at.isoformat() if row.updated_at else None,
+    }
+
+
+def provider_audit(row: m.Provider) -> dict[str, Any]:
+    """What the audit log keeps of a provider record (its config's secret-looking keys masked by
+    `hub_core.db.audit.clean`)."""
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "displayName": row.display_name,
+        "baseUrl": row.base_url,
+        "region": row.region,
+        "enabled": row.enabled,
+        "config": dict(row.config or {}),
+    }
+
+
+def credential_audit(cred: m.Credential, provider: m.Provider) -> dict[str, Any]:
+    """What the audit log keeps of a credential: never its value, only the masked form the API shows."""
+    return {
+        "provider": provider.name,
+        "name": cred.name,
+        "credentialType": cred.credential_type,
+        "maskedValue": cred.masked,
+        "weight": cred.weight,
+        "active": cred.active,
     }
 
 
@@ -195,6 +222,7 @@ async def add_provider(
     region: str | None = None,
     enabled: bool = True,
     config: dict[str, Any] | None = None,
+    actor: audit.Actor | None = None,
 ) -> m.Provider:
     adapter = host.providers.get(name)  # an OpenAI-compatible one has its record: a 409 below
     if adapter is None:
@@ -212,12 +240,16 @@ async def add_provider(
         )
     except IntegrityError as exc:
         raise HubError(409, "conflict", f"Provider {name!r} already exists") from exc
+    await audit.record(actor, "provider.create", "provider", row.id, after=provider_audit(row))
     await bump_generation(settings)
     return row
 
 
-async def update_provider(settings: Settings, ref: str | int, changes: dict[str, Any]) -> m.Provider:
+async def update_provider(
+    settings: Settings, ref: str | int, changes: dict[str, Any], *, actor: audit.Actor | None = None
+) -> m.Provider:
     row = await get_provider(ref)
+    before = provider_audit(row)
     if "displayName" in changes:
         row.display_name = str(changes["displayName"])[:100]
     if "baseUrl" in changes:
@@ -239,13 +271,16 @@ async def update_provider(settings: Settings, ref: str | int, changes: dict[str,
         if models:
             row.config["models"] = models
     await row.save()
+    await audit.record(actor, "provider.update", "provider", row.id, before=before, after=provider_audit(row))
     await bump_generation(settings)
     return row
 
 
-async def delete_provider(settings: Settings, ref: str | int) -> None:
+async def delete_provider(settings: Settings, ref: str | int, *, actor: audit.Actor | None = None) -> None:
     row = await get_provider(ref)
+    before = provider_audit(row)
     await row.delete()
+    await audit.record(actor, "provider.delete", "provider", row.id, before=before)
     await bump_generation(settings)
 
 
@@ -287,6 +322,7 @@ async def add_credential(
     verify: bool = False,
     upstream: UpstreamClient | None = None,
     test_model: str | None = None,
+    actor: audit.Actor | None = None,
 ) -> m.Credential:
     """Store a credential. With `verify` (on in the admin API and the CLI) a live test call must accept it
     first (`hub_core.routing.verify`); a refused one is a 400 with the vendor's words as ``detail``."""
@@ -310,6 +346,7 @@ async def add_credential(
         masked=_masked(values, schema),
         weight=int(weight),
     )
+    await audit.record(actor, "credential.create", "credential", cred.id, after=credential_audit(cred, row))
     await bump_generation(settings)
     return cred
 
@@ -325,11 +362,13 @@ async def update_credential(
     verify: bool = False,
     upstream: UpstreamClient | None = None,
     test_model: str | None = None,
+    actor: audit.Actor | None = None,
 ) -> m.Credential:
     row = await get_provider(provider_ref)
     cred = await m.Credential.get_or_none(id=cred_id, provider_id=row.id)
     if cred is None:
         raise not_found(f"Credential {cred_id} not found")
+    before = credential_audit(cred, row)
     if "value" in changes and changes["value"] not in (None, ""):
         schema = _schema_for(host, row)
         values = credential_values(changes["value"], schema)
@@ -349,15 +388,21 @@ async def update_credential(
         if cred.active:
             cred.error = None
     await cred.save()
+    after = credential_audit(cred, row)
+    await audit.record(actor, "credential.update", "credential", cred.id, before=before, after=after)
     await bump_generation(settings)
     return cred
 
 
-async def delete_credential(settings: Settings, provider_ref: str | int, cred_id: int) -> None:
+async def delete_credential(
+    settings: Settings, provider_ref: str | int, cred_id: int, *, actor: audit.Actor | None = None
+) -> None:
     row = await get_provider(provider_ref)
+    cred = await m.Credential.get_or_none(id=cred_id, provider_id=row.id)
     deleted = await m.Credential.filter(id=cred_id, provider_id=row.id).delete()
-    if not deleted:
+    if not deleted or cred is None:
         raise not_found(f"Credential {cred_id} not found")
+    await audit.record(actor, "credential.delete", "credential", cred_id, before=credential_audit(cred, row))
     await bump_generation(settings)
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request, not_found
 from hub_core.infra import access_keys
@@ -72,8 +73,12 @@ def authorize_user_change(actor: Caller, target_role: str | None, new_role: str 
         raise HubError(403, "forbidden", "Forbidden: only an owner can manage an owner's account")
 
 
-async def create_user(name: str, role: str = "member", email: str | None = None) -> m.User:
-    return await create_user_with_did(_did(), name, role, email)
+async def create_user(
+    name: str, role: str = "member", email: str | None = None, *, actor: audit.Actor | None = None
+) -> m.User:
+    user = await create_user_with_did(_did(), name, role, email)
+    await audit.record(actor, "user.create", "user", user.id, after=user_dict(user))
+    return user
 
 
 async def create_user_with_did(did: str, name: str, role: str = "member", email: str | None = None) -> m.User:
@@ -93,8 +98,11 @@ async def get_user(user_id: int) -> m.User:
     return user
 
 
-async def update_user(settings: Settings, user_id: int, changes: dict[str, Any]) -> m.User:
+async def update_user(
+    settings: Settings, user_id: int, changes: dict[str, Any], *, actor: audit.Actor | None = None
+) -> m.User:
     user = await get_user(user_id)
+    before = user_dict(user)
     if "role" in changes:
         role = check_role(str(changes["role"]))
         if user.role == "owner" and role != "owner" and await _is_last_active_owner(user):
@@ -110,6 +118,7 @@ async def update_user(settings: Settings, user_id: int, changes: dict[str, Any])
             raise HubError(409, "last_owner", "The hub must keep at least one active owner")
         user.disabled = disable
     await user.save()
+    await audit.record(actor, "user.update", "user", user.id, before=before, after=user_dict(user))
     await bump_generation(settings)
     return user
 
@@ -143,6 +152,8 @@ async def create_key(
     role: str | None = None,
     expires_at: datetime | None = None,
     token: str | None = None,
+    *,
+    actor: audit.Actor | None = None,
 ) -> tuple[m.AccessKey, str]:
     """Create an access key (a fresh random token, or `token` when the operator chose it, checked with
     `check_operator_key`); returns the row and the token, which is never stored or shown again."""
@@ -167,10 +178,13 @@ async def create_key(
         role=role,
         expires_at=expires_at,
     )
+    await audit.record(actor, "key.create", "key", key.id, after=key_dict(key))  # the token is never kept
     return key, token
 
 
-async def revoke_key(settings: Settings, key_id: int, user_id: int | None = None) -> m.AccessKey:
+async def revoke_key(
+    settings: Settings, key_id: int, user_id: int | None = None, *, actor: audit.Actor | None = None
+) -> m.AccessKey:
     query = m.AccessKey.filter(id=key_id)
     if user_id is not None:
         query = query.filter(user_id=user_id)
@@ -178,8 +192,10 @@ async def revoke_key(settings: Settings, key_id: int, user_id: int | None = None
     if key is None:
         raise not_found(f"Access key {key_id} not found")
     if key.revoked_at is None:
+        before = key_dict(key)
         key.revoked_at = datetime.now(UTC)
         await key.save()
+        await audit.record(actor, "key.revoke", "key", key.id, before=before, after=key_dict(key))
         await bump_generation(settings)
     return key
 

@@ -27,6 +27,7 @@ from hub_core.billing.pricing import (
     to_units,
 )
 from hub_core.billing.rates import RateBook
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import HubError
 from hub_core.types import Caller, CallRecord, Usage, random_id
@@ -404,24 +405,33 @@ class BillingManager:
             out["link"] = err.extra["link"]
         return out
 
-    async def set_mode(self, name: str) -> str:
+    async def set_mode(self, name: str, *, actor: audit.Actor | None = None) -> str:
         """Choose the active mode (``none`` turns billing off). The caller bumps the generation."""
         if name != NO_BILLING and name not in self.modes:
             known = ", ".join(sorted(self.modes)) or "none installed"
             raise HubError(
                 400, "unknown_billing_mode", f"Unknown billing mode {name!r} (modes: {known}, none)"
             )
+        row = await m.HubState.get_or_none(key=MODE_KEY)
+        before = row.value if row is not None else self.mode_name or self._default_mode()
         await _put_state(MODE_KEY, name)
+        await audit.record(
+            actor, "billing.mode", "billing", MODE_KEY, before={"mode": before}, after={"mode": name}
+        )
         return name
 
-    async def update_settings(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    async def update_settings(
+        self, name: str, changes: Mapping[str, Any], *, actor: audit.Actor | None = None
+    ) -> dict[str, Any]:
         mode = self.modes.get(name)
         if mode is None:
             raise HubError(404, "unknown_billing_mode", f"Unknown billing mode {name!r}")
         clean = mode.validate_settings(changes)
         row = await m.HubState.get_or_none(key=SETTINGS_KEY.format(name))
-        stored = {**_json_object(row.value if row else None), **clean}
+        before = _json_object(row.value if row else None)
+        stored = {**before, **clean}
         await _put_state(SETTINGS_KEY.format(name), json.dumps(stored))
+        await audit.record(actor, "billing.settings", "billing_mode", name, before=before, after=stored)
         mode.configure(stored)
         return mode.settings
 

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 
 from hub_core.billing.pricing import ORIGINAL_TYPE, Rate, decimal_or_none, decimal_str, normalize_kind
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request, not_found
 from hub_core.runtime.state import bump_generation
@@ -126,7 +127,9 @@ def _fields_from(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return out
 
 
-async def create_rate(settings: Settings, body: dict[str, Any]) -> m.ModelRate:
+async def create_rate(
+    settings: Settings, body: dict[str, Any], *, actor: audit.Actor | None = None
+) -> m.ModelRate:
     provider = str(body.get("provider") or body.get("providerName") or "").strip().lower()
     model = str(body.get("model") or "").strip()
     if not provider or len(provider) > 50:
@@ -140,22 +143,29 @@ async def create_rate(settings: Settings, body: dict[str, Any]) -> m.ModelRate:
         )
     except IntegrityError as exc:
         raise HubError(409, "rate_exists", f"A {kind} rate for {provider}/{model} already exists") from exc
+    await audit.record(actor, "rate.create", "rate", row.id, after=rate_dict(row))
     await bump_generation(settings)
     return row
 
 
-async def update_rate(settings: Settings, rate_id: int, body: dict[str, Any]) -> m.ModelRate:
+async def update_rate(
+    settings: Settings, rate_id: int, body: dict[str, Any], *, actor: audit.Actor | None = None
+) -> m.ModelRate:
     row = await get_rate(rate_id)
+    before = rate_dict(row)
     for attr, value in _fields_from(body, creating=False).items():
         if attr in ("input_rate", "output_rate") and value is None:
             raise bad_request(f"{attr} cannot be empty", param=attr)
         setattr(row, attr, value)
     await row.save()
+    await audit.record(actor, "rate.update", "rate", row.id, before=before, after=rate_dict(row))
     await bump_generation(settings)
     return row
 
 
-async def upsert_rate(settings: Settings, body: dict[str, Any]) -> m.ModelRate:
+async def upsert_rate(
+    settings: Settings, body: dict[str, Any], *, actor: audit.Actor | None = None
+) -> m.ModelRate:
     """Create the rate, or update the existing one for the same provider, model and kind (CLI)."""
     provider = str(body.get("provider") or "").strip().lower()
     kind = normalize_kind(body.get("kind") or body.get("type") or "chat")
@@ -163,8 +173,8 @@ async def upsert_rate(settings: Settings, body: dict[str, Any]) -> m.ModelRate:
         provider=provider, model=str(body.get("model") or "").strip(), kind=kind
     )
     if row is None:
-        return await create_rate(settings, body)
-    return await update_rate(settings, row.id, body)
+        return await create_rate(settings, body, actor=actor)
+    return await update_rate(settings, row.id, body, actor=actor)
 
 
 async def get_rate(rate_id: int) -> m.ModelRate:
@@ -174,9 +184,11 @@ async def get_rate(rate_id: int) -> m.ModelRate:
     return row
 
 
-async def delete_rate(settings: Settings, rate_id: int) -> None:
+async def delete_rate(settings: Settings, rate_id: int, *, actor: audit.Actor | None = None) -> None:
     row = await get_rate(rate_id)
+    before = rate_dict(row)
     await row.delete()
+    await audit.record(actor, "rate.delete", "rate", rate_id, before=before)
     await bump_generation(settings)
 
 
@@ -198,6 +210,7 @@ async def bulk_reprice(
     provider: str | None = None,
     kind: str | None = None,
     ids: list[int] | None = None,
+    actor: audit.Actor | None = None,
 ) -> list[m.ModelRate]:
     """Recompute input and output rates of every matching rate that has upstream unit costs."""
     margin = _rate_value(margin_percent, "profitMargin", required=True)
@@ -214,11 +227,13 @@ async def bulk_reprice(
     for row in await query:
         if row.unit_cost_input is None and row.unit_cost_output is None:
             continue
+        before = rate_dict(row)
         if row.unit_cost_input is not None:
             row.input_rate = suggested_rate(Decimal(row.unit_cost_input), margin, price)
         if row.unit_cost_output is not None:
             row.output_rate = suggested_rate(Decimal(row.unit_cost_output), margin, price)
         await row.save()
+        await audit.record(actor, "rate.reprice", "rate", row.id, before=before, after=rate_dict(row))
         changed.append(row)
     if changed:
         await bump_generation(settings)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from hub_core.cli.helpers import PluginCommandGroup, command_hub, emit, run_async
+from hub_core.cli.helpers import PluginCommandGroup, cli_actor, command_hub, emit, run_async
 
 
 @click.group(cls=PluginCommandGroup)
@@ -43,7 +43,7 @@ async def mode(settings: Any, name: str | None, as_json: bool) -> None:
 
     manager = await _billing(settings)
     if name:
-        await manager.set_mode(name)
+        await manager.set_mode(name, actor=cli_actor())
         await bump_generation(settings)
         await manager.refresh(force=True)
         if not as_json:
@@ -74,7 +74,7 @@ async def settings_cmd(settings: Any, mode_name: str | None, pairs: tuple[str, .
         raise click.ClickException(f"No billing mode {name!r}; choose one with `aigne-hub billing mode NAME`")
     if pairs:
         changes = dict(_pair(p) for p in pairs)
-        await manager.update_settings(target.name, changes)
+        await manager.update_settings(target.name, changes, actor=cli_actor())
         await bump_generation(settings)
     emit(target.settings, as_json, [f"{k} = {json.dumps(v)}" for k, v in sorted(target.settings.items())])
 
@@ -155,7 +155,7 @@ async def rates_set(settings: Any, provider: str, model: str, kind: str, **opts:
             body.setdefault("unitCosts", {})["input" if key == "unit_input" else "output"] = value
         elif key == "deprecated":
             body["deprecated"] = value
-    row = await rates.upsert_rate(settings, body)
+    row = await rates.upsert_rate(settings, body, actor=cli_actor())
     data = rates.rate_dict(row)
     emit(
         data,
@@ -174,7 +174,7 @@ async def rates_delete(settings: Any, rate_id: int) -> None:
     """Delete a rate (in credits mode its model is then refused)."""
     from hub_core.billing import rates
 
-    await rates.delete_rate(settings, rate_id)
+    await rates.delete_rate(settings, rate_id, actor=cli_actor())
     click.echo(f"Deleted rate #{rate_id}.")
 
 
@@ -192,5 +192,7 @@ async def rates_reprice(
     """Set rates from unit costs: rate = unit cost * (1 + margin%) / credit price."""
     from hub_core.billing import rates
 
-    rows = await rates.bulk_reprice(settings, margin, credit_price, provider=provider, kind=kind)
+    rows = await rates.bulk_reprice(
+        settings, margin, credit_price, provider=provider, kind=kind, actor=cli_actor()
+    )
     click.echo(f"Re-priced {len(rows)} rate(s).")

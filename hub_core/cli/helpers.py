@@ -9,9 +9,12 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from hub_core.db.audit import Actor
 
 T = TypeVar("T")
 
@@ -168,3 +171,10 @@ def _installed_plugins(ctx: click.Context) -> InstalledPlugins | None:
         except ConfigError:
             root.meta[_INSTALLED] = None
     return root.meta[_INSTALLED]
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for a CLI change (imported late: the CLI starts without the ORM)."""
+    from hub_core.db.audit import CLI
+
+    return CLI

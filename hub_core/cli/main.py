@@ -19,6 +19,7 @@ import click
 from hub_core.cli.billing import billing
 from hub_core.cli.helpers import (
     PluginCommandGroup,
+    cli_actor,
     command_hub,
     emit,
     plugin_db_apps,
@@ -154,9 +155,9 @@ async def keys_create(
     if user_ref is not None:
         user = await users.get_user(user_ref)
     else:
-        user = await users.create_user(name, role)
+        user = await users.create_user(name, role, actor=cli_actor())
     expires = datetime.now(UTC) + timedelta(days=expires_in) if expires_in else None
-    key, token = await users.create_key(user, name, role, expires)
+    key, token = await users.create_key(user, name, role, expires, actor=cli_actor())
     if as_json:
         click.echo(json.dumps({**users.key_dict(key), "key": token}, indent=2))
         return
@@ -191,7 +192,7 @@ async def keys_revoke(settings: Any, key_ref: str) -> None:
     key = await users.find_key(key_ref)
     if key is None:
         raise click.ClickException(f"No key {key_ref!r}")
-    await users.revoke_key(settings, key.id)
+    await users.revoke_key(settings, key.id, actor=cli_actor())
     click.echo(f"Revoked key #{key.id} {key.name!r}.")
 
 
@@ -232,6 +233,7 @@ async def providers_add(
         base_url=base_url,
         region=region,
         enabled=not disabled,
+        actor=cli_actor(),
     )
     emit(
         svc.provider_dict(row, hub.host),
@@ -292,6 +294,7 @@ async def providers_add_compatible(
         enabled=not disabled,
         verify=not no_verify,
         config=config,
+        actor=cli_actor(),
     )
     await row.fetch_related("credentials")
     lines = [f"Added OpenAI-compatible provider {row.name} (id {row.id}) at {row.base_url}."]
@@ -325,7 +328,7 @@ async def providers_enable(settings: Any, name: str) -> None:
     """Put a provider back into service; running hubs apply it on their next request."""
     from hub_core.admin import providers as svc
 
-    row = await svc.update_provider(settings, name, {"enabled": True})
+    row = await svc.update_provider(settings, name, {"enabled": True}, actor=cli_actor())
     click.echo(f"Enabled provider {row.name}.")
 
 
@@ -336,7 +339,7 @@ async def providers_disable(settings: Any, name: str) -> None:
     """Take a provider out of service (its calls get 503); running hubs apply it on their next request."""
     from hub_core.admin import providers as svc
 
-    row = await svc.update_provider(settings, name, {"enabled": False})
+    row = await svc.update_provider(settings, name, {"enabled": False}, actor=cli_actor())
     click.echo(f"Disabled provider {row.name}.")
 
 
@@ -348,7 +351,7 @@ async def providers_remove(settings: Any, name: str) -> None:
     from hub_core.admin import providers as svc
 
     row = await svc.get_provider(name)
-    await svc.delete_provider(settings, row.id)
+    await svc.delete_provider(settings, row.id, actor=cli_actor())
     click.echo(f"Removed provider {row.name}.")
 
 
@@ -422,6 +425,7 @@ async def credentials_add(
             weight=weight,
             verify=not no_verify,
             test_model=test_model,
+            actor=cli_actor(),
         )
     except HubError as exc:
         detail = exc.extra.get("detail")
@@ -474,7 +478,7 @@ async def plugins_enable(settings: Any, name: str) -> None:
     enabled: the command says why and exits 1."""
     from hub_core.admin.plugin_state import set_plugin_enabled
 
-    resolved = await set_plugin_enabled(settings, command_hub(settings).host, name, True)
+    resolved = await set_plugin_enabled(settings, command_hub(settings).host, name, True, actor=cli_actor())
     click.echo(f"Enabled plugin {resolved}.")
 
 
@@ -485,7 +489,7 @@ async def plugins_disable(settings: Any, name: str) -> None:
     """Disable a plugin; running hubs apply it on their next request."""
     from hub_core.admin.plugin_state import set_plugin_enabled
 
-    resolved = await set_plugin_enabled(settings, command_hub(settings).host, name, False)
+    resolved = await set_plugin_enabled(settings, command_hub(settings).host, name, False, actor=cli_actor())
     click.echo(f"Disabled plugin {resolved}.")
 
 
@@ -522,7 +526,7 @@ async def plugins_config(
             changed[key] = _setting_value(schema["properties"][key], _read_value(value))
         # the whole set (a secret left out is cleared, not kept); required fields may come one at a time
         stored = svc.validate(schema, changed, partial=True)
-        await svc.save(settings, hub.keyring, resolved, schema, stored)
+        await svc.save(settings, hub.keyring, resolved, schema, stored, actor=cli_actor())
         missing = missing_required(schema, {**svc.defaults(schema), **stored})
         if missing:
             click.echo(f"Saved; still required: {', '.join(missing)}.", err=True)

@@ -248,3 +248,24 @@ class ModelStatus(Model):
     class Meta:
         table = "model_status"
         unique_together = (("provider", "model", "kind"),)
+
+
+class AuditEntry(Model):
+    """One admin change: who made it, what it was and the record before and after (secrets masked), written by
+    `hub_core.db.audit.record` from the admin operations the admin API and the CLI share."""
+
+    id = fields.BigIntField(primary_key=True)
+    created_at = fields.DatetimeField(db_index=True)
+    actor = fields.CharField(max_length=20)  # user | cli | system
+    actor_user_id = fields.IntField(null=True, db_index=True)
+    actor_name = fields.CharField(max_length=200, null=True)
+    actor_key_id = fields.IntField(null=True)
+    action = fields.CharField(max_length=64, db_index=True)  # e.g. provider.create, key.revoke
+    target_type = fields.CharField(max_length=32)
+    target_id = fields.CharField(max_length=200, null=True)
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+    request_id = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "audit_log"

@@ -9,12 +9,13 @@ from typing import Any
 from quart import Blueprint, Response, request
 
 from hub_core.admin import compatible, plugin_config, plugin_state, providers, users
+from hub_core.db import audit
 from hub_core.db import models as m
 from hub_core.errors import bad_request
 from hub_core.providers.compatible import KIND
 from hub_core.routing.status import ModelState
 from hub_core.routing.verify import raise_unless_valid
-from hub_core.web.api.admin_auth import require_admin
+from hub_core.web.api.admin_auth import audit_actor, require_admin
 from hub_core.web.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
 
 bp = Blueprint("admin", __name__)
@@ -88,6 +89,7 @@ async def create_provider() -> Response:
         region=body.get("region"),
         enabled=bool(body.get("enabled", True)),
         config=body.get("config") if isinstance(body.get("config"), dict) else None,
+        actor=await audit_actor(),
     )
     await hub.state.reload()
     return json_response(providers.provider_dict(row, hub.host), 201)
@@ -109,6 +111,7 @@ async def _create_compatible(body: dict[str, Any]) -> Response:
         verify=_flag(body, "verify", True),
         config=body.get("config"),
         upstream=hub.upstream,
+        actor=await audit_actor(),
     )
     await hub.state.reload()
     await row.fetch_related("credentials")
@@ -140,7 +143,7 @@ async def provider_models(provider_id: int) -> Response:
 async def update_provider(provider_id: int) -> Response:
     hub = current_hub()
     body = _texts(await json_body(), "displayName", "baseUrl", "region")
-    row = await providers.update_provider(hub.settings, provider_id, body)
+    row = await providers.update_provider(hub.settings, provider_id, body, actor=await audit_actor())
     await hub.state.reload()
     await row.fetch_related("credentials")  # the answer lists them, as GET does
     return json_response(providers.provider_dict(row, hub.host))
@@ -149,7 +152,7 @@ async def update_provider(provider_id: int) -> Response:
 @bp.delete("/api/ai-providers/<int:provider_id>")
 async def delete_provider(provider_id: int) -> Response:
     hub = current_hub()
-    await providers.delete_provider(hub.settings, provider_id)
+    await providers.delete_provider(hub.settings, provider_id, actor=await audit_actor())
     await hub.state.reload()
     return json_response({"message": "deleted"})
 
@@ -168,6 +171,7 @@ async def create_credential(provider_id: int) -> Response:
         weight=_int(body.get("weight", 100), "weight"),
         credential_type=str(body.get("credentialType", "api_key")),
         **_verification(body),
+        actor=await audit_actor(),
     )
     await hub.state.reload()
     return json_response(providers.credential_dict(cred), 201)
@@ -180,7 +184,14 @@ async def update_credential(provider_id: int, cred_id: int) -> Response:
     if "weight" in body:
         body["weight"] = _int(body["weight"], "weight")
     cred = await providers.update_credential(
-        hub.settings, hub.host, hub.keyring, provider_id, cred_id, body, **_verification(body)
+        hub.settings,
+        hub.host,
+        hub.keyring,
+        provider_id,
+        cred_id,
+        body,
+        **_verification(body),
+        actor=await audit_actor(),
     )
     await hub.state.reload()
     return json_response(providers.credential_dict(cred))
@@ -189,7 +200,7 @@ async def update_credential(provider_id: int, cred_id: int) -> Response:
 @bp.delete("/api/ai-providers/<int:provider_id>/credentials/<int:cred_id>")
 async def delete_credential(provider_id: int, cred_id: int) -> Response:
     hub = current_hub()
-    await providers.delete_credential(hub.settings, provider_id, cred_id)
+    await providers.delete_credential(hub.settings, provider_id, cred_id, actor=await audit_actor())
     await hub.state.reload()
     return json_response({"message": "deleted"})
 
@@ -301,7 +312,10 @@ async def create_user() -> Response:
     body = await json_body()
     users.authorize_user_change(await require_admin(), None, str(body.get("role", "member")))
     user = await users.create_user(
-        str(body.get("name", "")), str(body.get("role", "member")), body.get("email")
+        str(body.get("name", "")),
+        str(body.get("role", "member")),
+        body.get("email"),
+        actor=await audit_actor(),
     )
     return json_response(users.user_dict(user), 201)
 
@@ -313,7 +327,7 @@ async def update_user(user_id: int) -> Response:
     target = await users.get_user(user_id)
     new_role = str(body["role"]) if "role" in body else None
     users.authorize_user_change(await require_admin(), target.role, new_role)
-    user = await users.update_user(hub.settings, user_id, body)
+    user = await users.update_user(hub.settings, user_id, body, actor=await audit_actor())
     await hub.state.reload()
     return json_response(users.user_dict(user))
 
@@ -342,12 +356,16 @@ async def create_key() -> Response:
             users.authorize_user_change(caller, user.role, key_role)
     elif body.get("createUser"):
         users.authorize_user_change(caller, None, str(body.get("role", "member")))
-        user = await users.create_user(str(body.get("name", "")), str(body.get("role", "member")))
+        user = await users.create_user(
+            str(body.get("name", "")), str(body.get("role", "member")), actor=await audit_actor()
+        )
     else:
         user = await users.get_user(caller.user_id)
     users.authorize_user_change(caller, None, key_role)
     expires = _datetime(body.get("expiresAt"))
-    key, token = await users.create_key(user, str(body.get("name", "")), body.get("role"), expires)
+    key, token = await users.create_key(
+        user, str(body.get("name", "")), body.get("role"), expires, actor=await audit_actor()
+    )
     return json_response({**users.key_dict(key), "key": token}, 201)
 
 
@@ -358,9 +376,34 @@ async def revoke_key(key_id: int) -> Response:
     owner = await m.AccessKey.filter(id=key_id).values_list("user__role", flat=True)
     if owner and caller.key_id != key_id:  # an admin may not lock the owner out; anyone may drop their own
         users.authorize_user_change(caller, owner[0])
-    key = await users.revoke_key(hub.settings, key_id)
+    key = await users.revoke_key(hub.settings, key_id, actor=await audit_actor())
     await hub.state.reload()
     return json_response(users.key_dict(key))
+
+
+# --- audit log ----------------------------------------------------------------------------------------
+
+
+@bp.get("/api/admin/audit")
+async def audit_log() -> Response:
+    """Admin changes, newest first: ``actor`` (user id, ``cli``, ``system`` or part of a name), ``action``
+    (a prefix: ``provider.`` or ``key.revoke``), ``targetType``, ``targetId``, ``from``/``to`` (ISO 8601)."""
+    page, size = _paging()
+    args = request.args
+    since, until = _datetime(args.get("from"), "from"), _datetime(args.get("to"), "to")
+    if since and until and since >= until:
+        raise bad_request("from must be before to", param="from")
+    count, rows = await audit.search(
+        actor=(args.get("actor") or "").strip() or None,
+        action=(args.get("action") or "").strip() or None,
+        target_type=(args.get("targetType") or "").strip() or None,
+        target_id=(args.get("targetId") or "").strip() or None,
+        since=since,
+        until=until,
+        page=page,
+        page_size=size,
+    )
+    return json_response(_page_of(count, [audit.entry_dict(r) for r in rows], page, size))
 
 
 # --- plugins ------------------------------------------------------------------------------------------
@@ -377,7 +420,9 @@ async def toggle_plugin(name: str) -> Response:
     body = await json_body()
     if not isinstance(body.get("enabled"), bool):
         raise bad_request("enabled must be a boolean", param="enabled")
-    resolved = await plugin_state.set_plugin_enabled(hub.settings, hub.host, name, body["enabled"])
+    resolved = await plugin_state.set_plugin_enabled(
+        hub.settings, hub.host, name, body["enabled"], actor=await audit_actor()
+    )
     await hub.state.reload()
     return json_response(hub.host.infos[resolved].as_dict())
 
@@ -399,7 +444,7 @@ async def put_plugin_config(name: str) -> Response:
     resolved, schema = plugin_config.schema_of(hub.host, name)
     stored = hub.state.plugin_config.get(resolved, {})
     values = plugin_config.validate(schema, await json_body(), stored)
-    await plugin_config.save(hub.settings, hub.keyring, resolved, schema, values)
+    await plugin_config.save(hub.settings, hub.keyring, resolved, schema, values, actor=await audit_actor())
     await hub.state.reload()
     return json_response(plugin_config.view(resolved, schema, values, hub.host.config(resolved)))
 
@@ -428,15 +473,13 @@ def _texts(body: dict[str, Any], *names: str) -> dict[str, Any]:
     return body
 
 
-def _datetime(value: Any) -> datetime | None:
+def _datetime(value: Any, name: str = "expiresAt") -> datetime | None:
     if value in (None, ""):
         return None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise bad_request("expiresAt must be an ISO 8601 date-time", param="expiresAt") from exc
+        raise bad_request(f"{name} must be an ISO 8601 date-time", param=name) from exc
     if parsed.tzinfo is None:
-        from datetime import UTC
-
         parsed = parsed.replace(tzinfo=UTC)
     return parsed

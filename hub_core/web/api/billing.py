@@ -12,7 +12,7 @@ from hub_core.billing.pricing import ORIGINAL_TYPE
 from hub_core.db import models as m
 from hub_core.errors import bad_request
 from hub_core.runtime.state import bump_generation
-from hub_core.web.api.admin_auth import require_admin
+from hub_core.web.api.admin_auth import audit_actor, require_admin
 from hub_core.web.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
 
 bp = Blueprint("billing", __name__)
@@ -52,12 +52,12 @@ async def put_billing() -> Response:
     body = await json_body()
     await billing.refresh()
     if "mode" in body:
-        await billing.set_mode(str(body["mode"]))
+        await billing.set_mode(str(body["mode"]), actor=await audit_actor())
     if "settings" in body:
         if not isinstance(body["settings"], dict):
             raise bad_request("settings must be an object", param="settings")
         name = str(body.get("mode") or billing.mode_name or "")
-        await billing.update_settings(name, body["settings"])
+        await billing.update_settings(name, body["settings"], actor=await audit_actor())
     await bump_generation(hub.settings)
     await _reloaded()
     return json_response(billing.describe())
@@ -107,10 +107,13 @@ async def create_rates() -> Response:
     if names is not None:
         if not isinstance(names, list) or not names:
             raise bad_request("providers must be a non-empty array of provider names", param="providers")
-        rows = [await rates.create_rate(hub.settings, {**body, "provider": str(n)}) for n in names]
+        rows = [
+            await rates.create_rate(hub.settings, {**body, "provider": str(n)}, actor=await audit_actor())
+            for n in names
+        ]
         await _reloaded()
         return json_response({"list": [rates.rate_dict(r) for r in rows]}, 201)
-    row = await rates.create_rate(hub.settings, body)
+    row = await rates.create_rate(hub.settings, body, actor=await audit_actor())
     await _reloaded()
     return json_response(rates.rate_dict(row), 201)
 
@@ -148,14 +151,16 @@ async def get_rate(rate_id: int) -> Response:
 
 @bp.put("/api/ai-providers/model-rates/<int:rate_id>")
 async def update_rate(rate_id: int) -> Response:
-    row = await rates.update_rate(current_hub().settings, rate_id, await json_body())
+    row = await rates.update_rate(
+        current_hub().settings, rate_id, await json_body(), actor=await audit_actor()
+    )
     await _reloaded()
     return json_response(rates.rate_dict(row))
 
 
 @bp.delete("/api/ai-providers/model-rates/<int:rate_id>")
 async def delete_rate(rate_id: int) -> Response:
-    await rates.delete_rate(current_hub().settings, rate_id)
+    await rates.delete_rate(current_hub().settings, rate_id, actor=await audit_actor())
     await _reloaded()
     return json_response({"message": "deleted"})
 
@@ -174,6 +179,7 @@ async def bulk_rate_update() -> Response:
         provider=body.get("provider"),
         kind=body.get("type") or body.get("kind"),
         ids=ids,
+        actor=await audit_actor(),
     )
     await _reloaded()
     return json_response({"updated": len(rows), "list": [rates.rate_dict(r) for r in rows]})

@@ -12,7 +12,7 @@ from hub_core.admin import sessions, users
 from hub_core.db import models as m
 from hub_core.errors import HubError, bad_request
 from hub_core.types import ROLE_RANK, Caller
-from hub_core.web.api.admin_auth import require_user
+from hub_core.web.api.admin_auth import audit_actor, require_user
 from hub_core.web.api.common import admin_error, as_hub_error, current_hub, json_body, json_response
 
 bp = Blueprint("session", __name__)
@@ -127,7 +127,9 @@ async def create_my_key() -> Response:
         raise HubError(403, "forbidden", f"Forbidden: a {caller.role} cannot create a {role} key")
     user = await users.get_user(caller.user_id)
     expires = await _within_own_expiry(caller, _expiry(body.get("expiresAt")))
-    key, token = await users.create_key(user, str(body.get("name", "")), role, expires)
+    key, token = await users.create_key(
+        user, str(body.get("name", "")), role, expires, actor=await audit_actor(caller)
+    )
     return json_response({**users.key_dict(key), "key": token}, 201)
 
 
@@ -135,7 +137,9 @@ async def create_my_key() -> Response:
 async def revoke_my_key(key_id: int) -> Response:
     caller = await require_user()
     hub = current_hub()
-    key = await users.revoke_key(hub.settings, key_id, user_id=caller.user_id)
+    key = await users.revoke_key(
+        hub.settings, key_id, user_id=caller.user_id, actor=await audit_actor(caller)
+    )
     await hub.state.reload()
     return json_response(users.key_dict(key))
 
