@@ -17,6 +17,7 @@ import { UsagePage } from "./pages/Usage";
 import { AccountPage } from "./pages/Account";
 import { PricingPage } from "./pages/Pricing";
 import { BuyCreditsPage } from "./pages/BuyCredits";
+import { AuditLogPage } from "./pages/AuditLog";
 
 interface RouteDef {
   path: string;
@@ -35,6 +36,7 @@ export const ROUTES: RouteDef[] = [
   { path: "/console/models", label: "Models and rates", admin: true, nav: true, render: () => <ModelRatesPage /> },
   { path: "/console/credits", label: "Credits", admin: true, nav: true, render: () => <CreditsPage /> },
   { path: "/console/usage", label: "Usage", admin: true, nav: true, render: () => <UsagePage scope="all" /> },
+  { path: "/console/audit", label: "Audit log", admin: true, nav: true, render: () => <AuditLogPage /> },
   {
     path: "/console/usage/projects/:appDid",
     label: "Usage",

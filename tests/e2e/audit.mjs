@@ -1,0 +1,60 @@
+// Browser scenario for the audit log (issue 16 item 4), run by tests/e2e/test_audit_e2e.py:
+// `node audit.mjs SCENARIO`. Helpers are in lib.mjs.
+import { assert, env, eventually, launch, runScenario, shot, signIn } from "./lib.mjs";
+
+const scenarios = {
+  // An admin creates a user in the console, then finds that change on the Audit log page: their name as the
+  // actor, the action, and the new record's fields in the before/after view; filters narrow the list.
+  async userChange({ page }) {
+    await signIn(page, env.ADMIN_KEY, "/console/users");
+    await page.getByRole("button", { name: "New user" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name", { exact: true }).fill("audited-user");
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("heading", { name: "Audit log" }).waitFor();
+    const row = page.locator('tr[data-action="user.create"]').first();
+    await row.waitFor();
+    assert.match(await row.textContent(), /owner/); // the signed-in admin is the actor
+    await row.getByRole("button", { name: "Show changes" }).click();
+    const diff = page.getByTestId("audit-diff");
+    assert.match(await diff.locator('tr[data-field="name"]').textContent(), /audited-user/);
+    assert.match(await diff.locator('tr[data-field="role"]').textContent(), /member/);
+
+    // the action filter keeps only that kind of change; "cli" as the actor finds none of the console's
+    await page.getByLabel("Action").selectOption("user.");
+    const others = page.locator("tr[data-action]:not([data-action^='user.'])");
+    await eventually(async () => (await others.count()) === 0, "only user.* entries");
+    await page.locator('tr[data-action="user.create"]').first().waitFor();
+    await page.getByLabel("Actor (name, user id or cli)").fill("cli");
+    await page.getByText("No changes recorded yet.").waitFor();
+    await page.getByLabel("Actor (name, user id or cli)").fill("");
+    await page.locator('tr[data-action="user.create"]').first().waitFor();
+    await page.getByTestId("audit-diff").waitFor(); // the entry opened above stays open
+    await shot(page, "audit-log-light");
+  },
+
+  // The same page in dark mode and Chinese, for the screenshot and to see it renders there.
+  async darkZh() {
+    const { browser, page, errors } = await launch(undefined, { colorScheme: "dark" });
+    try {
+      await signIn(page, env.ADMIN_KEY, "/console/audit");
+      await page.evaluate(() => localStorage.setItem("aigne-hub:lang", "zh"));
+      await page.reload();
+      await page.getByRole("heading", { name: "审计日志" }).waitFor();
+      const row = page.locator('tr[data-action="user.create"]').first();
+      await row.getByRole("button", { name: "查看更改" }).click();
+      await page.getByTestId("audit-diff").waitFor();
+      const scheme = await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
+      assert.equal(scheme, "dark");
+      await shot(page, "audit-log-dark-zh");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  },
+};
+
+await runScenario(scenarios, ["darkZh"]);
