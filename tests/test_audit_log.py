@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
+from hubtest_plugins import entry_point, installed
 from hubtest_plugins.cli import ok, run_cli
 from hubtest_plugins.http import Answer, call
 
@@ -134,7 +135,19 @@ def test_cli_changes_are_logged_as_cli(hub_server_factory, hub_settings, fake_op
     assert SECRET not in json.dumps(log)
 
 
-def test_secret_plugin_settings_are_masked(hub, fake_openai_thread):
+def test_plugin_settings_are_logged_with_the_secret_masked(hub_server_factory, hub_settings):
+    server = hub_server_factory(hub_settings, entry_points=[installed("openai"), entry_point("settings")])
+    url = "/api/admin/plugins/hubtest_settings/config"
+    admin(server, "PUT", url, {"greeting": "hello", "api_token": SECRET})
+    admin(server, "PUT", url, {"greeting": "bonjour"})  # a secret left out keeps its stored value
+    second, first = entries(server, action="plugin.config")
+    assert first["before"] == {} and first["after"]["greeting"] == "hello"
+    assert (second["before"]["greeting"], second["after"]["greeting"]) == ("hello", "bonjour")
+    assert first["after"]["api_token"] and second["after"]["api_token"]  # there, but masked
+    assert SECRET not in json.dumps([first, second]) and SECRET[6:-4] not in json.dumps([first, second])
+
+
+def test_secret_looking_keys_are_masked_anywhere():
     from hub_core.db import audit as audit_store
 
     cleaned = audit_store.clean({"api_key": SECRET, "headers": {"X-Api-Key": SECRET, "Accept": "json"}})

@@ -567,7 +567,7 @@ const scenarios = {
 
   // Dark mode: follows the system, the header's menu pins a theme, and both pass axe-core's contrast check.
   async themes() {
-    const pages = ["/console", "/console/providers", "/console/users", "/console/models", "/console/credits", "/console/usage", "/playground", "/account", "/pricing"];
+    const pages = ["/console", "/console/providers", "/console/users", "/console/models", "/console/credits", "/console/usage", "/console/audit", "/playground", "/account", "/pricing"];
     const report = [];
     for (const scheme of ["light", "dark"]) {
       // axe is injected as an inline script, which the console's Content-Security-Policy (rightly) refuses
