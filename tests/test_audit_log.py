@@ -119,8 +119,11 @@ def test_cli_changes_are_logged_as_cli(hub_server_factory, hub_settings, fake_op
     )
     ok(run_cli("billing", "rates", "set", "openai", "gpt-4o-mini", "--output", "3", data_dir=data))
     ok(run_cli("plugins", "disable", "openai", data_dir=data))
+    ok(run_cli("secrets", "rotate", data_dir=data))
 
     log = entries(server, actor="cli")
+    rotated = log.pop(0)
+    assert rotated["action"] == "secrets.rotate" and rotated["after"]["reencrypted"] == 1
     assert [e["action"] for e in log] == [
         "plugin.disable",
         "rate.update",

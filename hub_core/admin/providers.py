@@ -518,7 +518,7 @@ async def check_stored_credential(
     return cred, result
 
 
-async def rotate_secrets(keyring: Keyring) -> dict[str, Any]:
+async def rotate_secrets(keyring: Keyring, *, actor: audit.Actor | None = None) -> dict[str, Any]:
     """Re-encrypt every credential and secret plugin setting under a new master key and drop keys nothing
     uses any more."""
     from tortoise.transactions import in_transaction
@@ -541,12 +541,15 @@ async def rotate_secrets(keyring: Keyring) -> dict[str, Any]:
         for kid in dropped:
             del keyring.keys[kid]
         keyring.save()
-    return {
+    result = {
         "reencrypted": count,
         "reencryptedSettings": settings_count,
         "currentKeyId": keyring.current,
         "droppedKeyIds": dropped,
     }
+    # which key ids, how many values: never a key or value
+    await audit.record(actor, "secrets.rotate", "keyring", result.get("currentKeyId"), after=result)
+    return result
 
 
 def _schema_for(host: PluginHost, row: m.Provider) -> dict[str, Any]:

@@ -582,7 +582,7 @@ async def secrets_rotate(settings: Any) -> None:
     from hub_core.runtime.state import bump_generation
 
     keyring = Keyring.load(settings.secret_key, settings.key_file)
-    result = await rotate_secrets(keyring)
+    result = await rotate_secrets(keyring, actor=cli_actor())
     await bump_generation(settings)
     click.echo(f"Re-encrypted {result['reencrypted']} credential(s) under key {result['currentKeyId']}.")
     if result["reencryptedSettings"]:
