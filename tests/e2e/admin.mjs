@@ -431,7 +431,7 @@ const scenarios = {
     await shot(page, "bulk-actions");
     await page.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Delete" }).click();
     await page.getByTestId("bulk-report").filter({ hasText: "Delete: 1 of 1 done." }).waitFor();
-    await page.locator("tbody tr", { hasText: "dall-e-3" }).waitFor({ state: "detached" });
+    await page.getByRole("checkbox", { name: "Select rate openai/dall-e-3" }).waitFor({ state: "detached" });
   },
 
   // Every save says what it did: providers, credentials, users, keys and plugins (the rates page's notice).
@@ -538,6 +538,33 @@ const scenarios = {
     await openai.locator('tr[data-credential="bulk-c1"]').waitFor({ state: "detached" });
     const left = (await openaiProvider()).credentials.map((c) => c.name);
     assert.ok(!left.includes("bulk-c1") && !left.includes("bulk-c2") && left.length > 0, JSON.stringify(left));
+  },
+
+  // The rates page lists every model the providers serve, unrated ones marked, and rates one from the list.
+  async servedModels({ page }) {
+    const model = "text-embedding-3-small";
+    for (const r of (await api("GET", `/api/ai-providers/model-rates?provider=openai&model=${model}`)).body.list)
+      await api("DELETE", `/api/ai-providers/model-rates/${r.id}`);
+    await signIn(page, env.ADMIN_KEY, "/console/models");
+    const row = page.locator(`tr[data-served="openai/${model}"]`);
+    await row.getByText("no rate", { exact: true }).waitFor();
+    const before = (await api("GET", "/api/ai-providers/model-rates/catalog")).body;
+    await page.getByTestId("served-summary").filter({ hasText: `${before.count} models served, ${before.unrated} without a rate.` }).waitFor();
+    await shot(page, "rates-served-models");
+    await row.getByRole("button", { name: `Add a rate for openai/${model}` }).click();
+    const dialog = page.getByRole("dialog");
+    assert.equal(await dialog.getByLabel("Model ID").inputValue(), model);
+    assert.equal(await dialog.getByLabel("Type").inputValue(), "embedding");
+    assert.ok(await dialog.getByRole("checkbox", { name: "OpenAI" }).isChecked());
+    await dialog.getByLabel("Input credits per 1M tokens").fill("0.02");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await page.getByTestId("rates-notice").filter({ hasText: "Rate saved." }).waitFor();
+    await row.getByText("rated", { exact: true }).waitFor();
+    assert.equal(await row.getByRole("button", { name: /Add a rate/ }).count(), 0);
+    const made = (await api("GET", `/api/ai-providers/model-rates?provider=openai&model=${model}`)).body.list;
+    assert.deepEqual(made.map((r) => [r.provider, r.model, r.kind]), [["openai", model, "embedding"]]);
+    await page.getByTestId("served-summary").filter({ hasText: `${before.unrated - 1} without a rate.` }).waitFor();
+    await api("DELETE", `/api/ai-providers/model-rates/${made[0].id}`); // later scenarios expect it unrated
   },
 
   // Console assets as browsers expect them: Brotli, a year of caching for hashed files, 304 on revalidation.

@@ -149,6 +149,10 @@ def test_bulk_providers_and_credentials(browser: Browser) -> None:
     browser.run("bulkProviders")
 
 
+def test_rates_page_lists_served_models(browser: Browser) -> None:
+    browser.run("servedModels")
+
+
 def test_buy_credits_page_from_the_402_link(browser: Browser) -> None:
     browser.run("buyCredits", timeout=300)
 

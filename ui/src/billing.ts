@@ -200,7 +200,19 @@ export interface CallFilters {
 
 type Range = { startTime: number; endTime: number; allUsers?: boolean; appDid?: string; timezoneOffset?: number };
 
+/** One model the enabled providers serve, and whether it has a rate (`GET /api/ai-providers/model-rates/catalog`). */
+export interface ServedModel {
+  provider: string;
+  providerDisplayName: string;
+  model: string;
+  kind: string;
+  type: string;
+  rated: boolean;
+  rateId: number | null;
+}
+
 export const billing = {
+  rateCatalog: () => request<{ count: number; unrated: number; list: ServedModel[] }>("GET", "/api/ai-providers/model-rates/catalog"),
   publicModels: (type?: string) => get<PublicModel[]>(`/api/ai-providers/models${qs({ type })}`),
 
   config: () => get<BillingConfig>("/api/admin/billing"),

@@ -549,4 +549,13 @@ export const zh: Record<string, string> = {
   "Delete {n} credentials?": "删除 {n} 个凭证？",
   "Select all credentials of {name}": "选择 {name} 的所有凭证",
   "Select credential {name}": "选择凭证 {name}",
+  "Models the providers serve": "服务商提供的模型",
+  "{n} models served, {unrated} without a rate. In credits mode a model without a rate is refused.": "共提供 {n} 个模型，其中 {unrated} 个没有费率。积分模式下没有费率的模型会被拒绝。",
+  "No provider serves a model yet.": "还没有服务商提供模型。",
+  "Rate": "费率",
+  "rated": "已定价",
+  "no rate": "无费率",
+  "Add a rate for {model}": "为 {model} 添加费率",
+  "Add rate": "添加费率",
+  "Show all {n}": "显示全部 {n} 个",
 };

@@ -2,14 +2,14 @@
 // bulk re-pricing from upstream unit costs; rates are shown per 1M tokens (per image / second for media).
 import { useState } from "react";
 import { admin, type ModelAvailability, type Provider } from "../api";
-import { billing, type ModelRate } from "../billing";
+import { billing, type ModelRate, type ServedModel } from "../billing";
 import { formatDate, useI18n } from "../i18n";
 import { perMillion } from "./Pricing";
 import { BulkBar, SelectAll, SelectRow, useSelection } from "../components/bulk";
 import { ModalForm, TextField } from "../components/forms";
 import { Notice, useNotice } from "../components/notice";
 import { PagedList, usePaged } from "../components/paged";
-import { Badge, ConfirmButton, Empty, Field, InlineError, SearchInput, Table, useAction, useAsync } from "../components/ui";
+import { AsyncView, Badge, ConfirmButton, Empty, Field, InlineError, SearchInput, Table, useAction, useAsync, type AsyncState } from "../components/ui";
 
 const PAGE = 20;
 const TYPES = ["chat", "embedding", "image", "video"];
@@ -42,7 +42,8 @@ export function ModelRatesPage() {
   const { t } = useI18n();
   const [provider, setProvider] = useState("");
   const [model, setModel] = useState("");
-  const [editing, setEditing] = useState<ModelRate | "new" | null>(null);
+  const [editing, setEditing] = useState<ModelRate | ServedModel | "new" | null>(null);
+  const served = useAsync(() => billing.rateCatalog(), []);
   const [repricing, setRepricing] = useState(false);
   const notice = useNotice();
   const setNotice = notice.show;
@@ -76,7 +77,10 @@ export function ModelRatesPage() {
       <BulkBar
         selection={picked}
         actions={[{ label: t("Delete"), danger: true, confirm: t("Delete {n} rates?"), run: (id: number) => billing.deleteRate(id) }]}
-        onDone={rates.reload}
+        onDone={() => {
+          rates.reload();
+          served.reload();
+        }}
       />
       <Notice notice={notice} testId="rates-notice" />
     </>
@@ -145,7 +149,12 @@ export function ModelRatesPage() {
                   </button>
                   <ConfirmButton
                     question={t("Delete the rate for {model}?", { model: r.model })}
-                    onConfirm={() => action.run(() => billing.deleteRate(r.id)).then(rates.reload)}
+                    onConfirm={() =>
+                      action.run(() => billing.deleteRate(r.id)).then(() => {
+                        rates.reload();
+                        served.reload();
+                      })
+                    }
                   >
                     {t("Delete")}
                   </ConfirmButton>
@@ -156,15 +165,18 @@ export function ModelRatesPage() {
         )}
       </PagedList>
       <AvailabilityLegend />
+      <ServedModels state={served} provider={provider} model={model} onAdd={setEditing} />
       {editing && (
         <RateForm
-          rate={editing === "new" ? null : editing}
+          rate={editing === "new" || "rated" in editing ? null : editing}
+          preset={editing !== "new" && "rated" in editing ? editing : undefined}
           providers={providers.data ?? []}
           onClose={() => setEditing(null)}
           onSaved={() => {
             setEditing(null);
             setNotice(t("Rate saved."));
             rates.reload();
+            served.reload();
           }}
         />
       )}
@@ -179,6 +191,74 @@ export function ModelRatesPage() {
         />
       )}
     </section>
+  );
+}
+
+const SERVED_SHOWN = 50;
+
+/** Every model the enabled providers serve (the `/v1/models` catalog), the ones without a rate marked and
+ * first, each with "Add rate"; filtered by the page's provider and model filters. */
+function ServedModels({
+  state,
+  provider,
+  model,
+  onAdd,
+}: {
+  state: AsyncState<{ count: number; unrated: number; list: ServedModel[] }>;
+  provider: string;
+  model: string;
+  onAdd: (m: ServedModel) => void;
+}) {
+  const { t } = useI18n();
+  const [all, setAll] = useState(false);
+  return (
+    <>
+      <h2>{t("Models the providers serve")}</h2>
+      <AsyncView state={state}>
+        {(catalog) => {
+          const q = model.trim().toLowerCase();
+          const list = catalog.list
+            .filter((m) => (!provider || m.provider === provider) && (!q || m.model.toLowerCase().includes(q)))
+            .sort((a, b) => Number(a.rated) - Number(b.rated));
+          const shown = all ? list : list.slice(0, SERVED_SHOWN);
+          return (
+            <>
+              <p className="muted small" data-testid="served-summary">
+                {t("{n} models served, {unrated} without a rate. In credits mode a model without a rate is refused.", { n: catalog.count, unrated: catalog.unrated })}
+              </p>
+              {list.length === 0 ? (
+                <Empty>{t("No provider serves a model yet.")}</Empty>
+              ) : (
+                <Table testId="served-models" columns={[t("Provider"), t("Model"), t("Type"), t("Rate")]} actions>
+                  {shown.map((m) => (
+                    <tr key={`${m.provider}/${m.model}/${m.kind}`} data-served={`${m.provider}/${m.model}`}>
+                      <td>{m.providerDisplayName}</td>
+                      <td>
+                        <code>{m.model}</code>
+                      </td>
+                      <td>{t(m.kind)}</td>
+                      <td>{m.rated ? <Badge tone="ok">{t("rated")}</Badge> : <Badge tone="warn">{t("no rate")}</Badge>}</td>
+                      <td>
+                        {!m.rated && (
+                          <button type="button" className="btn small" aria-label={t("Add a rate for {model}", { model: `${m.provider}/${m.model}` })} onClick={() => onAdd(m)}>
+                            {t("Add rate")}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </Table>
+              )}
+              {shown.length < list.length && (
+                <button type="button" className="btn small" onClick={() => setAll(true)}>
+                  {t("Show all {n}", { n: list.length })}
+                </button>
+              )}
+            </>
+          );
+        }}
+      </AsyncView>
+    </>
   );
 }
 
@@ -240,20 +320,23 @@ function fromPerToken(v: string | number | null | undefined, kind: string): stri
 
 function RateForm({
   rate,
+  preset,
   providers,
   onClose,
   onSaved,
 }: {
   rate: ModelRate | null;
+  /** a served model without a rate: its provider, model and kind filled in */
+  preset?: ServedModel;
   providers: Provider[];
   onClose: () => void;
   onSaved: () => void;
 }) {
   const { t } = useI18n();
-  const kind0 = rate ? rateKind(rate) : "chat";
-  const [selected, setSelected] = useState<string[]>(rate ? [providerName(rate)] : []);
+  const kind0 = rate ? rateKind(rate) : (preset?.kind ?? "chat");
+  const [selected, setSelected] = useState<string[]>(rate ? [providerName(rate)] : preset ? [preset.provider] : []);
   const [f, setF] = useState({
-    model: rate?.model ?? "",
+    model: rate?.model ?? preset?.model ?? "",
     modelDisplay: rate?.modelDisplay ?? "",
     kind: kind0,
     input: fromPerToken(rate?.inputRate, "chat"),
