@@ -12,12 +12,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
 from hubtest_plugins.cli import ok, run_cli
 from hubtest_plugins.http import call, chat
 
 from hub_core.admin import users
+from hub_core.errors import HubError
 
 KEY = re.compile(r"ahk-[A-Za-z0-9_\-]{40,}")
 
@@ -98,10 +101,11 @@ def test_the_effective_role_is_the_lower_of_key_and_user(hub):
         return (await users.create_key(user, "k", key_role))[1]
 
     admin_api = f"{hub.url}/api/admin/users"
-    member_user_admin_key = hub.run(lambda: make("member", "admin"))
+    with pytest.raises(HubError) as refused:  # a key never has a higher role than its user (issue 16, bug 6)
+        hub.run(lambda: make("member", "admin"))
+    assert refused.value.status == 400
     admin_user_member_key = hub.run(lambda: make("admin", "member"))
     admin_user_admin_key = hub.run(lambda: make("admin", "admin"))
-    assert call("GET", admin_api, key=member_user_admin_key).status == 403
     assert call("GET", admin_api, key=admin_user_member_key).status == 403
     assert call("GET", admin_api, key=admin_user_admin_key).status == 200
     # A member key still makes AI calls.
