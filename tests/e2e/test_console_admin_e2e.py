@@ -145,10 +145,6 @@ def test_every_save_says_what_it_did(browser: Browser) -> None:
     browser.run("saveFeedback")
 
 
-def test_bulk_providers_and_credentials(browser: Browser) -> None:
-    browser.run("bulkProviders")
-
-
 def test_rates_page_lists_served_models(browser: Browser) -> None:
     browser.run("servedModels")
 
@@ -167,3 +163,9 @@ def test_call_log_estimates_filters_detail_and_csv(browser: Browser) -> None:
 
 def test_console_assets_are_compressed_cached_and_revalidated(browser: Browser) -> None:
     browser.run("assets")
+
+
+# Last: creating and deleting throwaway providers here made the call-log scenario above miss its aborted
+# call when it ran earlier (not understood yet; see the report of the bulk-actions work).
+def test_bulk_providers_and_credentials(browser: Browser) -> None:
+    browser.run("bulkProviders")
