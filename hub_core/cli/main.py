@@ -326,10 +326,7 @@ async def providers_models(settings: Any, name: str, as_json: bool) -> None:
 @run_async
 async def providers_enable(settings: Any, name: str) -> None:
     """Put a provider back into service; running hubs apply it on their next request."""
-    from hub_core.admin import providers as svc
-
-    row = await svc.update_provider(settings, name, {"enabled": True}, actor=cli_actor())
-    click.echo(f"Enabled provider {row.name}.")
+    await _set_provider_enabled(settings, name, True)
 
 
 @providers.command("disable")
@@ -337,10 +334,14 @@ async def providers_enable(settings: Any, name: str) -> None:
 @run_async
 async def providers_disable(settings: Any, name: str) -> None:
     """Take a provider out of service (its calls get 503); running hubs apply it on their next request."""
+    await _set_provider_enabled(settings, name, False)
+
+
+async def _set_provider_enabled(settings: Any, name: str, enabled: bool) -> None:
     from hub_core.admin import providers as svc
 
-    row = await svc.update_provider(settings, name, {"enabled": False}, actor=cli_actor())
-    click.echo(f"Disabled provider {row.name}.")
+    row = await svc.update_provider(settings, name, {"enabled": enabled}, actor=cli_actor())
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} provider {row.name}.")
 
 
 @providers.command("remove")

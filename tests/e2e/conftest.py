@@ -123,3 +123,28 @@ class Browser:
                 f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
             )
         return done.stdout
+
+
+@pytest.fixture(scope="module")
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, ui_build: Path, slow_fake: FakeOpenAI
+) -> Iterator[HubServer]:
+    """A hub for one test module's console scenarios, on the module's slow fake upstream."""
+    server = start_hub(tmp_path_factory.mktemp("console"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(
+    request: pytest.FixtureRequest,
+    chromium: str,
+    hub: HubServer,
+    slow_fake: FakeOpenAI,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Browser:
+    """The scenario runner of the module (its ``BROWSER`` class, `Browser` by default), with a member key."""
+    kind = getattr(request.module, "BROWSER", Browser)
+    b = kind(chromium, hub, slow_fake, tmp_path_factory.mktemp("failures"))
+    b.extra_env["MEMBER_KEY"] = hub.create_key("member-user", role="member")
+    return b

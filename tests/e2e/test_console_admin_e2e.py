@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from hub_core.testing.fake_openai import FakeOpenAI
 from hub_core.testing.server import HubServer
 
-from .conftest import ROOT, Browser, start_hub
+from .conftest import ROOT, Browser
 
 pytestmark = pytest.mark.timeout(900)  # the first test may install Chromium and build the console
 
@@ -28,22 +27,7 @@ class AdminBrowser(Browser):
     script = "admin.mjs"
 
 
-@pytest.fixture(scope="module")
-def hub(
-    tmp_path_factory: pytest.TempPathFactory, ui_build: Path, slow_fake: FakeOpenAI
-) -> Iterator[HubServer]:
-    server = start_hub(tmp_path_factory.mktemp("console-admin"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(
-    chromium: str, hub: HubServer, slow_fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
-) -> Browser:
-    b = AdminBrowser(chromium, hub, slow_fake, tmp_path_factory.mktemp("failures"))
-    b.extra_env["MEMBER_KEY"] = hub.create_key("member-user", role="member")
-    return b
+BROWSER = AdminBrowser  # the runner conftest's `browser` fixture makes for this module
 
 
 def test_first_credential_is_optional(browser: Browser) -> None:

@@ -8,7 +8,6 @@ Each writes screenshots of its pages to docs/screenshots/.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,24 +18,6 @@ from hub_core.testing.server import HubServer
 from .conftest import Browser, start_hub
 
 pytestmark = pytest.mark.timeout(900)  # the first test may install Chromium and build the console
-
-
-@pytest.fixture(scope="module")
-def hub(
-    tmp_path_factory: pytest.TempPathFactory, ui_build: Path, slow_fake: FakeOpenAI
-) -> Iterator[HubServer]:
-    server = start_hub(tmp_path_factory.mktemp("console"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(
-    chromium: str, hub: HubServer, slow_fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
-) -> Browser:
-    b = Browser(chromium, hub, slow_fake, tmp_path_factory.mktemp("failures"))
-    b.extra_env["MEMBER_KEY"] = hub.create_key("member-user", role="member")
-    return b
 
 
 def _json_lines(out: str) -> dict:
