@@ -18,6 +18,7 @@ from tortoise.context import TortoiseContext
 from hub_core import db
 from hub_core.admin.directory import UserDirectory
 from hub_core.config import Settings
+from hub_core.db import audit
 from hub_core.default_plugins import (
     DefaultRoutingPlugin,
     KeyAuthPlugin,
@@ -34,6 +35,7 @@ from hub_core.routing.catalog import ModelCatalog
 from hub_core.routing.health import ProviderHealth
 from hub_core.runtime.instance import InstanceSlot
 from hub_core.runtime.state import RuntimeState
+from hub_core.types import AuditActor
 from hub_core.usage.writer import UsageLogWriter
 
 log = structlog.get_logger("hub_core.hub")
@@ -90,6 +92,19 @@ class Hub:
     def plugin_config(self, name: str) -> dict[str, Any]:
         """`HubAPI.plugin_config`: plugin `name`'s effective settings."""
         return self.host.config(name)
+
+    async def audit(
+        self,
+        action: str,
+        target_type: str,
+        target_id: object | None,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        actor: AuditActor | None = None,
+    ) -> None:
+        """`HubAPI.audit`: a plugin's admin change, recorded as the core records its own."""
+        await audit.record(actor, action, target_type, target_id, before=before, after=after)
 
     async def start(self) -> None:
         apps = self.host.database_apps()

@@ -51,6 +51,19 @@ class HubUser:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditActor:
+    """Who made an admin change, as the audit log names them: ``kind`` is ``user`` (a signed-in admin through
+    the API; `hub_core.web.audit_actor()` builds it), ``cli`` (an ``aigne-hub`` command;
+    `hub_core.cli.cli_actor()`) or ``system`` (in-process code that names nobody)."""
+
+    kind: Literal["user", "cli", "system"]
+    user_id: int | None = None
+    name: str | None = None
+    key_id: int | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Credential:
     """A decrypted provider credential. `values` holds the fields of the provider's credential schema."""
 
@@ -161,6 +174,23 @@ class HubAPI(Protocol):
     @property
     def users(self) -> Users:
         """The hub's users, for auth plugins: find, create and map external identities (`Users`)."""
+        ...
+
+    async def audit(
+        self,
+        action: str,
+        target_type: str,
+        target_id: object | None,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        actor: AuditActor | None = None,
+    ) -> None:
+        """Record an admin change in the hub's audit log (``GET /api/admin/audit``): `action` as
+        ``<area>.<verb>`` (e.g. ``credits.grant``), what it changed (`target_type`, `target_id`), the
+        record `before` and `after` (None for a creation / deletion; JSON-safe values, secret-looking keys
+        are masked) and `actor` (None records ``system``). Call it once the change is made; a failure to
+        record raises."""
         ...
 
 

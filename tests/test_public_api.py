@@ -61,3 +61,19 @@ def test_each_public_module_declares_what_it_exports(name: str) -> None:
 
 def test_the_public_api_ships_type_information() -> None:
     assert (ROOT / "hub_core" / "py.typed").is_file()
+
+
+def test_the_hub_offers_everything_hubapi_promises() -> None:
+    """`HubAPI` is a Protocol plugins are typed against; the `Hub` handed to them must have every member."""
+    import inspect
+
+    from hub_core import HubAPI
+    from hub_core.hub import Hub
+
+    promised = {n for n in vars(HubAPI) if not n.startswith("_")}
+    assert {"settings", "plugin_config", "users", "audit"} <= promised
+    missing = [
+        n for n in promised if not hasattr(Hub, n) and n not in ("settings", "users")
+    ]  # set in __init__
+    assert missing == []
+    assert inspect.signature(Hub.audit).parameters.keys() == inspect.signature(HubAPI.audit).parameters.keys()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from hub_core.db.audit import Actor
+    from hub_core.types import AuditActor
 
 T = TypeVar("T")
 
@@ -173,7 +173,7 @@ def _installed_plugins(ctx: click.Context) -> InstalledPlugins | None:
     return root.meta[_INSTALLED]
 
 
-def cli_actor() -> Actor:
+def cli_actor() -> AuditActor:
     """Who the audit log names for a CLI change (imported late: the CLI starts without the ORM)."""
     from hub_core.db.audit import CLI
 

@@ -11,12 +11,15 @@ masks any key that looks like a secret as a second line of defence."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from hub_core.db import models as m
+from hub_core.types import AuditActor
+
+#: the public `hub_core.AuditActor`, under the name the core's callers use
+Actor = AuditActor
 
 MASK = "***"
 #: key names whose values are secrets wherever they appear in a before/after record
@@ -25,17 +28,6 @@ _SECRET_KEY = re.compile(
 )
 #: keys never worth keeping in a diff: they change on every write or are not the admin's change
 _NOISE = {"updatedAt", "updated_at", "usageCount", "lastUsedAt"}
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who made a change: ``kind`` is ``user`` (admin API), ``cli`` or ``system``."""
-
-    kind: str
-    user_id: int | None = None
-    name: str | None = None
-    key_id: int | None = None
-    request_id: str | None = None
 
 
 CLI = Actor("cli", name="cli")

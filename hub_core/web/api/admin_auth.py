@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from quart import request
 
-from hub_core.db.audit import Actor
 from hub_core.errors import HubError
 from hub_core.pipeline.context import current_request
-from hub_core.types import Caller
+from hub_core.types import AuditActor, Caller
 from hub_core.web.api.common import current_hub
 
 
@@ -22,8 +21,9 @@ async def require_admin() -> Caller:
     return caller
 
 
-async def audit_actor(caller: Caller | None = None) -> Actor:
-    """The signed-in caller as the audit log records them, with this request's id."""
+async def audit_actor(caller: Caller | None = None) -> AuditActor:
+    """The signed-in caller (or `caller`, e.g. what `require_admin` returned) as the audit log names them,
+    with this request's id: the ``actor`` of ``hub.audit`` for a change made through a route."""
     caller = caller or await require_user()
     info = current_request()
-    return Actor("user", caller.user_id, caller.name, caller.key_id, info.request_id if info else None)
+    return AuditActor("user", caller.user_id, caller.name, caller.key_id, info.request_id if info else None)

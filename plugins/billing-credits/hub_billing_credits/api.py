@@ -16,6 +16,7 @@ from hub_core.billing import credits_str
 from hub_core.web import (
     admin_error,
     as_hub_error,
+    audit_actor,
     current_hub,
     json_body,
     json_response,
@@ -234,6 +235,7 @@ async def create_grant() -> Response:
         kind=kind,
         expires_at=_expires(body),
         idempotency_key=(str(body["idempotencyKey"])[:200] if body.get("idempotencyKey") else None),
+        audit=await audit_actor(admin),
     )
     if entry is None:
         return json_response({"duplicate": True}, 200)
@@ -246,7 +248,11 @@ async def create_debit() -> Response:
     admin = await require_admin()
     body = await json_body()
     taken = await credits_mode().take(
-        _user_id(body), body.get("amount"), reason=body.get("reason"), actor_user_id=admin.user_id
+        _user_id(body),
+        body.get("amount"),
+        reason=body.get("reason"),
+        actor_user_id=admin.user_id,
+        audit=await audit_actor(admin),
     )
     return json_response({"taken": credits_str(taken)})
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from hub_core.billing import credits_str
-from hub_core.cli import billing_mode, command_hub, run_async
+from hub_core.cli import billing_mode, cli_actor, command_hub, run_async
 
 if TYPE_CHECKING:
     from hub_billing_credits.mode import CreditsMode
@@ -67,6 +67,7 @@ async def grant(
         actor_user_id=owner.id if owner else None,
         kind=kind,
         expires_at=expires,
+        audit=cli_actor(),
     )
     assert entry is not None
     data = {
@@ -92,7 +93,7 @@ async def take(settings: Any, user_ref: str, amount: str, reason: str) -> None:
     """Take up to AMOUNT credits from USER (never what calls in flight reserved)."""
     mode = await _mode(settings)
     user = await _user(settings, user_ref)
-    taken = await mode.take(user.id, amount, reason=reason, actor_user_id=None)
+    taken = await mode.take(user.id, amount, reason=reason, actor_user_id=None, audit=cli_actor())
     click.echo(f"Took {credits_str(taken)} credits from {user.name} (id {user.id}).")
 
 

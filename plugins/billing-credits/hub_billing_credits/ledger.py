@@ -147,14 +147,14 @@ async def debit(
     reason: str | None = None,
     actor_user_id: int | None = None,
     idempotency_key: str | None = None,
-) -> int:
+) -> CreditLedger | None:
     """Take credits away (an admin correction), never below the credits not reserved by calls in flight.
-    Returns the units taken."""
+    Returns the ledger entry (its ``-amount`` is the units taken), or None when nothing could be taken."""
     if amount <= 0:
         raise ValueError("a debit must be positive")
     async with in_transaction():
         if not await _lock(user_id):
-            return 0
+            return None
         return await _take(
             user_id,
             amount,
@@ -165,13 +165,13 @@ async def debit(
         )
 
 
-async def _take(user_id: int, wanted: int, **kw: Any) -> int:
+async def _take(user_id: int, wanted: int, **kw: Any) -> CreditLedger | None:
     """Inside a locked transaction: debit up to `wanted` from the unreserved balance, earliest-expiring
-    grants first; one ledger entry. Returns the units taken."""
+    grants first; one ledger entry, returned (None when nothing was free to take)."""
     account = await CreditAccount.get(user_id=user_id)
     amount = min(wanted, max(0, account.balance - account.held))
     if amount <= 0:
-        return 0
+        return None
     metadata = dict(kw.get("metadata") or {})
     if amount < wanted:  # the call cost more than its hold and the free balance: the rest is not charged
         metadata["uncharged"] = wanted - amount
@@ -179,7 +179,7 @@ async def _take(user_id: int, wanted: int, **kw: Any) -> int:
     await CreditAccount.filter(user_id=user_id).update(
         balance=F("balance") - amount, debited=F("debited") + amount
     )
-    await CreditLedger.create(
+    return await CreditLedger.create(
         user_id=user_id,
         kind=kw.get("kind") or "charge",
         amount=-amount,
@@ -192,7 +192,6 @@ async def _take(user_id: int, wanted: int, **kw: Any) -> int:
         metadata=metadata,
         created_at=_now(),
     )
-    return amount
 
 
 async def _consume_grants(user_id: int, amount: int) -> None:
@@ -258,7 +257,7 @@ async def settle(
                 return -done.amount  # settled before
         if cost <= 0:
             return 0
-        return await _take(
+        entry = await _take(
             user_id,
             cost,
             kind="charge",
@@ -268,6 +267,7 @@ async def settle(
             idempotency_key=key,
             metadata=metadata,
         )
+        return -entry.amount if entry is not None else 0
 
 
 #: what the usage log recorded a billed call cost: ``(request_id, call_id) -> units | None``

@@ -16,10 +16,10 @@ import structlog
 from hub_billing_credits import ledger
 from hub_billing_credits.models import CreditLedger
 from hub_core import HubError
-from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, not_enough, to_units
+from hub_core.billing import BillingCall, BillingMode, Hold, PaymentEvent, credits_str, not_enough, to_units
 
 if TYPE_CHECKING:
-    from hub_core import Caller, CallRecord, HubAPI, Users
+    from hub_core import AuditActor, Caller, CallRecord, HubAPI, Users
 
 log = structlog.get_logger("hub_billing_credits")
 
@@ -77,10 +77,12 @@ class CreditsMode(BillingMode):
         "sweep_interval_seconds": 30.0,
     }
 
-    def __init__(self, users: Users | None = None) -> None:
+    def __init__(self, users: Users | None = None, hub: HubAPI | None = None) -> None:
         super().__init__()
         #: the hub's users service (``hub.users``): who may be granted credits or paid for
         self.users = users
+        #: the hub whose audit log records the admins' grants and debits (``hub.audit``)
+        self.hub = hub
         self._accounts: set[int] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -261,13 +263,17 @@ class CreditsMode(BillingMode):
         expires_at: datetime | None = None,
         idempotency_key: str | None = None,
         metadata: dict[str, Any] | None = None,
+        audit: AuditActor | None = None,
     ) -> CreditLedger | None:
+        """Credit `amount` to the user. `audit`: the admin making this change, recorded in the hub's audit
+        log (``credits.grant``); None records nothing (a payment is in the ledger with its event id, and is
+        not an admin's change)."""
         units = to_units(_credits(amount, "amount", positive=True))
         if await self._users().find(id=user_id) is None:
             raise HubError(404, "not_found", f"User {user_id} not found")
         await self.ensure_account(user_id)
         source = {"topup": "payment", "refund": "refund"}.get(kind, "admin")
-        return await ledger.credit(
+        entry = await ledger.credit(
             user_id,
             units,
             kind=kind,
@@ -278,11 +284,47 @@ class CreditsMode(BillingMode):
             idempotency_key=idempotency_key,
             metadata=metadata,
         )
+        if entry is not None and audit is not None:
+            await self._audit("credits.grant", entry, audit, expiresAt=expires_at)
+        return entry
 
-    async def take(self, user_id: int, amount: Any, *, reason: str | None, actor_user_id: int | None) -> int:
+    async def take(
+        self,
+        user_id: int,
+        amount: Any,
+        *,
+        reason: str | None,
+        actor_user_id: int | None,
+        audit: AuditActor | None = None,
+    ) -> int:
+        """Take up to `amount` from the user's unreserved credits; returns the units taken. `audit` as for
+        `grant` (``credits.debit``; nothing is recorded when nothing was taken)."""
         units = to_units(_credits(amount, "amount", positive=True))
+        if await self._users().find(id=user_id) is None:
+            raise HubError(404, "not_found", f"User {user_id} not found")
         await self.ensure_account(user_id)
-        return await ledger.debit(user_id, units, reason=reason, actor_user_id=actor_user_id)
+        entry = await ledger.debit(user_id, units, reason=reason, actor_user_id=actor_user_id)
+        if entry is None:
+            return 0
+        if audit is not None:
+            await self._audit("credits.debit", entry, audit, requested=credits_str(units))
+        return -entry.amount
+
+    async def _audit(self, action: str, entry: CreditLedger, actor: AuditActor, **extra: Any) -> None:
+        """One audit entry for a grant or debit: the account's balance before and after, and what changed it
+        (the amount, kind, reason and ledger entry; an expiry date or the amount asked for)."""
+        if self.hub is None:
+            raise HubError(500, "internal_error", "The credits mode was registered without a hub")
+        after = {
+            "balance": credits_str(entry.balance_after),
+            "amount": credits_str(abs(entry.amount)),
+            "kind": entry.kind,
+            "reason": entry.reason,
+            "ledgerEntryId": entry.id,
+            **{k: v for k, v in extra.items() if v is not None},
+        }
+        before = {"balance": credits_str(entry.balance_after - entry.amount)}
+        await self.hub.audit(action, "credit_account", entry.user_id, before=before, after=after, actor=actor)
 
     async def apply_payment(self, provider: str, event: PaymentEvent) -> CreditLedger | None:
         """Credit a verified payment once per (provider, event id); None when it was credited before."""
@@ -315,7 +357,7 @@ _BY_HUB: weakref.WeakKeyDictionary[Any, CreditsMode] = weakref.WeakKeyDictionary
 
 def new_for_hub(hub: HubAPI) -> CreditsMode:
     """A fresh mode for `hub` (the ``hub`` a registration hook is offered), using its users service."""
-    mode = _BY_HUB[hub] = CreditsMode(hub.users)
+    mode = _BY_HUB[hub] = CreditsMode(hub.users, hub)
     return mode
 
 

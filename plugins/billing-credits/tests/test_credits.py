@@ -4,6 +4,8 @@ idempotent settlement, and payment webhooks credited exactly once per event id."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +140,78 @@ def test_admin_grants_and_debits_are_in_the_ledger_with_who_and_why(credits):
     assert missing.status == 404
     listed = ok(call("GET", f"{credits.url}/api/admin/credits/accounts?q=user", credits.admin_key))
     assert any(a["userId"] == user_id and a["balance"] == "0" for a in listed["list"])
+
+
+def _audit(server, **params: str) -> list[dict]:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return ok(call("GET", f"{server.url}/api/admin/audit?{query}", server.admin_key))["list"]
+
+
+def _cli(server, *args: str) -> str:
+    """``aigne-hub`` as an operator runs it, on the hub's data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIGNE_HUB_", "BLOCKLET_"))}
+    env["AIGNE_HUB_DATA_DIR"] = str(server.settings.data_dir)
+    exe = Path(sys.executable).parent / "aigne-hub"
+    done = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_grants_and_debits_are_in_the_audit_log_with_who_before_and_after(credits):
+    user_id, key = new_user(credits)
+    grant(credits, user_id, "2.5", reason="support ticket 42", expiresInDays=30)
+    debit = {"userId": user_id, "amount": 5, "reason": "correction"}
+    assert ok(call("POST", f"{credits.url}/api/admin/credits/debits", credits.admin_key, debit)) == {
+        "taken": "2.5"
+    }
+    # refused changes leave no entry: a member's grant, a bad amount, nothing left to take
+    assert (
+        call("POST", f"{credits.url}/api/admin/credits/grants", key, {"userId": user_id, "amount": 1}).status
+        == 403
+    )
+    bad = {"userId": user_id, "amount": "-1"}
+    assert call("POST", f"{credits.url}/api/admin/credits/grants", credits.admin_key, bad).status == 400
+    ok(call("POST", f"{credits.url}/api/admin/credits/debits", credits.admin_key, debit))
+
+    taken, granted = _audit(credits, action="credits.")
+    owner = granted["actor"]
+    assert owner["kind"] == "user" and owner["name"] == "owner" and owner["keyId"] is not None
+    assert (granted["action"], granted["targetType"], granted["targetId"]) == (
+        "credits.grant",
+        "credit_account",
+        str(user_id),
+    )
+    assert granted["before"] == {"balance": "0"}
+    after = granted["after"]
+    assert {k: after[k] for k in ("balance", "amount", "kind", "reason")} == {
+        "balance": "2.5",
+        "amount": "2.5",
+        "kind": "grant",
+        "reason": "support ticket 42",
+    }
+    expires = datetime.fromisoformat(after["expiresAt"])
+    assert timedelta(days=29) < expires - datetime.now(UTC) < timedelta(days=31)
+    assert after["ledgerEntryId"] == ledger(credits, user_id)[0]["id"]
+    assert taken["action"] == "credits.debit" and taken["actor"] == owner
+    assert (taken["before"], taken["after"]["balance"]) == ({"balance": "2.5"}, "0")
+    assert (taken["after"]["amount"], taken["after"]["requested"]) == ("2.5", "5")
+
+    # the same operations from the shell are recorded as the command line's
+    _cli(credits, "billing", "grant", str(user_id), "4", "--reason", "from the shell")
+    _cli(credits, "billing", "take", str(user_id), "1", "--reason", "shell correction")
+    took, gave = _audit(credits, action="credits.", actor="cli")
+    cli = {"kind": "cli", "userId": None, "name": "cli", "keyId": None}
+    assert gave["actor"] == took["actor"] == cli
+    assert (gave["before"], gave["after"]["balance"], gave["after"]["reason"]) == (
+        {"balance": "0"},
+        "4",
+        "from the shell",
+    )
+    assert (took["before"], took["after"]["balance"], took["after"]["reason"]) == (
+        {"balance": "4"},
+        "3",
+        "shell correction",
+    )
 
 
 def test_settlement_is_idempotent_per_call(credits):

@@ -20,7 +20,7 @@ export interface AuditEntry {
 }
 
 const PAGE = 20;
-const AREAS = ["provider.", "credential.", "user.", "key.", "plugin.", "rate.", "billing."];
+const AREAS = ["provider.", "credential.", "user.", "key.", "plugin.", "rate.", "billing.", "credits."];
 
 const auditLog = (page: number, filters: Record<string, string>, pageSize = PAGE) =>
   get<Page<AuditEntry>>(`/api/admin/audit${qs({ page, pageSize, ...filters })}`);
