@@ -558,4 +558,12 @@ export const zh: Record<string, string> = {
   "Add a rate for {model}": "为 {model} 添加费率",
   "Add rate": "添加费率",
   "Show all {n}": "显示全部 {n} 个",
+  // the playground's Video tab
+  Video: "视频",
+  "Length (seconds)": "时长（秒）",
+  "Cancelled: the page stopped waiting for the video.": "已取消：页面不再等待这个视频。",
+  "Rendering: the hub waits for the provider's job ({s} s so far).": "渲染中：Hub 正在等待服务商的任务完成（已等待 {s} 秒）。",
+  "{n} s of video": "{n} 秒视频",
+  "Generated video for: {prompt}": "为「{prompt}」生成的视频",
+  "Open the video": "打开视频",
 };

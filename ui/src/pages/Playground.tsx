@@ -1,5 +1,6 @@
-// Try models through the hub's own OpenAI-compatible API: streaming chat (stop button, history kept in this
-// browser), image generation and embeddings; each answer shows its tokens, latency and (when billed) cost.
+// Try models through the hub's own APIs: streaming chat (stop button, history kept in this browser), image
+// generation, embeddings (OpenAI-compatible) and video (the AIGNE API's job, which the hub runs to the end);
+// each answer shows its tokens or length, latency and (when billed) cost. No audio tab: the hub has no audio API.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, admin, openai, raw } from "../api";
 import { Link } from "../router";
@@ -10,7 +11,7 @@ import { readEvents } from "../sse";
 import { CodeButton, DEFAULT_PARAMS, ParamsPanel, chatBody, paramsError, type ChatMessage, type ChatParams } from "../components/chatRequest";
 import { AsyncView, Empty, InlineError, errorMessage, useAction, useAsync } from "../components/ui";
 
-export type ModelType = "chat" | "image" | "embedding";
+export type ModelType = "chat" | "image" | "embedding" | "video";
 export interface PlaygroundModel {
   id: string;
   provider: string;
@@ -20,6 +21,7 @@ export interface PlaygroundModel {
 export function guessType(id: string): ModelType {
   const m = id.toLowerCase();
   if (m.includes("embed")) return "embedding";
+  if (m.includes("sora") || m.includes("veo")) return "video";
   if (m.includes("dall-e") || m.includes("image") || m.includes("imagen") || m.includes("flux")) return "image";
   return "chat";
 }
@@ -29,6 +31,7 @@ function normType(type: string | undefined): ModelType | null {
   if (type.startsWith("image")) return "image";
   if (type.startsWith("embed")) return "embedding";
   if (type.startsWith("chat")) return "chat";
+  if (type.startsWith("video")) return "video";
   return null;
 }
 
@@ -77,6 +80,7 @@ export function PlaygroundPage() {
     ["chat", t("Chat")],
     ["image", t("Image")],
     ["embedding", t("Embeddings")],
+    ["video", t("Video")],
   ];
   return (
     <section className="playground">
@@ -112,6 +116,8 @@ export function PlaygroundPage() {
             <Chat model={model} storeKey={`${storeKey}:history`} />
           ) : tab === "image" ? (
             <ImageGen model={model} />
+          ) : tab === "video" ? (
+            <VideoGen model={model} />
           ) : (
             <Embeddings model={model} />
           )
@@ -529,4 +535,132 @@ function Embeddings({ model }: { model: string }) {
       )}
     </div>
   );
+}
+
+/** The clip lengths and sizes a video model takes (OpenAI's Sora lists; the Pro model adds the larger sizes). */
+export function videoOptions(model: string): { seconds: string[]; sizes: string[] } {
+  const pro = model.toLowerCase().includes("pro");
+  return { seconds: ["4", "8", "12"], sizes: ["720x1280", "1280x720", ...(pro ? ["1024x1792", "1792x1024"] : [])] };
+}
+
+interface VideoResult {
+  url: string;
+  mimeType: string;
+  seconds?: number;
+  ms: number;
+  credits: string | null;
+}
+
+/** Video through `POST /api/v2/video`: the hub creates the provider's job, polls it and stores the clip, and
+ * answers once it is ready (minutes for real renders), so the page shows the time waited and can cancel. */
+function VideoGen({ model }: { model: string }) {
+  const { t } = useI18n();
+  const [prompt, setPrompt] = useState("");
+  const options = videoOptions(model);
+  const [seconds, setSeconds] = useState(options.seconds[0]);
+  const [chosen, setSize] = useState(options.sizes[0]);
+  const size = options.sizes.includes(chosen) ? chosen : options.sizes[0];
+  const [result, setResult] = useState<VideoResult | null>(null);
+  const [waited, setWaited] = useState(0);
+  const ctrl = useRef<AbortController | null>(null);
+  const action = useAction();
+
+  useEffect(() => {
+    if (!action.busy) return;
+    const started = Date.now();
+    setWaited(0);
+    const tick = setInterval(() => setWaited(Math.floor((Date.now() - started) / 1000)), 1000);
+    return () => clearInterval(tick);
+  }, [action.busy]);
+
+  const submit = async () => {
+    const controller = new AbortController();
+    ctrl.current = controller;
+    setResult(null);
+    const started = performance.now();
+    const got = await action.run(async () => {
+      const resp = await raw("POST", "/api/v2/video", { input: { prompt, seconds, size, modelOptions: { model } } }, { signal: controller.signal });
+      const credits = resp.headers.get("x-aigne-hub-credits");
+      const data = (await resp.json()) as { videos: { url?: string; data?: string; mimeType?: string }[]; seconds?: number };
+      return { data, credits: credits && Number(credits) > 0 ? credits : null };
+    });
+    ctrl.current = null;
+    const clip = got?.data.videos[0];
+    if (got && clip?.url)
+      setResult({ url: clip.url, mimeType: clip.mimeType ?? "video/mp4", seconds: got.data.seconds, ms: performance.now() - started, credits: got.credits });
+  };
+
+  return (
+    <div className="gen">
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <label className="field">
+          <span className="field-label">{t("Prompt")}</span>
+          <textarea name="prompt" rows={3} required value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+        </label>
+        <div className="row gap wrap">
+          <label className="field">
+            <span className="field-label">{t("Length (seconds)")}</span>
+            <select value={seconds} onChange={(e) => setSeconds(e.target.value)}>
+              {options.seconds.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span className="field-label">{t("Size")}</span>
+            <select value={size} onChange={(e) => setSize(e.target.value)}>
+              {options.sizes.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <InlineError error={isAbort(action.error) ? null : action.error} />
+        {isAbort(action.error) && <p className="muted small">{t("Cancelled: the page stopped waiting for the video.")}</p>}
+        <div className="row gap">
+          <button type="submit" className="btn primary" disabled={action.busy || !prompt.trim()}>
+            {action.busy ? t("Generating…") : t("Generate")}
+          </button>
+          {action.busy && (
+            <button type="button" className="btn" onClick={() => ctrl.current?.abort()}>
+              {t("Cancel")}
+            </button>
+          )}
+        </div>
+        {action.busy && (
+          <p className="small muted" role="status" data-testid="video-progress">
+            {t("Rendering: the hub waits for the provider's job ({s} s so far).", { s: waited })}
+          </p>
+        )}
+      </form>
+      {result && (
+        <div className="gen-result" data-testid="video-result">
+          <div className="small muted" data-testid="answer-meta">
+            {result.seconds !== undefined && <>{t("{n} s of video", { n: result.seconds })} · </>}
+            {t("total {ms} ms", { ms: Math.round(result.ms) })}
+            {result.credits && <> · {t("{n} credits", { n: formatNumber(Number(result.credits), 8) })}</>}
+          </div>
+          <video className="video" controls preload="metadata" src={result.url} aria-label={t("Generated video for: {prompt}", { prompt })}>
+            <track kind="captions" />
+          </video>
+          <p className="small">
+            <a href={result.url} target="_blank" rel="noreferrer">
+              {t("Open the video")}
+            </a>{" "}
+            <span className="muted">({result.mimeType})</span>
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === "AbortError";
 }

@@ -7,7 +7,7 @@ import { ModalForm, TextField } from "../components/forms";
 import { KeyTable, NewKeyDialog } from "../components/keys";
 import { PagedList, usePaged } from "../components/paged";
 import { ConfirmButton, Empty, Pager, SearchInput, Table } from "../components/ui";
-import { groupByProvider, guessType } from "../pages/Playground";
+import { groupByProvider, guessType, videoOptions } from "../pages/Playground";
 import { perMillion } from "../pages/Pricing";
 import { renderWith } from "./helpers";
 
@@ -106,6 +106,13 @@ describe("playground helpers", () => {
     expect(guessType("openai/dall-e-3")).toBe("image");
     expect(guessType("openai/gpt-image-1")).toBe("image");
     expect(guessType("anthropic/claude-sonnet-4")).toBe("chat");
+    expect(guessType("openai/sora-2")).toBe("video");
+    expect(guessType("google/veo-3.0-generate-001")).toBe("video");
+  });
+
+  it("offers the clip lengths and sizes of the video model", () => {
+    expect(videoOptions("openai/sora-2")).toEqual({ seconds: ["4", "8", "12"], sizes: ["720x1280", "1280x720"] });
+    expect(videoOptions("openai/sora-2-pro").sizes).toContain("1792x1024");
   });
 
   it("groups models by provider, providers sorted", () => {
