@@ -5,6 +5,10 @@ in a network partition or a failover that got stuck. Before, every call that tou
 as long as it hung and `/-/health` said nothing. Now every connect, query and wait for a pooled connection
 has a time limit (AIGNE_HUB_DB_TIMEOUT), after which the call gets the documented 503; keys the hub knows keep
 working from memory without each call waiting out the limit; `/-/ready` answers 503.
+
+The proxy models a partition: the server is well and the path to it is not. `tests/test_db_cluster.py`
+freezes the server itself (SIGSTOP of a throwaway cluster: the kernel still accepts connections for it) and
+stops it; both stay, since the two look different at the socket.
 """
 
 from __future__ import annotations

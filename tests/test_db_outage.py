@@ -5,6 +5,10 @@ terminated, as in a failover or a restart of the server. What a client must see 
 already knows keep working (their cached answer, even past its cache time), everything that needs the
 database answers 503 with Retry-After in the endpoint's own error shape (never a 401 that says "your key is
 wrong", never a 500), and when the database is back the hub recovers by itself: no restart.
+
+Here one database on the shared server is closed to connections (the server keeps running);
+`tests/test_db_cluster.py` stops and restarts a whole server of its own (immediate: a crash with recovery;
+fast: a clean restart), and `tests/test_db_hang.py` and that file cover a database that hangs.
 """
 
 from __future__ import annotations
