@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { HUB, api, assert, chatStatus, env, eventually, launch, runScenario, shot, signIn } from "./lib.mjs";
+import { HUB, SHOTS, api, assert, chatStatus, env, eventually, launch, runScenario, shot, signIn } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const AXE = createRequire(path.join(here, "../../ui/package.json")).resolve("axe-core/axe.min.js");
@@ -54,15 +54,22 @@ async function abortedStream(key) {
   ctrl.abort();
 }
 
-async function themedShots(name, url, prepare) {
-  for (const [scheme, lang] of [["light", "en"], ["dark", "en"], ["light", "zh"], ["dark", "zh"]]) {
-    const { browser, page } = await launch(undefined, { colorScheme: scheme });
+const VARIANTS = [["light", "en"], ["dark", "en"], ["light", "zh"], ["dark", "zh"]];
+
+/** `prepare` the page at `url` in each theme and language, then screenshot it as `<name>-<theme>-<lang>.png`
+ * (a `prepare` that returns false takes its own screenshots). Language-neutral locators only: the console is
+ * in Chinese for half of them. */
+async function themedShots(name, url, prepare, key = env.MEMBER_KEY) {
+  for (const [scheme, lang] of VARIANTS) {
+    const { browser, page, errors } = await launch(undefined, { colorScheme: scheme });
     try {
-      await signIn(page, env.MEMBER_KEY, url);
+      await signIn(page, key, url);
       await page.evaluate((l) => localStorage.setItem("aigne-hub:lang", l), lang);
       await page.reload();
-      await prepare(page, lang);
-      await shot(page, `${name}-${scheme}-${lang}`);
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme), scheme);
+      assert.equal(await page.evaluate(() => document.documentElement.lang), lang === "zh" ? "zh-CN" : "en");
+      if ((await prepare(page, lang, `${scheme}-${lang}`)) !== false) await shot(page, `${name}-${scheme}-${lang}`);
+      assert.deepEqual(errors, []);
     } finally {
       await browser.close();
     }
@@ -374,7 +381,6 @@ const scenarios = {
     await aborted.getByRole("button", { name: /Details of call/ }).click();
     const detail = page.getByRole("dialog");
     await detail.getByTestId("call-detail").getByText(/estimated/).waitFor();
-    await shot(page, "call-detail-light-en");
     await page.keyboard.press("Escape");
     // filters are in the address: a reload keeps them
     await page.getByRole("combobox", { name: "Provider" }).selectOption({ label: "OpenAI" });
@@ -407,12 +413,47 @@ const scenarios = {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "导出 CSV" }).click()]);
     const csv = (await import("node:fs")).readFileSync(await download.path(), "utf8");
     assert.match(csv.split("\n")[0], /^时间,请求 ID,用户/);
-    await page.evaluate(() => document.documentElement.setAttribute("data-theme", "dark"));
-    await history.locator("tbody tr").first().getByRole("button").last().click();
-    await shot(page, "call-detail-dark-zh");
-    await page.keyboard.press("Escape");
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
     await api("PUT", "/api/admin/billing", { mode: "free" });
+  },
+
+  // The pages issue 16 added, in both themes and languages (docs/ui.md lists the screenshots): the request log
+  // and a call's detail, the cost breakdown, bulk selection, and the playground with parameters.
+  async newPagesThemed() {
+    await themedShots("request-log", "/console/usage", async (page, _lang, variant) => {
+      const history = page.getByTestId("call-history");
+      await history.locator("tbody tr").first().waitFor();
+      await shot(page, `request-log-${variant}`);
+      await history.locator("tbody tr").first().getByRole("button").last().click(); // the row's details
+      await page.getByRole("dialog").getByTestId("call-detail").waitFor();
+      await shot(page, `call-detail-${variant}`);
+      await page.keyboard.press("Escape");
+      const breakdown = page.getByTestId("cost-breakdown");
+      await breakdown.getByRole("tab").nth(1).click(); // by user
+      await breakdown.locator("tr[data-row]").first().waitFor();
+      await page.waitForTimeout(150);
+      if (SHOTS) await breakdown.screenshot({ path: path.join(SHOTS, `cost-breakdown-${variant}.png`) });
+      return false;
+    }, env.ADMIN_KEY);
+    await themedShots("bulk-selection", "/console/users", async (page) => {
+      const boxes = page.locator("tr[data-user] input[type=checkbox]");
+      await boxes.first().waitFor();
+      await boxes.nth(0).check();
+      await boxes.nth(1).check();
+      await page.locator(".bulk-bar").first().waitFor();
+    }, env.ADMIN_KEY);
+    await themedShots("playground-parameters", "/playground", async (page, lang) => {
+      await page.locator('select option[value="openai/gpt-4o-mini"]').waitFor({ state: "attached" });
+      await page.locator("details.params summary").click();
+      await page.locator('textarea[name="system"]').fill(lang === "zh" ? "简短回答" : "be brief");
+      await page.locator('input[name="temperature"]').fill("0.3");
+      await page.locator('input[name="maxTokens"]').fill("50");
+      await page.locator('input[name="topP"]').fill("0.9");
+      await page.locator(".composer textarea").fill(lang === "zh" ? "巴黎天气如何？" : "weather in Paris?");
+      await page.locator(".composer button[type=submit]").click();
+      await page.getByTestId("answer-meta").last().waitFor();
+      await page.locator(".composer button[type=submit]").waitFor(); // Send again: the answer and its cost are in
+    }, env.ADMIN_KEY);
   },
 
   // Bulk actions: select rows (or the whole page) and act on all of them, with a count of what was done.

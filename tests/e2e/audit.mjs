@@ -33,26 +33,28 @@ const scenarios = {
     await page.getByLabel("Actor (name, user id or cli)").fill("");
     await page.locator('tr[data-action="user.create"]').first().waitFor();
     await page.getByTestId("audit-diff").waitFor(); // the entry opened above stays open
-    await shot(page, "audit-log-light");
+    await shot(page, "audit-log-light-en");
   },
 
-  // The same page in dark mode and Chinese, for the screenshot and to see it renders there.
+  // The same page in the other themes and languages, for the screenshots and to see it renders there.
   async darkZh() {
-    const { browser, page, errors } = await launch(undefined, { colorScheme: "dark" });
-    try {
-      await signIn(page, env.ADMIN_KEY, "/console/audit");
-      await page.evaluate(() => localStorage.setItem("aigne-hub:lang", "zh"));
-      await page.reload();
-      await page.getByRole("heading", { name: "审计日志" }).waitFor();
-      const row = page.locator('tr[data-action="user.create"]').first();
-      await row.getByRole("button", { name: "查看更改" }).click();
-      await page.getByTestId("audit-diff").waitFor();
-      const scheme = await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
-      assert.equal(scheme, "dark");
-      await shot(page, "audit-log-dark-zh");
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
+    for (const [scheme, lang] of [["dark", "zh"], ["light", "zh"], ["dark", "en"]]) {
+      const { browser, page, errors } = await launch(undefined, { colorScheme: scheme });
+      try {
+        await signIn(page, env.ADMIN_KEY, "/console/audit");
+        await page.evaluate((l) => localStorage.setItem("aigne-hub:lang", l), lang);
+        await page.reload();
+        await page.getByRole("heading", { name: lang === "zh" ? "审计日志" : "Audit log" }).waitFor();
+        const row = page.locator('tr[data-action="user.create"]').first();
+        await row.getByRole("button", { name: lang === "zh" ? "查看更改" : "Show changes" }).click();
+        await page.getByTestId("audit-diff").waitFor();
+        const shown = await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
+        assert.equal(shown, scheme);
+        await shot(page, `audit-log-${scheme}-${lang}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
     }
   },
 };

@@ -145,6 +145,11 @@ def test_call_log_estimates_filters_detail_and_csv(browser: Browser) -> None:
     browser.run("callLog")
 
 
+def test_new_pages_in_both_themes_and_languages(browser: Browser) -> None:
+    """Screenshots (docs/ui.md lists them) after the call log above filled the request log."""
+    browser.run("newPagesThemed", timeout=400)
+
+
 def test_console_assets_are_compressed_cached_and_revalidated(browser: Browser) -> None:
     browser.run("assets")
 

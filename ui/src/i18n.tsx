@@ -1,6 +1,6 @@
 // English and Chinese. The English text is the key; `zh` maps it to Chinese (English shows when missing,
 // and a unit test fails on any t("...") literal without a translation). "{name}" placeholders are filled in.
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { zh } from "./locales/zh";
 
 export type Lang = "en" | "zh";
@@ -29,9 +29,12 @@ export function I18nProvider({ children, lang: fixed }: { children: ReactNode; l
   const [lang, setLangState] = useState<Lang>(fixed ?? initialLang);
   const setLang = useCallback((l: Lang) => {
     localStorage.setItem("aigne-hub:lang", l);
-    document.documentElement.lang = l === "zh" ? "zh-CN" : "en";
     setLangState(l);
   }, []);
+  // also for the language remembered from an earlier visit: screen readers pick their voice from it
+  useEffect(() => {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  }, [lang]);
   const t = useCallback((text: string, vars?: Vars) => translate(lang, text, vars), [lang]);
   const value = useMemo(() => ({ lang, setLang, t }), [lang, setLang, t]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
