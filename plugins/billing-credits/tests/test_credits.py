@@ -172,6 +172,8 @@ def test_grants_and_debits_are_in_the_audit_log_with_who_before_and_after(credit
     bad = {"userId": user_id, "amount": "-1"}
     assert call("POST", f"{credits.url}/api/admin/credits/grants", credits.admin_key, bad).status == 400
     ok(call("POST", f"{credits.url}/api/admin/credits/debits", credits.admin_key, debit))
+    nobody = {**debit, "userId": 9999}
+    assert call("POST", f"{credits.url}/api/admin/credits/debits", credits.admin_key, nobody).status == 404
 
     taken, granted = _audit(credits, action="credits.")
     owner = granted["actor"]
