@@ -1,6 +1,6 @@
 """The audit log page in real headless Chromium against a live hub (audit.mjs): a change made in the console
-shows up on the page with its actor and before/after view, filters work, and the page renders in dark mode and
-Chinese (docs/screenshots/audit-log-*.png)."""
+shows up on the page with its actor and before/after view, filters work, the page renders in both themes and
+languages (docs/screenshots/audit-log-*.png), and a credits grant (a plugin's change) is there too."""
 
 from __future__ import annotations
 
@@ -34,3 +34,12 @@ def test_a_console_change_appears_on_the_audit_log_page(
     browser = AuditBrowser(chromium, hub, slow_fake, tmp_path_factory.mktemp("failures"))
     browser.run("userChange")
     browser.run("darkZh")
+
+
+def test_a_credits_grant_in_the_console_appears_on_the_audit_log_page(
+    chromium: str, hub: HubServer, slow_fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The credits plugin records grants through the public ``hub.audit`` (runs after the test above, which
+    created the user it grants to)."""
+    browser = AuditBrowser(chromium, hub, slow_fake, tmp_path_factory.mktemp("failures"))
+    browser.run("creditsGrant")
