@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -517,30 +518,80 @@ def test_a_missed_settlement_is_charged_from_the_usage_log_when_the_hold_goes_st
     async def database_away(*_args: Any, **_kw: Any) -> int:
         raise ConnectionResetError("the database went away")
 
-    mode.settle = database_away  # every settlement attempt fails, as during a long outage
+    # every settlement attempt fails, as when the hub died, or stopped, before the database came back
+    mode.settle = database_away
     try:
         answer = call("POST", f"{hub.url}/v1/chat/completions", key=key, json_body={**CHAT, "max_tokens": 20})
         assert answer.status == 200
         cost = Decimal(answer.headers["x-aigne-hub-credits"])
-        settled(hub)  # the settlement task gave up
+        settled(hub)  # the settlement task gave up and deferred it (which keeps failing here)
+        assert account(hub, user_id)["held"] > 0  # the hold is still there: nothing charged yet
+
+        async def sweep_now() -> dict[str, int]:
+            from hub_billing_credits import ledger as credits_ledger
+
+            return {
+                "released": await credits_ledger.release_stale_holds(
+                    0, hub.hub.gateway.billing.logged_credits
+                )
+            }
+
+        assert hub.run(sweep_now) == {"released": 1}
     finally:
         mode.settle = real_settle
-    assert account(hub, user_id)["held"] > 0  # the hold is still there: nothing charged yet
-
-    async def sweep_now() -> dict[str, int]:
-        from hub_billing_credits import ledger as credits_ledger
-
-        return {
-            "released": await credits_ledger.release_stale_holds(0, hub.hub.gateway.billing.logged_credits)
-        }
-
-    assert hub.run(sweep_now) == {"released": 1}
     acct = account(hub, user_id)
     assert acct["held"] == 0 and acct["balance"] == Decimal(10) - cost
     assert acct["balance"] == acct["ledger"] == acct["grants"]
     charge = ledger(hub, user_id)[-1]
     assert charge["kind"] == "charge" and Decimal(charge["amount"]) / 10**10 == -cost
     assert hub.run(sweep_now) == {"released": 0}  # idempotent
+    # the deferred settlement, once it gets through, finds the call settled and charges nothing more
+    billing = hub.hub.gateway.billing
+    deadline = time.monotonic() + 15
+    while billing._late and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not billing._late
+    assert [e["kind"] for e in ledger(hub, user_id)].count("charge") == 1
+    assert account(hub, user_id)["balance"] == Decimal(10) - cost
+
+
+def test_a_settlement_the_database_missed_is_made_once_it_answers_again(credits_hub):
+    """Settlement tries a few times (about 1.5 s), then defers the call to one background task that retries
+    until the database answers, instead of leaving the credits held until the sweeper's time-out (6 hours
+    by default; `tests/test_db_cluster.py` stops a real server for longer than the tries)."""
+    hub = credits_hub
+    user_id, key = new_user(hub, "patient")
+    grant(hub, user_id, 10)
+    mode = hub.hub.gateway.billing.modes["credits"]
+    real_settle = mode.settle
+    away = True
+
+    async def while_away(*args: Any, **kw: Any) -> int:
+        if away:
+            raise ConnectionRefusedError("the database is away")
+        return await real_settle(*args, **kw)
+
+    mode.settle = while_away
+    try:
+        answers = [
+            call("POST", f"{hub.url}/v1/chat/completions", key=key, json_body={**CHAT, "max_tokens": 20})
+            for _ in range(3)
+        ]
+        assert [a.status for a in answers] == [200] * 3
+        cost = sum(Decimal(a.headers["x-aigne-hub-credits"]) for a in answers)
+        settled(hub)  # the settlement tasks gave up and deferred the calls
+        assert account(hub, user_id)["held"] > 0
+        away = False  # the database answers again
+        deadline = time.monotonic() + 15
+        while account(hub, user_id)["held"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        mode.settle = real_settle
+    acct = account(hub, user_id)
+    assert acct["held"] == 0 and acct["balance"] == Decimal(10) - cost
+    assert acct["balance"] == acct["ledger"] == acct["grants"]
+    charges = [e for e in ledger(hub, user_id) if e["kind"] == "charge"]
+    assert len(charges) == 3 and not any("reconciled" in (e["metadata"] or {}) for e in charges)
 
 
 def test_a_stale_hold_without_a_logged_call_is_released_free(credits_hub):
@@ -557,3 +608,32 @@ def test_a_stale_hold_without_a_logged_call_is_released_free(credits_hub):
     assert hub.run(orphan_then_sweep) == 1
     acct = account(hub, user_id)
     assert acct["held"] == 0 and acct["balance"] == 3 == acct["ledger"]
+
+
+def test_a_reservation_whose_answer_was_lost_is_released_for_nothing(credits_hub):
+    """The database can commit a hold and lose the answer (the connection dropped or timed out during the
+    commit; `tests/test_db_cluster.py` sees it when it stops a real server): the client got 503, so the hub
+    releases that hold once the database answers instead of leaving it held until the sweeper's time-out."""
+    hub = credits_hub
+    user_id, key = new_user(hub, "unlucky")
+    grant(hub, user_id, 10)
+    mode = hub.hub.gateway.billing.modes["credits"]
+    real_admit = mode.admit
+
+    async def committed_then_lost(call: Any) -> Any:
+        await real_admit(call)
+        raise ConnectionResetError("connection lost during the commit")
+
+    mode.admit = committed_then_lost
+    try:
+        answer = call("POST", f"{hub.url}/v1/chat/completions", key=key, json_body={**CHAT, "max_tokens": 20})
+    finally:
+        mode.admit = real_admit
+    assert answer.status == 503 and answer.error["code"] == "billing_unavailable"
+    deadline = time.monotonic() + 15
+    while account(hub, user_id)["held"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    acct = account(hub, user_id)
+    assert acct["held"] == 0 and acct["holds"] == 0
+    assert acct["balance"] == 10 == acct["ledger"] == acct["grants"]
+    assert [e["kind"] for e in ledger(hub, user_id)] == ["grant"]

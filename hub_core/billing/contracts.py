@@ -156,7 +156,9 @@ class BillingMode:
 
     async def settle(self, hold: Hold, cost: int | None, record: CallRecord) -> int | None:
         """Charge `cost` (units) and release the rest of the hold; return the units actually charged.
-        Must be idempotent per ``hold.call_id``."""
+        Must be idempotent per ``hold.call_id``. Also called with cost 0 for a call whose `admit` raised
+        something other than `HubError` (the database went away while it reserved, so the reservation may
+        have been committed): release whatever was reserved for ``hold.call_id``, if anything."""
         return cost
 
     async def recover(self, call_id_prefix: str, started_before: datetime) -> int:

@@ -9,9 +9,11 @@ and each mode's settings live in ``hub_state`` and reach every instance with the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,12 @@ MODE_KEY = "billing.mode"
 SETTINGS_KEY = "billing.settings.{}"
 NO_BILLING = "none"
 SETTLE_ATTEMPTS = 4
+#: longest pause between two tries of a deferred settlement (after SETTLE_ATTEMPTS failed)
+LATE_RETRY_MAX = 5.0
+#: deferred settlements kept in memory at most, and for at most this long; past either the sweeper closes
+#: the hold (after the mode's hold time-out)
+LATE_MAX = 100_000
+LATE_MAX_AGE = 3600.0
 #: seconds a settlement waits for its call's usage row to be written (at least 4 flush intervals)
 LOG_WAIT = 5.0
 
@@ -108,6 +116,9 @@ class BillingManager:
         self._loaded_generation: object = object()
         self._lock = asyncio.Lock()
         self._started = False
+        #: settlements that failed while the database was away, oldest first, by call id (`_settle_late`)
+        self._late: dict[str, _Deferred] = {}
+        self._late_task: asyncio.Task[None] | None = None
         #: prefix of this process's call ids (hub_core.runtime.instance), so that the next run can close the
         #: holds it leaves open if it dies; "" when the hub has no slot (then nothing is recovered)
         self.call_prefix = ""
@@ -228,6 +239,17 @@ class BillingManager:
                 log.warning("closed holds left open by an earlier run", mode=mode.name, holds=closed)
 
     async def stop(self) -> None:
+        if self._late_task is not None:
+            self._late_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._late_task
+            self._late_task = None
+        if self._late:  # the next start in this slot closes their holds (`recover`), or the sweeper does
+            log.warning("stopping with settlements still deferred", calls=len(self._late))
+            for late in self._late.values():
+                if late.logged is not None:
+                    late.logged.cancel()
+            self._late.clear()
         if not self._started:
             return
         for mode in self.modes.values():
@@ -271,6 +293,10 @@ class BillingManager:
             raise
         except Exception as exc:
             log.error("billing admission failed", mode=mode.name, error=f"{type(exc).__name__}: {exc}")
+            # the database may have committed the reservation and lost the answer (the connection dropped
+            # or timed out during the commit): release it once the database answers, for nothing, instead
+            # of leaving it held until the sweeper's time-out (`BillingMode.settle` with cost 0)
+            self._defer(Hold(call.call_id, caller.user_id, mode=mode.name), 0, rec, None)
             raise HubError(503, "billing_unavailable", "Billing is temporarily unavailable") from exc
         if hold is not None:
             hold.mode = mode.name
@@ -298,39 +324,94 @@ class BillingManager:
         self, hold: Hold | None, rec: CallRecord, logged: asyncio.Future[bool] | None = None
     ) -> None:
         """After the call (off the response path, also after a disconnect): charge and release, retrying a
-        few times when the database is briefly unavailable. Never raises.
+        few times when the database is briefly unavailable, then once it answers again (`_defer`). Never
+        raises.
 
         `logged` resolves when the call's usage row is written: the charge waits for it (at most
         `LOG_WAIT` seconds), so a crash can leave a row without its charge, which the next start charges
         from the row (`recover`), but never a charge without its row."""
         if hold is None:
             return
-        if logged is not None:
-            try:
+        deferred = False
+        try:
+            await self._row_first(logged)
+            cost = to_units(rec.extra["credits"]) if "credits" in rec.extra else None
+            for attempt in range(SETTLE_ATTEMPTS):
+                try:
+                    await self._settle_once(hold, cost, rec)
+                    return
+                except Exception as exc:
+                    log.warning(
+                        "settlement failed", call_id=hold.call_id, attempt=attempt + 1, error=str(exc)
+                    )
+                    if attempt + 1 < SETTLE_ATTEMPTS:
+                        await asyncio.sleep(0.2 * 2**attempt)
+            deferred = self._defer(hold, cost, rec, logged)
+        finally:
+            if logged is not None and not deferred:
+                logged.cancel()  # stop watching the row
+
+    async def _row_first(self, logged: asyncio.Future[bool] | None) -> None:
+        """Wait (a while) until the call's usage row is written: the charge comes after it."""
+        if logged is not None and not logged.done():
+            # on a time-out the database is away: settling fails too, and is retried
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     asyncio.shield(logged), max(LOG_WAIT, 4 * self.settings.usage_flush_interval)
                 )
-            except TimeoutError:  # the database is away (settling fails too, and the sweeper takes over)
-                pass
-            finally:
-                logged.cancel()
+
+    def _defer(
+        self, hold: Hold, cost: int | None, rec: CallRecord, logged: asyncio.Future[bool] | None
+    ) -> bool:
+        """The database is away longer than the settlement's tries: settle once it answers again, from one
+        background task (not one per call, all knocking at once), instead of leaving the hold reserved until
+        the sweeper's time-out (hours). `drain` does not wait for it, so a hub can stop while the database is
+        away (the next start in its slot, or the sweeper, settles then); settling is idempotent per call.
+        False when too many are deferred already (the sweeper settles this one)."""
+        if len(self._late) >= LATE_MAX:
+            log.error("too many deferred settlements; the sweeper settles this hold", call_id=hold.call_id)
+            return False
+        if not self._late:
+            log.warning("settlement deferred until the database answers", call_id=hold.call_id)
+        self._late[hold.call_id] = _Deferred(hold, cost, rec, logged, time.monotonic())
+        if self._late_task is None or self._late_task.done():
+            self._late_task = asyncio.create_task(self._settle_late(), name="deferred-settlement")
+        return True
+
+    async def _settle_late(self) -> None:
+        """Settle the deferred calls oldest first. One that fails goes to the back of the line, and the next
+        try waits (doubling, at most `LATE_RETRY_MAX` seconds) while the database refuses; one deferred for
+        longer than `LATE_MAX_AGE` is left to the sweeper."""
+        delay, settled = 0.5, 0
+        while self._late:
+            call_id, late = next(iter(self._late.items()))
+            if time.monotonic() - late.since > LATE_MAX_AGE:
+                log.error("deferred settlement given up; the sweeper settles the hold", call_id=call_id)
+                self._late.pop(call_id, None)
+                continue
+            await self._row_first(late.logged)
+            try:
+                await self._settle_once(late.hold, late.cost, late.rec)
+            except Exception:
+                if self._late.pop(call_id, None) is not None:
+                    self._late[call_id] = late
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, LATE_RETRY_MAX)
+                continue
+            self._late.pop(call_id, None)
+            if late.logged is not None:
+                late.logged.cancel()
+            delay, settled = 0.5, settled + 1
+        log.warning("deferred settlements made", calls=settled)
+
+    async def _settle_once(self, hold: Hold, cost: int | None, rec: CallRecord) -> None:
+        """Charge `cost` and release the hold with its mode (raises when the database is away); when the
+        charge was less than the cost (the balance ran out), say so in the usage row."""
         mode = self.modes.get(hold.mode)
         if mode is None:
             log.error("billing mode vanished before settlement; hold left to expire", call_id=hold.call_id)
             return
-        cost = to_units(rec.extra["credits"]) if "credits" in rec.extra else None
-        for attempt in range(SETTLE_ATTEMPTS):
-            try:
-                charged = await mode.settle(hold, cost, rec)
-                break
-            except Exception as exc:
-                log.warning("settlement failed", call_id=hold.call_id, attempt=attempt + 1, error=str(exc))
-                await asyncio.sleep(0.2 * 2**attempt)
-        else:
-            log.error(
-                "settlement gave up; the sweeper settles the hold from the usage log", call_id=hold.call_id
-            )
-            return
+        charged = await mode.settle(hold, cost, rec)
         if cost is not None and charged is not None and charged != cost:
             rec.extra["credits"] = credits_str(charged)
             rec.extra["credits_uncharged"] = credits_str(cost - charged)
@@ -441,6 +522,17 @@ class BillingManager:
             owner = self.host.billing_owner.get(name, "")
             modes.append({**mode.describe(), "plugin": owner, "pluginEnabled": self.host.is_enabled(owner)})
         return {"active": self.mode_name or NO_BILLING, "modes": modes, "rates": len(self.rates)}
+
+
+@dataclass
+class _Deferred:
+    """A settlement waiting for the database (`BillingManager._defer`)."""
+
+    hold: Hold
+    cost: int | None
+    rec: CallRecord
+    logged: asyncio.Future[bool] | None
+    since: float  # time.monotonic() when it was deferred
 
 
 def _json_object(text: str | None) -> dict[str, Any]:
