@@ -166,3 +166,34 @@ def test_a_failure_after_the_usage_rows_are_committed_does_not_log_them_twice(hu
     assert len(hub.wait_for_calls(1)) == 1
     time.sleep(0.3)  # several more flush intervals
     assert len(hub.calls()) == 1 and hub.hub.writer.pending == 0
+
+
+def test_a_batch_whose_commit_answer_was_lost_is_not_logged_twice(
+    hub_server_factory, hub_settings, pg_url, fake_openai_thread, monkeypatch
+):
+    """PostgreSQL can carry out a COMMIT whose answer the hub never sees (a time-out, a dropped connection,
+    a frozen server that wakes up: `tests/test_db_cluster.py`); the writer asks the database whether that
+    transaction committed (`txid_status`) before it writes the batch again."""
+    import contextlib
+
+    import hub_core.usage.writer as usage_log
+
+    real = usage_log.in_transaction
+    lost = []
+
+    @contextlib.asynccontextmanager
+    async def answer_lost(*args, **kwargs):
+        async with real(*args, **kwargs) as conn:
+            yield conn
+        if not lost:  # committed; the first time, the answer goes missing
+            lost.append(True)
+            raise TimeoutError()
+
+    server = hub_server_factory(hub_settings.with_(database_url=pg_url))
+    server.add_provider("openai", base_url=fake_openai_thread.base_url, credential=fake_openai_thread.api_key)
+    key = server.create_key("once")
+    monkeypatch.setattr(usage_log, "in_transaction", answer_lost)
+    assert call("POST", f"{server.url}/v1/chat/completions", key=key, json_body=CHAT).status == 200
+    assert len(server.wait_for_calls(1)) == 1
+    time.sleep(0.3)  # several more flush intervals
+    assert lost and len(server.calls()) == 1 and server.hub.writer.pending == 0

@@ -2,7 +2,9 @@
 
 A clean stop flushes everything. If the database refuses a batch, the rows stay queued and are retried;
 past a bound they are spilled to ``usage-spill.jsonl`` in the data dir and re-imported on the next start,
-so no accepted call goes unrecorded.
+so no accepted call goes unrecorded. On PostgreSQL a batch whose write failed after its transaction began
+is written again only once the database says that transaction did not commit (`txid_status`), so no call
+is recorded twice either.
 """
 
 from __future__ import annotations
@@ -148,6 +150,10 @@ class UsageLogWriter:
         self.written = 0
         # records someone waits to see written (a settlement: the row goes in before the charge), by id()
         self._watched: dict[int, asyncio.Future[bool]] = {}
+        # PostgreSQL: the transaction id of the batch being written, and of the first `n` queued records
+        # when their write failed in a way that may have committed anyway (see `_committed_anyway`)
+        self._txid: int | None = None
+        self._unsure: tuple[int, int] | None = None
 
     @property
     def spill_path(self) -> Path:
@@ -200,21 +206,67 @@ class UsageLogWriter:
         async with self._flush_lock:
             left = len(self._queue)
             while left > 0 and self._queue:
-                batch = self._queue[: min(left, self.settings.usage_batch_size)]
-                left -= len(batch)
-                try:
-                    await self._write(batch)
-                except Exception as exc:
-                    if not await _database_answers():
-                        error = f"{type(exc).__name__}: {exc}"  # a timeout's own text is empty
-                        log.error("usage log write failed; will retry", rows=len(batch), error=error)
-                        if len(self._queue) > MAX_QUEUED:
-                            self._spill()
+                if self._unsure is not None:  # the first records' last write failed, maybe after its commit
+                    batch = self._queue[: self._unsure[1]]
+                    committed = await self._committed_anyway()
+                    if committed is None:
+                        return  # the database cannot tell yet: ask again at the next flush
+                    if not committed and not await self._write_batch(batch):
                         return
-                    await self._write_one_by_one(batch, exc)  # the database is up but refused this batch
+                else:
+                    batch = self._queue[: min(left, self.settings.usage_batch_size)]
+                    if not await self._write_batch(batch):
+                        return
+                left -= len(batch)
                 del self._queue[: len(batch)]
                 self.written += len(batch)
                 self._done(batch)
+
+    async def _write_batch(self, batch: list[CallRecord]) -> bool:
+        """Write `batch`; False when it must wait for the database (it stays queued)."""
+        try:
+            await self._write(batch)
+            return True
+        except Exception as exc:
+            error = exc
+        if self._txid is not None:  # it failed once its transaction had begun: it may have committed
+            self._unsure = (self._txid, len(batch))
+            committed = await self._committed_anyway()
+            if committed:
+                return True
+            if committed is None:
+                return self._wait(batch, error)
+        if not await _database_answers():
+            return self._wait(batch, error)
+        await self._write_one_by_one(batch, error)  # the database is up but refused this batch
+        return True
+
+    def _wait(self, batch: list[CallRecord], error: Exception) -> bool:
+        text = f"{type(error).__name__}: {error}"  # a timeout's own text is empty
+        log.error("usage log write failed; will retry", rows=len(batch), error=text)
+        if len(self._queue) > MAX_QUEUED:
+            self._spill()
+        return False
+
+    async def _committed_anyway(self) -> bool | None:
+        """Whether the transaction in `_unsure` committed: a time-out or a dropped connection can come after
+        PostgreSQL received the COMMIT, which it then carries out (a frozen server does so when it wakes),
+        and writing the batch again would log every call in it twice. None while the database does not
+        answer or the transaction is still in progress; then `_unsure` stays set."""
+        assert self._unsure is not None
+        try:
+            conn = tortoise_overrides.connection_of(m.ModelCall)
+            rows = await conn.execute_query_dict("SELECT txid_status($1) AS status", [self._unsure[0]])
+        except Exception:
+            return None
+        status = rows[0]["status"] if rows else None
+        if status == "in progress":
+            return None
+        rows_unsure, self._unsure = self._unsure[1], None
+        if status != "committed":  # aborted, or unknown (too old): write the batch again
+            return False
+        log.warning("a usage log write that failed had committed; not written again", rows=rows_unsure)
+        return True
 
     async def _write_one_by_one(self, batch: list[CallRecord], batch_error: Exception) -> None:
         """Write each record alone and set aside the ones the database still refuses (logged with their
@@ -241,9 +293,13 @@ class UsageLogWriter:
         for record in batch:
             clean_record(record)
         rows = [call_values(r, metadata, sqlite=not postgres) for r in batch]
+        self._txid = None
         async with in_transaction() as conn:  # the raw log and its rollups change together or not at all
+            if postgres:  # so that a failure from here on can be checked for a commit (`_committed_anyway`)
+                self._txid = int((await conn.execute_query_dict("SELECT txid_current() AS x"))[0]["x"])
             await conn.execute_many(_INSERT_CALLS[postgres], rows)
             await apply_rollups(batch)
+        self._txid = None
         try:
             await _touch_counters(batch)
         except Exception as exc:  # the rows are committed: retrying the batch would log every call twice
