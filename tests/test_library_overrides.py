@@ -25,10 +25,10 @@ from quart.wrappers.request import Body
 from hub_core.db import tortoise_overrides
 from hub_core.infra import json_overrides, jsonio, structlog_overrides
 from hub_core.infra.logging import _render_json
-from hub_core.web import quart_overrides
+from hub_core.web import hypercorn_overrides, quart_overrides
 
 PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
-PINNED = {"quart", "tortoise-orm", "aiohttp", "structlog"}
+PINNED = {"quart", "hypercorn", "tortoise-orm", "aiohttp", "structlog"}
 
 
 def params(fn: object) -> tuple[str, ...]:
@@ -77,6 +77,28 @@ def test_quart_body_keeps_the_state_the_keep_alive_check_reads():
     assert body._must_raise is not None  # announced as too large
     assert Body(None, None)._must_raise is None
     assert params(quart_overrides.body_received) == ("request", "headers")
+
+
+# --- Hypercorn ----
+
+
+def test_hypercorn_tcp_server_keeps_its_idle_timeout_where_the_override_replaces_it():
+    from hypercorn.asyncio import tcp_server
+    from hypercorn.asyncio.worker_context import AsyncioSingleTask, WorkerContext
+
+    init = inspect.getsource(tcp_server.TCPServer.__init__)
+    assert "self.idle_task = AsyncioSingleTask()" in init  # looked up by module name at connect time
+    assert hasattr(tcp_server, "AsyncioSingleTask")
+    for name in ("restart", "stop"):
+        ours = getattr(hypercorn_overrides.IdleTimer, name)
+        assert params(getattr(AsyncioSingleTask, name)) == params(ours)
+    idle = inspect.getsource(tcp_server.TCPServer._idle_timeout)
+    assert "keep_alive_timeout" in idle and "terminated.wait()" in idle and "_initiate_server_close" in idle
+    assert params(tcp_server.TCPServer._initiate_server_close) == ("self",)
+    assert "idle_task.restart(self._task_group, self._idle_timeout)" in inspect.getsource(
+        tcp_server.TCPServer.protocol_send
+    )
+    assert params(WorkerContext.__init__) == ("self", "max_requests")
 
 
 # --- json (standard library) ----

@@ -65,8 +65,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         sys.exit(run(config))
     from hypercorn.asyncio import serve as hypercorn_serve
 
+    from hub_core.web import hypercorn_overrides
     from hub_core.web.app import create_app, tune_gc_for_serving
 
+    hypercorn_overrides.install()
     app = create_app(settings)
     tune_gc_for_serving(app)
     click.echo(f"AIGNE Hub listening on http://{config.bind[0]}{settings.mount_path or '/'}")

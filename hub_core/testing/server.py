@@ -86,8 +86,10 @@ class HubServer:
         from hypercorn.asyncio import serve
         from hypercorn.config import Config
 
+        from hub_core.web import hypercorn_overrides
         from hub_core.web.app import create_app
 
+        hypercorn_overrides.install()  # served as `aigne-hub serve` serves
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self.app = create_app(self.settings, entry_points=self.entry_points, plugins=self.plugins)
