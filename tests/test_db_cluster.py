@@ -168,7 +168,11 @@ class Load:
             n += 1
             request_id = f"{self.name}-{client}-{n}"
             started = time.monotonic()
-            answer = chat(self.server, self.key, request_id, MODELS[n % 2])
+            try:
+                answer = chat(self.server, self.key, request_id, MODELS[n % 2])
+            except OSError as exc:  # no answer at all (a reset, a time-out): status 0, which no check allows
+                self.seen[request_id] = Seen(0, type(exc).__name__, started, time.monotonic() - started)
+                continue
             code = answer.body.get("error", {}).get("code") if isinstance(answer.body, dict) else None
             self.seen[request_id] = Seen(answer.status, code, started, time.monotonic() - started)
             time.sleep(0.02)

@@ -197,3 +197,39 @@ def test_a_batch_whose_commit_answer_was_lost_is_not_logged_twice(
     assert len(server.wait_for_calls(1)) == 1
     time.sleep(0.3)  # several more flush intervals
     assert lost and len(server.calls()) == 1 and server.hub.writer.pending == 0
+
+
+def test_a_failed_release_of_a_transaction_connection_does_not_break_the_task(
+    hub_server_factory, hub_settings, pg_url
+):
+    """When the database goes away mid-transaction, returning the connection to the pool fails too; Tortoise
+    then left the task's connection variable on the dead transaction, and every later query of that task
+    (the usage writer's loop, a deferred settlement) failed with "connection has been released back to the
+    pool" until the hub restarted (`hub_core.db.postgres.SafeTransactionContext`)."""
+    from tortoise.transactions import in_transaction
+
+    from hub_core.db import models as m
+    from hub_core.db import tortoise_overrides
+
+    server = hub_server_factory(hub_settings.with_(database_url=pg_url))
+
+    async def release_fails_once() -> bool:
+        pool = tortoise_overrides.connection_of(m.HubState)._pool
+        real_release = pool.release
+
+        async def release(conn, *args, **kwargs):
+            pool.release = real_release
+            await real_release(conn, *args, **kwargs)
+            raise ConnectionResetError("the database went away")
+
+        pool.release = release
+        try:
+            async with in_transaction():
+                await m.HubState.filter(key="").exists()
+        except ConnectionResetError:
+            pass
+        # the same task goes on using the database
+        async with in_transaction():
+            return await m.HubState.filter(key="").exists() is False
+
+    assert server.run(release_fails_once)

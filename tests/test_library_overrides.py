@@ -194,3 +194,27 @@ async def test_tortoise_internals_the_usage_writer_uses(tmp_path):
         assert isinstance(ctx, TortoiseContext)
     finally:
         await db.close(ctx)
+
+
+def test_tortoise_pooled_transaction_context_does_what_the_safe_one_repeats():
+    """`hub_core.db.postgres.SafeTransactionContext` repeats Tortoise's pooled transaction steps with a
+    cleanup that always runs; if Tortoise changes those steps (or stops using that class for asyncpg), the
+    copy must be looked at again."""
+    from tortoise.backends.asyncpg.client import AsyncpgDBClient
+    from tortoise.backends.base.client import TransactionContextPooled
+
+    from hub_core.db.postgres import SafeTransactionContext, TimedAsyncpgClient
+
+    assert TransactionContextPooled.__aenter__.__code__.co_names == (
+        "ensure_connection", "client", "_parent", "_pool", "acquire", "_connection", "get_connections", "set",
+        "connection_name", "token", "begin",
+    )  # fmt: skip
+    assert TransactionContextPooled.__aexit__.__code__.co_names == (
+        "client", "_finalized", "TransactionManagementError", "rollback", "commit", "_parent", "_pool",
+        "release", "_connection", "get_connections", "reset", "token",
+    )  # fmt: skip
+    assert AsyncpgDBClient._in_transaction.__code__.co_names == (
+        "TransactionContextPooled", "TransactionWrapper", "_pool_init_lock",
+    )  # fmt: skip
+    assert issubclass(SafeTransactionContext, TransactionContextPooled)
+    assert TimedAsyncpgClient._in_transaction is not AsyncpgDBClient._in_transaction
