@@ -233,3 +233,31 @@ def test_a_failed_release_of_a_transaction_connection_does_not_break_the_task(
             return await m.HubState.filter(key="").exists() is False
 
     assert server.run(release_fails_once)
+
+
+def test_spilled_records_whose_failed_write_committed_are_not_written_twice(
+    hub_server_factory, hub_settings, pg_url
+):
+    """A hub that stops (or spills its queue) while unsure whether a failed write committed marks those
+    records in the spill file; the next start asks PostgreSQL (`txid_status`) and skips them if it did."""
+    from tortoise.transactions import in_transaction
+
+    from hub_core.db import models as m
+    from hub_core.types import CallRecord
+
+    server = hub_server_factory(hub_settings.with_(database_url=pg_url))
+    writer = server.hub.writer
+
+    async def spill_and_import() -> list[str]:
+        async with in_transaction() as conn:  # stands for the batch that committed while its answer got lost
+            txid = int((await conn.execute_query_dict("SELECT txid_current() AS x"))[0]["x"])
+        records = [CallRecord(f"spilled-{n}", "/v1/chat/completions", "chat", "m") for n in range(3)]
+        await writer._write(records[:2])  # that batch: in the database already
+        writer._queue[:] = records
+        writer._unsure = (txid, 2)
+        writer._spill()  # as on a stop while the database is away
+        assert not writer._queue and writer._unsure is None
+        await writer._import_spill()  # as at the next start
+        return [r["request_id"] for r in await m.ModelCall.filter(request_id__startswith="spilled-").values()]
+
+    assert sorted(server.run(spill_and_import)) == ["spilled-0", "spilled-1", "spilled-2"]

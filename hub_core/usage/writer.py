@@ -255,11 +255,9 @@ class UsageLogWriter:
         answer or the transaction is still in progress; then `_unsure` stays set."""
         assert self._unsure is not None
         try:
-            conn = tortoise_overrides.connection_of(m.ModelCall)
-            rows = await conn.execute_query_dict("SELECT txid_status($1) AS status", [self._unsure[0]])
+            status = await _txid_status(self._unsure[0])
         except Exception:
             return None
-        status = rows[0]["status"] if rows else None
         if status == "in progress":
             return None
         rows_unsure, self._unsure = self._unsure[1], None
@@ -323,7 +321,11 @@ class UsageLogWriter:
     def _spill(self) -> None:
         if not self._queue:
             return
-        _append_jsonl(self.spill_path, self._queue)
+        marker = None
+        if self._unsure is not None:  # the first records may be in the database: the import asks (`_unsure`)
+            marker = {"unsure_txid": self._unsure[0], "unsure_rows": self._unsure[1]}
+            self._unsure = None
+        _append_jsonl(self.spill_path, self._queue, marker)
         log.warning("usage records spilled to disk", rows=len(self._queue), path=str(self.spill_path))
         self._done(self._queue)
         self._queue.clear()
@@ -333,18 +335,46 @@ class UsageLogWriter:
         skipped and counted, so a spill file can never keep the hub from starting."""
         if not self.spill_path.exists():
             return
-        records, unreadable = [], 0
+        records, unreadable, skip, skipped = [], 0, 0, 0
         for line in self.spill_path.read_text(errors="replace").splitlines():
             try:
                 data: dict[str, Any] = json.loads(line)
+                if "unsure_txid" in data:  # the next records' write failed, maybe after it committed
+                    skip = int(data["unsure_rows"]) if await _committed(int(data["unsure_txid"])) else 0
+                    continue
                 data["usage"] = Usage(**data["usage"])
-                records.append(CallRecord(**data))
+                record = CallRecord(**data)
             except (ValueError, TypeError, KeyError):
                 unreadable += 1
+                continue
+            if skip:  # in the database already
+                skip, skipped = skip - 1, skipped + 1
+                continue
+            records.append(record)
         self._queue[:0] = records
         await self.flush()  # what it cannot write yet stays queued (and is spilled again on stop)
         self.spill_path.unlink()
-        log.info("re-imported spilled usage records", rows=len(records), unreadable_lines=unreadable)
+        log.info(
+            "re-imported spilled usage records",
+            rows=len(records),
+            unreadable_lines=unreadable,
+            already_written=skipped,
+        )
+
+
+async def _txid_status(txid: int) -> str | None:
+    """PostgreSQL's word on transaction `txid`: committed, aborted, in progress, or None (unknown)."""
+    conn = tortoise_overrides.connection_of(m.ModelCall)
+    rows = await conn.execute_query_dict("SELECT txid_status($1) AS status", [txid])
+    return rows[0]["status"] if rows else None
+
+
+async def _committed(txid: int) -> bool:
+    """Whether transaction `txid` surely committed (when unsure, no: a row twice beats a row lost)."""
+    try:
+        return await _txid_status(txid) == "committed"
+    except Exception:
+        return False
 
 
 async def _database_answers() -> bool:
@@ -355,9 +385,11 @@ async def _database_answers() -> bool:
     return True
 
 
-def _append_jsonl(path: Path, records: list[CallRecord]) -> None:
+def _append_jsonl(path: Path, records: list[CallRecord], first: dict[str, Any] | None = None) -> None:
     private_dir(path.parent)
     with open_private(path, "a") as fh:
+        if first is not None:
+            fh.write(json.dumps(first) + "\n")
         for record in records:
             fh.write(json.dumps(asdict(record)) + "\n")
 
