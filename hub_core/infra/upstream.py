@@ -41,6 +41,9 @@ class UpstreamClient:
                 # drips a byte a second from one that makes progress)
                 timeout=aiohttp.ClientTimeout(sock_connect=self.settings.upstream_connect_timeout),
                 response_class=UpstreamResponse,
+                # one session serves every user and credential: a cookie a provider sets (Cloudflare's
+                # __cf_bm in front of OpenAI and Anthropic) must not ride along on other callers' requests
+                cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=True,
                 trust_env=self._trust_env,  # otherwise HTTPS_PROXY / NO_PROXY are honoured in `send`
             )
