@@ -106,6 +106,7 @@ class RuntimeState:
         self._db_down_until = 0.0
         self._db_checked_at = -1.0
         self._db_probe: asyncio.Task[bool] | None = None
+        self._db_ok = False  # the last probe's answer
         self._marker_mtime: int | None = None
         self._marker_text: str | None = None
         self._marker = os.fspath(settings.state_marker)  # built once: checked on every request
@@ -234,14 +235,22 @@ class RuntimeState:
         load to a struggling database) and waited for at most a second (a health probe must not hang with
         it): a database that takes longer is reported unavailable while the query runs on."""
         probe = self._db_probe
-        if probe is None or (probe.done() and time.monotonic() - self._db_checked_at >= 1.0):
+        if probe is None and time.monotonic() - self._db_checked_at >= 1.0:
             probe = self._db_probe = asyncio.create_task(self._probe_database(), name="database-probe")
-        if not probe.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(probe), 1.0)
-            except TimeoutError:
-                return False
+            probe.add_done_callback(self._probe_done)
+        if probe is None:
+            return self._db_ok
+        try:
+            await asyncio.wait_for(asyncio.shield(probe), 1.0)
+        except TimeoutError:
+            return False
         return probe.result()
+
+    def _probe_done(self, probe: asyncio.Task[bool]) -> None:
+        # keep the answer, not the task: a finished task still holds the context it was started in, which
+        # holds the request that asked (its connection included) until the next probe
+        self._db_probe = None
+        self._db_ok = not probe.cancelled() and probe.exception() is None and probe.result()
 
     async def _probe_database(self) -> bool:
         try:

@@ -25,6 +25,11 @@ class IdleTimer:
     request, about 167,000 instructions per call. What it does stays: an idle connection is closed after
     ``keep_alive_timeout``, and at once when the worker terminates (one watcher per worker, not per
     connection), with the same `TCPServer._initiate_server_close`.
+
+    It also frees a connection the client closed at once: Hypercorn's connection waits for the tasks of its
+    task group, the idle-timeout task included, so it held the socket and the last request's objects for the
+    whole ``keep_alive_timeout`` (75 s) after a client hung up (docs/security.md, "Memory under load";
+    tests/test_connection_memory.py).
     """
 
     __slots__ = ("_close", "_handle", "_idle")

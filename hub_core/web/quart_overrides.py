@@ -70,6 +70,9 @@ class SingleTaskHTTPConnection(ASGIHTTPConnection):
         finally:
             if not reader.done():
                 reader.cancel()
+            # the request refers back to this handler (Quart's push-promise callback): without the cycle the
+            # request's objects are freed when the call ends, not at the collector's next pass
+            del self.request
         if reader.done() and not reader.cancelled() and (error := reader.exception()) is not None:
             raise error  # as Quart does: the server logs it
 
