@@ -18,7 +18,7 @@ VENV313 := .venv-py3.13
 # The parts of the suite that depend most on the Python and Quart version (Quart 0.23 needs Python 3.13):
 # the request scope (Quart's ASGI class is overridden), HTTP and streaming through every API dialect, the
 # official SDKs, and the wheels installed with pip. The whole suite runs on $(PYTHON).
-TEST_ON_313 := tests/test_request_scope.py tests/test_library_overrides.py tests/test_streaming.py \
+TEST_ON_313 := tests/test_request_scope.py tests/test_library_overrides.py tests/test_keep_alive_idle.py tests/test_streaming.py \
 	tests/test_openai_api.py tests/test_anthropic_api.py tests/test_aigne_chat.py tests/test_aigne_sdk.py \
 	tests/test_errors.py tests/test_smoke.py tests/test_packaging.py
 
