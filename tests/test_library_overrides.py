@@ -218,3 +218,27 @@ def test_tortoise_pooled_transaction_context_does_what_the_safe_one_repeats():
     )  # fmt: skip
     assert issubclass(SafeTransactionContext, TransactionContextPooled)
     assert TimedAsyncpgClient._in_transaction is not AsyncpgDBClient._in_transaction
+
+
+def test_tortoise_pooled_connection_wrapper_does_what_the_timed_one_repeats():
+    """`hub_core.db.postgres.TimedConnectionWrapper` repeats Tortoise's per-query connection steps with the
+    circuit breaker, and asyncpg's pool runs a reset query on release unless the connection is closed (why a
+    connection is terminated, not released, once the database stopped answering)."""
+    from asyncpg.pool import PoolConnectionHolder
+    from tortoise.backends.base.client import PoolConnectionWrapper
+    from tortoise.backends.base_postgres.client import BasePostgresClient
+
+    from hub_core.db.postgres import TimedAsyncpgClient, TimedConnectionWrapper
+
+    assert PoolConnectionWrapper.__aenter__.__code__.co_names == (
+        "ensure_connection", "client", "_pool", "acquire", "connection", "cast", "T_conn",
+    )  # fmt: skip
+    assert PoolConnectionWrapper.__aexit__.__code__.co_names == ("client", "_pool", "release", "connection")
+    assert BasePostgresClient.acquire_connection.__code__.co_names == (
+        "PoolConnectionWrapper",
+        "_pool_init_lock",
+    )
+    assert issubclass(TimedConnectionWrapper, PoolConnectionWrapper)
+    assert TimedAsyncpgClient.acquire_connection is not BasePostgresClient.acquire_connection
+    release = PoolConnectionHolder.release.__code__.co_names
+    assert {"is_closed", "terminate", "_wait_for_cancellation", "reset"} <= set(release)

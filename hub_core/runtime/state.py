@@ -231,11 +231,14 @@ class RuntimeState:
         return cached.caller
 
     async def database_ok(self) -> bool:
-        """Whether the database answers a query, asked at most once a second (health probes must not add
-        load to a struggling database) and waited for at most a second (a health probe must not hang with
-        it): a database that takes longer is reported unavailable while the query runs on."""
+        """Whether the database answers a query, asked at most once a second while it does (health probes
+        must not add load to a struggling database; while it does not, the query fails without reaching
+        it, `hub_core.db.postgres`, and is asked again sooner so that readiness comes back promptly) and
+        waited for at most a second (a health probe must not hang with it): a database that takes longer is
+        reported unavailable while the query runs on."""
         probe = self._db_probe
-        if probe is None and time.monotonic() - self._db_checked_at >= 1.0:
+        interval = 1.0 if self._db_ok else DB_RETRY_INTERVAL
+        if probe is None and time.monotonic() - self._db_checked_at >= interval:
             probe = self._db_probe = asyncio.create_task(self._probe_database(), name="database-probe")
             probe.add_done_callback(self._probe_done)
         if probe is None:
@@ -336,7 +339,9 @@ async def _load_plugin_config(keyring: Keyring) -> dict[str, dict[str, Any]]:
 
 
 #: seconds after a failed lookup during which keys are answered from memory without asking the database again
-DB_RETRY_INTERVAL = 2.0
+#: (a hung PostgreSQL fails every call at once meanwhile anyway, `hub_core.db.postgres`: this pause is what a
+#: new key waits for once the database is back)
+DB_RETRY_INTERVAL = 0.25
 
 
 def _stale_or_unavailable(cached: CachedKey | None, exc: Exception | None) -> CachedKey:
