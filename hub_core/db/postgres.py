@@ -62,6 +62,7 @@ class TimedPool:
     def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
+        self.release = pool.release  # once per query: a plain attribute, not a `__getattr__` miss
         self.hung = False
         self.hung_since = 0.0
         self._probe: asyncio.Task[None] | None = None
@@ -120,7 +121,7 @@ class TimedPool:
             self._probe.cancel()
         self._pool.terminate()
 
-    def __getattr__(self, name: str) -> Any:  # release, expire_connections ...
+    def __getattr__(self, name: str) -> Any:  # expire_connections ...
         return getattr(self._pool, name)
 
 
@@ -165,7 +166,11 @@ class TimedConnectionWrapper(PoolConnectionWrapper[Any]):
             pool.ran_out_of_time()
         if pool.hung:  # no wait for its cancellation, nor for a reset query the database will not answer
             connection.terminate()
-        await _release(pool, connection)
+        try:  # (inline, not `_release`: one coroutine less per query)
+            await pool.release(connection)
+        except TimeoutError:  # the reset query: the database stopped answering
+            pool.ran_out_of_time()
+            raise
 
 
 class TimedAsyncpgClient(AsyncpgDBClient):
