@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -600,8 +601,10 @@ def soak(args: argparse.Namespace, stack: Stack) -> int:
     growth_late = (half[-1][2] - half[0][2]) if len(half) >= 2 else None
     calls_late = (half[-1][1] - half[0][1]) if len(half) >= 2 else 0
     per_k = growth_late / (calls_late / 1000) if growth_late is not None and calls_late else None
-    # levelled off: the second half adds at most PLATEAU_MB (allocator noise), whatever the number of calls
-    plateau = growth_late is not None and growth_late <= PLATEAU_MB
+    # levelled off: the second half adds at most PLATEAU_MB (allocator noise), whatever the number of calls,
+    # and calls were answered all along it (a load that stopped proves nothing)
+    loaded = all(b[1] > a[1] for a, b in itertools.pairwise(half))
+    plateau = growth_late is not None and growth_late <= PLATEAU_MB and loaded
     rows = ["| time (s) | calls answered | hub RSS (MB) |", "|---:|---:|---:|"]
     rows += [f"| {t:g} | {n:,} | {fmt(m, 1)} |" for t, n, m in samples]
     peak = max(s[2] for s in samples if s[2] is not None)
@@ -610,7 +613,8 @@ def soak(args: argparse.Namespace, stack: Stack) -> int:
         f"{r['errors']} failed, {r['rps']:.0f} calls/s. Hub RSS {fmt(start_rss, 1)} MB idle after start, "
         f"peak {peak:.1f} MB; change over the second half: {fmt(growth_late, 1)} MB "
         f"({fmt(per_k, 3)} MB per 1,000 calls). RSS plateaus: **{'yes' if plateau else 'no'}** "
-        f"(at most {PLATEAU_MB:g} MB over the second half).\n\n" + "\n".join(rows)
+        f"(at most {PLATEAU_MB:g} MB over the second half"
+        f"{'' if loaded else '; not judged: the load stopped before the end'}).\n\n" + "\n".join(rows)
     )
     print("\n" + text)
     if not args.no_write:
